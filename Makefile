@@ -1,0 +1,22 @@
+# The two commands of the README:
+#   make demo   set everything up, then run the main job
+#   make test   set everything up, then run the test suite
+.PHONY: setup demo test test-slow netlists bench clean
+
+setup:
+	@bash scripts/bootstrap.sh
+
+demo: setup
+	.venv/bin/recirc-analog demo --out runs/demo
+
+test: setup
+	.venv/bin/python -m pytest
+
+test-slow: setup
+	.venv/bin/python -m pytest -m slow
+
+netlists: setup
+	.venv/bin/python -m recirc_analog.netlist.examples
+
+clean:
+	rm -rf .venv runs .pytest_cache
