@@ -1,0 +1,157 @@
+"""Parsers for command-line values: each turns text into a typed value or a UsageError.
+
+Kept apart from :mod:`recirc_analog.cli` so the sub-commands share one
+definition of what ``--sizes`` or ``--act`` accept.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .errors import UsageError
+
+RULE_NAMES = ("bp", "rbp", "srbp", "arbp", "top", "rec", "standard")
+MODE_NAMES = ("pr", "ccr", "rcc", "ccrcc", "rwcc", "error")
+DATA_NAMES = ("lowrank", "mnist", "fashion")
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with errors raised as :class:`UsageError` (one line, exit code 2)."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def parse_sizes(text: str) -> tuple[int, ...]:
+    """``"784,20,784"`` -> (784, 20, 784); ends must be equal (circular autoencoder)."""
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise UsageError(f"--sizes must be comma-separated integers like 784,20,784, got {text!r}") from None
+    if len(sizes) < 3:
+        raise UsageError(f"--sizes needs at least 3 layers (input, hidden, output), got {text!r}")
+    if any(n < 1 for n in sizes):
+        raise UsageError(f"--sizes must be positive integers, got {text!r}")
+    if sizes[0] != sizes[-1]:
+        raise UsageError(
+            f"--sizes must start and end with the same size (the output layer is the input layer), "
+            f"got {sizes[0]} and {sizes[-1]}")
+    return sizes
+
+
+def parse_activations(text: str, sizes: tuple[int, ...]) -> tuple[str, ...]:
+    """``"tanh,logistic"`` -> one activation per non-input layer (len(sizes) - 1 names).
+
+    A single name is used for every layer.
+    """
+    from .reference.activations import ACTIVATION_NAMES
+
+    names = tuple(part.strip().lower() for part in text.split(","))
+    expected = len(sizes) - 1
+    if len(names) == 1:
+        names = names * expected
+    if len(names) != expected:
+        raise UsageError(
+            f"--act needs {expected} activations for --sizes {','.join(map(str, sizes))} "
+            f"(one per layer after the input), got {len(names)}: {text!r}")
+    for name in names:
+        if name not in ACTIVATION_NAMES:
+            raise UsageError(f"--act: unknown activation {name!r}; choose from {', '.join(ACTIVATION_NAMES)}")
+    return names
+
+
+def parse_float_list(text: str, option: str) -> tuple[float, ...]:
+    """``"0.01,0.005"`` -> (0.01, 0.005)."""
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise UsageError(f"{option} must be comma-separated numbers, got {text!r}") from None
+
+
+def parse_cycles(text: str) -> tuple[int, int]:
+    """``"3"`` -> (0, 3): compare cycle 0 with cycle 3; ``"1,3"`` -> (1, 3) (Theorem 6.3)."""
+    try:
+        parts = [int(p) for p in text.split(",")]
+    except ValueError:
+        raise UsageError(f"--cycles must be M or N,M with integers 0 <= N < M, got {text!r}") from None
+    pair = (0, parts[0]) if len(parts) == 1 else tuple(parts)
+    if len(pair) != 2 or not 0 <= pair[0] < pair[1]:
+        raise UsageError(f"--cycles must be M or N,M with integers 0 <= N < M, got {text!r}")
+    return pair
+
+
+def in_range(option: str, low: float, high: float):
+    """An argparse ``type`` accepting floats in ``[low, high]``."""
+
+    def convert(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise UsageError(f"{option} must be a number in [{low:g}, {high:g}], got {text!r}") from None
+        if not low <= value <= high:
+            raise UsageError(f"{option} must be in [{low:g}, {high:g}], got {value:g}")
+        return value
+
+    return convert
+
+
+def positive_int(option: str):
+    """An argparse ``type`` accepting integers >= 1."""
+
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise UsageError(f"{option} must be a positive integer, got {text!r}") from None
+        if value < 1:
+            raise UsageError(f"{option} must be >= 1, got {value}")
+        return value
+
+    return convert
+
+
+def positive_float(option: str):
+    """An argparse ``type`` accepting floats > 0."""
+
+    def convert(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise UsageError(f"{option} must be a positive number, got {text!r}") from None
+        if not value > 0 or value != value or value == float("inf"):
+            raise UsageError(f"{option} must be a finite number > 0, got {text}")
+        return value
+
+    return convert
+
+
+def add_network_options(parser: argparse.ArgumentParser, sizes: str, act: str) -> None:
+    """--sizes and --act."""
+    parser.add_argument("--sizes", default=sizes, metavar="N0,N1,...,N0",
+                        help=f"layer widths of the circular autoencoder; first = last (default {sizes})")
+    parser.add_argument("--act", default=act, metavar="F1,...,FL",
+                        help="activation of each layer after the input: linear, tanh, logistic, relu; "
+                             f"one name applies to all (default {act})")
+
+
+def add_recirculation_options(parser: argparse.ArgumentParser) -> None:
+    """--mode, --lam, --cycles."""
+    parser.add_argument("--mode", default="pr", choices=MODE_NAMES,
+                        help="recirculation scheme: pr (plain), ccr, rcc, ccrcc, rwcc (convex "
+                             "combinations with --lam), error (error recirculation) (default pr)")
+    parser.add_argument("--lam", type=in_range("--lam", 0.0, 1.0), default=0.5,
+                        help="mixing weight lambda in [0, 1] of the held cycle-0 activity (default 0.5)")
+    parser.add_argument("--cycles", type=parse_cycles, default=(0, 1), metavar="M|N,M",
+                        help="compare cycle 0 with cycle M, or cycle N with cycle M (Theorem 6.3) (default 1)")
+
+
+def add_data_options(parser: argparse.ArgumentParser, default: str = "lowrank") -> None:
+    """--data, --data-dir, --downsample, --max-train."""
+    parser.add_argument("--data", default=default, choices=DATA_NAMES,
+                        help=f"data set (default {default}); lowrank is generated, the others are read from --data-dir")
+    parser.add_argument("--data-dir", default=None, metavar="DIR",
+                        help="folder holding mnist/ and fashion/ IDX files (default: $RECIRC_ANALOG_DATA)")
+    parser.add_argument("--downsample", type=positive_int("--downsample"), default=None, metavar="K",
+                        help="mean-pool images by K x K (2 gives 14x14 = 196 pixels)")
+    parser.add_argument("--max-train", type=positive_int("--max-train"), default=None, metavar="N",
+                        help="use only the first N training samples per epoch (quick runs)")

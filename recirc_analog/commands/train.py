@@ -1,0 +1,79 @@
+"""``recirc-analog train``: train the NumPy reference network with one learning rule."""
+
+from __future__ import annotations
+
+from ..cli_args import (RULE_NAMES, add_data_options, add_network_options, add_recirculation_options,
+                        parse_activations, parse_float_list, parse_sizes, positive_float, positive_int)
+from ..errors import UsageError
+
+
+def add_parser(commands) -> None:
+    """Register ``train`` on the sub-command parsers."""
+    train = commands.add_parser("train", help="train the NumPy reference with any learning rule",
+                                description="Train the NumPy reference network with one learning rule.")
+    add_network_options(train, "100,20,100", "linear")
+    train.add_argument("--rule", default="rec", choices=RULE_NAMES,
+                       help="learning rule: bp, rbp, srbp, arbp, top, rec (recirculation), standard "
+                            "(Appendix B channels, L = 2) (default rec)")
+    add_recirculation_options(train)
+    train.add_argument("--feedback-rate", type=positive_float("--feedback-rate"), default=1.0,
+                       help="arbp: rate of the feedback matrices relative to the forward rate (default 1)")
+    train.add_argument("--c1", choices=("yes", "no"), default="yes",
+                       help="standard: input-to-output channel C1 = Id present (default yes)")
+    train.add_argument("--c2", choices=("none", "transpose", "random", "B"), default="transpose",
+                       help="standard: output-to-hidden channel C2 (default transpose)")
+    train.add_argument("--c3", choices=("none", "identity", "random"), default="none",
+                       help="standard: output-to-input channel C3 (default none)")
+    train.add_argument("--signal", choices=("error", "output"), default="error",
+                       help="standard: what C2 / C3 carry (default error)")
+    add_data_options(train)
+    train.add_argument("--epochs", type=positive_int("--epochs"), default=3, help="epochs (default 3)")
+    train.add_argument("--batch-size", type=positive_int("--batch-size"), default=100,
+                       help="minibatch size (default 100)")
+    train.add_argument("--lr", type=positive_float("--lr"), default=0.01, help="learning rate (default 0.01)")
+    train.add_argument("--layer-lrs", default=None, metavar="R1,...,RL",
+                       help="explicit learning rate of each layer 1..L (overrides --lr, --lr-decay)")
+    train.add_argument("--lr-decay", type=positive_float("--lr-decay"), default=1.0,
+                       help="layer h learns at lr * decay^(L-h); 0.5 gives REC' of Fig. 8 (default 1)")
+    train.add_argument("--max-norm", type=positive_float("--max-norm"), default=None,
+                       help="cap on each neuron's incoming weight norm (the paper uses 2.0 for linear nets)")
+    train.add_argument("--seed", type=int, default=0, help="seed of everything (default 0)")
+    train.add_argument("--out", default=None, metavar="DIR", help="output folder (metrics.csv, summary.json, weights.npz, plots)")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    train.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    """Run the train command; returns the exit code."""
+    from ..jobs.train import RuleSpec, TrainJob, run_train
+    from ..reference.recirculation import Recirculation
+    from ..reference.standard_channels import StandardChannels
+    from ..reference.training import TrainConfig
+    from ..report import format_table
+
+    sizes = parse_sizes(args.sizes)
+    acts = parse_activations(args.act, sizes)
+    channels = None
+    if args.rule == "standard":
+        channels = StandardChannels(c1=args.c1 == "yes", c2=None if args.c2 == "none" else args.c2,
+                                    c3=None if args.c3 == "none" else args.c3, signal=args.signal)
+    layer_lrs = parse_float_list(args.layer_lrs, "--layer-lrs") if args.layer_lrs else None
+    if layer_lrs is not None and len(layer_lrs) != len(sizes) - 1:
+        raise UsageError(f"--layer-lrs needs {len(sizes) - 1} rates (one per layer), got {len(layer_lrs)}")
+    rule = RuleSpec(args.rule, Recirculation(args.mode, args.lam, args.cycles), channels,
+                    args.feedback_rate, args.seed)
+    job = TrainJob(sizes, acts, rule,
+                   TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, layer_lrs=layer_lrs,
+                               lr_decay=args.lr_decay, max_norm=args.max_norm, seed=args.seed),
+                   args.data, args.data_dir, args.downsample, args.max_train, args.seed, args.out)
+    rule.build()  # validate rule parameters before loading data
+    _, history = run_train(job, show_progress=not args.quiet)
+    rows = [{"epoch": m.epoch, "train_loss": m.train_loss, "test_loss": m.test_loss, "seconds": m.seconds}
+            for m in history]
+    print(format_table(rows, ["epoch", "train_loss", "test_loss", "seconds"]))
+    if args.out:
+        print(f"results in {args.out}/ (metrics.csv, summary.json, weights.npz, loss.png)")
+    return 0
+
+

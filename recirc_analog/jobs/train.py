@@ -1,0 +1,169 @@
+"""The ``recirc-analog train`` job: train the NumPy reference and write its results.
+
+Output folder::
+
+    metrics.csv    one row per epoch (row 0 = the untrained network):
+                   epoch,train_loss,test_loss,seconds,norm_A1..norm_AL,angle_A1..angle_AL
+    summary.json   the full configuration, final_test_loss, wall time
+    weights.npz    the trained network (the format the netlist generator reads)
+    loss.png       test loss per epoch; angles.png for rules other than BP
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..data import load_dataset
+from ..reference.network import CircularAutoencoder
+from ..reference.recirculation import Recirculation
+from ..reference.rules import get_rule
+from ..reference.standard_channels import StandardChannels
+from ..reference.training import Trainer, TrainConfig
+from ..report import MetricsWriter, save_npz_atomic, write_json_atomic
+from .progress import progress_bar
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """A learning rule by name with its parameters (see :func:`recirc_analog.reference.rules.get_rule`)."""
+
+    name: str = "rec"
+    """bp, rbp, srbp, arbp, top, rec or standard."""
+    recirculation: Recirculation = field(default_factory=Recirculation)
+    """Mode, lambda and cycle pair of ``rec``."""
+    channels: StandardChannels | None = None
+    """Channels of ``standard`` (L = 2 only)."""
+    feedback_rate: float = 1.0
+    """Rate of the feedback matrices of ``arbp``, relative to the forward rate."""
+    seed: int = 0
+    """Seed of the random feedback matrices (rbp, srbp, arbp, standard)."""
+
+    def build(self):
+        """The :class:`~recirc_analog.reference.updates.LearningRule` this spec names."""
+        params = {}
+        if self.name == "rec":
+            params["recirculation"] = self.recirculation
+        elif self.name in ("rbp", "srbp", "arbp"):
+            params["seed"] = self.seed
+            if self.name == "arbp":
+                params["feedback_rate"] = self.feedback_rate
+        elif self.name == "standard":
+            params["channels"] = self.channels or StandardChannels()
+            params["seed"] = self.seed
+        return get_rule(self.name, **params)
+
+    def label(self) -> str:
+        """A short human-readable name, e.g. ``rec-ccr(0.5)``."""
+        if self.name != "rec":
+            return self.name
+        r = self.recirculation
+        lam = f"({r.lam:g})" if r.mode not in ("pr", "error") else ""
+        cyc = f"[{r.cycles[0]},{r.cycles[1]}]" if r.cycles != (0, 1) else ""
+        return f"rec-{r.mode}{lam}{cyc}"
+
+
+@dataclass(frozen=True)
+class TrainJob:
+    """Everything one training run needs."""
+
+    sizes: tuple[int, ...]
+    activations: tuple[str, ...]
+    rule: RuleSpec
+    train: TrainConfig
+    data: str = "lowrank"
+    data_dir: str | None = None
+    downsample: int | None = None
+    max_train: int | None = None
+    init_seed: int = 0
+    out: str | None = None
+
+
+def metric_columns(n_layers: int) -> list[str]:
+    """Header of metrics.csv for a network with ``n_layers`` weight layers."""
+    return (["epoch", "train_loss", "test_loss", "seconds"]
+            + [f"norm_A{h}" for h in range(1, n_layers + 1)]
+            + [f"angle_A{h}" for h in range(1, n_layers + 1)])
+
+
+def _row(metrics, n_layers: int) -> dict:
+    row = {"epoch": metrics.epoch, "train_loss": metrics.train_loss,
+           "test_loss": metrics.test_loss, "seconds": metrics.seconds}
+    angles = metrics.angles or (float("nan"),) * n_layers
+    for h in range(n_layers):
+        row[f"norm_A{h + 1}"] = metrics.weight_norms[h]
+        row[f"angle_A{h + 1}"] = angles[h]
+    return row
+
+
+def run_train(job: TrainJob, *, show_progress: bool = True):
+    """Train per ``job``; write the output folder when ``job.out`` is set.
+
+    Returns ``(network, history)``. On divergence the last good weights are
+    written before the :class:`~recirc_analog.errors.DivergenceError` propagates.
+    """
+    dataset = load_dataset(job.data, job.data_dir, seed=job.init_seed,
+                           downsample=job.downsample, max_train=job.max_train)
+    net = CircularAutoencoder.random(job.sizes, job.activations, seed=job.init_seed,
+                                     data_mean=dataset.train_mean)
+    net.check_input(dataset.test[:1])
+    out = Path(job.out) if job.out else None
+    n_layers = net.n_layers
+    writer = None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        writer = MetricsWriter(out / "metrics.csv", metric_columns(n_layers))
+    total = job.train.epochs * dataset.batches_per_epoch(job.train.batch_size) * job.train.batch_size
+    start = time.perf_counter()
+    with progress_bar(total, f"train {job.rule.label()}", enabled=show_progress) as bar:
+        trainer = Trainer(net, job.rule.build(), job.train, progress=bar.update,
+                          on_epoch=(lambda m: writer.write_row(_row(m, n_layers))) if writer else None)
+        try:
+            history = trainer.fit(dataset)
+        finally:
+            if writer is not None:
+                writer.close()
+            if out is not None:
+                _write_outputs(out, job, net, trainer.history, time.perf_counter() - start)
+    return net, history
+
+
+def _write_outputs(out: Path, job: TrainJob, net, history, wall: float) -> None:
+    arrays = {f"A{h}": w for h, w in enumerate(net.weights, start=1)}
+    arrays.update({f"b{h}": b for h, b in enumerate(net.biases, start=1)})
+    save_npz_atomic(out / "weights.npz", sizes=np.array(net.sizes), activations=np.array(net.activations),
+                    **arrays)
+    summary = {
+        "config": _jsonable(asdict(job)),
+        "rule_label": job.rule.label(),
+        "epochs_completed": history[-1].epoch if history else 0,
+        "final_test_loss": history[-1].test_loss if history else None,
+        "initial_test_loss": history[0].test_loss if history else None,
+        "wall_seconds": wall,
+    }
+    write_json_atomic(out / "summary.json", summary)
+    if len(history) > 1:
+        _plot(out, job, history)
+
+
+def _plot(out: Path, job: TrainJob, history) -> None:
+    from ..report import plots
+
+    epochs = [m.epoch for m in history]
+    plots.plot_loss_curves(out / "loss.png", epochs, {job.rule.label(): [m.test_loss for m in history]},
+                           xlabel="epoch", ylabel="test loss", title=f"{job.data} {'-'.join(map(str, job.sizes))}")
+    rows = [m for m in history if m.angles is not None]
+    if rows:
+        per_layer = {f"A{h + 1}": [m.angles[h] for m in rows] for h in range(len(rows[0].angles))}
+        plots.plot_angles(out / "angles.png", [m.epoch for m in rows], per_layer)
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
