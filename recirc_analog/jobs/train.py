@@ -15,15 +15,13 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from ..data import load_dataset
 from ..reference.network import CircularAutoencoder
 from ..reference.recirculation import Recirculation
 from ..reference.rules import get_rule
 from ..reference.standard_channels import StandardChannels
 from ..reference.training import Trainer, TrainConfig
-from ..report import MetricsWriter, save_npz_atomic, write_json_atomic
+from ..report import MetricsWriter, write_json_atomic
 from .progress import progress_bar
 
 
@@ -132,10 +130,7 @@ def run_train(job: TrainJob, *, show_progress: bool = True):
 
 
 def _write_outputs(out: Path, job: TrainJob, net, history, wall: float) -> None:
-    arrays = {f"A{h}": w for h, w in enumerate(net.weights, start=1)}
-    arrays.update({f"b{h}": b for h, b in enumerate(net.biases, start=1)})
-    save_npz_atomic(out / "weights.npz", sizes=np.array(net.sizes), activations=np.array(net.activations),
-                    **arrays)
+    net.save(out / "weights.npz")
     summary = {
         "config": _jsonable(asdict(job)),
         "rule_label": job.rule.label(),

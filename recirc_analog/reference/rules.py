@@ -1,0 +1,214 @@
+"""The learning rules of the paper, selectable by name with :func:`get_rule`.
+
+===========  ==================================================================
+name         post-synaptic term of layer h (pre-synaptic term O^{h-1}(0))
+===========  ==================================================================
+``bp``       exact gradient of the matched loss: Eq. 6-8 (delta via A^T)
+``rbp``      Eq. 7 with fixed random feedback B^{h+1} instead of A^{h+1}^T
+``srbp``     skip RBP: f_h'(S^h) * (C^h delta^L), C^h fixed random (N_h, N_L)
+``arbp``     adaptive RBP: as ``rbp``, and B^{h+1} += feedback_rate * dA^{h+1}^T
+``top``      only the top layer learns (delta^L = T - O^L, Eq. 8); others zero
+``rec``      recirculation: O^h(n) - O^h(m) with pre O^{h-1}(n) (Eq. 23,
+             Theorem 6.3); error mode O^h(1) with pre O^{h-1}(0) (Eq. 18)
+``standard`` the standard (non-circular) autoencoder's learning channels
+             (Appendix B, Table 5), see :mod:`.standard_channels`
+===========  ==================================================================
+
+All rules give eta-free directions averaged over the minibatch; BP, RBP,
+SRBP, ARBP and TOP update the top layer by exact gradient descent.
+"""
+
+import numpy as np
+
+from recirc_analog.errors import ConfigError, check_range
+from recirc_analog.reference.losses import loss_for
+from recirc_analog.reference.network import CircularAutoencoder, glorot_uniform
+from recirc_analog.reference.recirculation import Recirculation, run_cycles
+from recirc_analog.reference.standard_channels import StandardChannelRule
+from recirc_analog.reference.updates import (
+    LearningRule, Update, backpropagate, hebbian_update, transposed_weights)
+
+
+def _top_delta_pass(net: CircularAutoencoder, x):
+    """(outputs [O^0..O^L], preactivations [S^1..S^L], top delta T - O^L (batch, N0))."""
+    outputs, preactivations = net.forward_with_preactivations(x)
+    top_delta = loss_for(net).top_delta(outputs[0], outputs[-1], preactivations[-1])
+    return outputs, preactivations, top_delta
+
+
+class BackpropRule(LearningRule):
+    """Backpropagation (Eq. 6-8): the exact negative gradient of the matched loss."""
+
+    name = "bp"
+
+    def directions(self, net, x) -> Update:
+        outputs, preactivations, top_delta = _top_delta_pass(net, x)
+        deltas = backpropagate(net, preactivations, top_delta, transposed_weights(net))
+        return hebbian_update(deltas, outputs[:-1])
+
+
+class _FixedFeedbackRule(LearningRule):
+    """A rule with feedback matrices: given explicitly, or Glorot-uniform from ``seed``."""
+
+    def __init__(self, feedback=None, seed: int = 0):
+        self.feedback = feedback
+        self.seed = seed
+        self.feedback_ = None
+
+    def feedback_shapes(self, net) -> list[tuple[int, int]]:
+        """Shapes of the feedback matrices this rule needs for ``net``."""
+        raise NotImplementedError
+
+    def prepare(self, net) -> None:
+        shapes = self.feedback_shapes(net)
+        if self.feedback is not None:
+            matrices = [np.array(m, dtype=float) for m in self.feedback]
+            if [m.shape for m in matrices] != shapes:
+                raise ConfigError(
+                    f"feedback must have shapes {shapes}, got {[m.shape for m in matrices]}")
+            self.feedback_ = matrices
+        else:
+            rng = np.random.default_rng(self.seed)
+            self.feedback_ = [glorot_uniform(rng, *shape) for shape in shapes]
+
+    def feedback_for(self, net) -> list[np.ndarray]:
+        """The feedback matrices, drawn first if missing or shaped for another network."""
+        if self.feedback_ is None or [b.shape for b in self.feedback_] != self.feedback_shapes(net):
+            self.prepare(net)
+        return self.feedback_
+
+
+class RandomBackpropRule(_FixedFeedbackRule):
+    """Random backpropagation (Section 2.3.2): Eq. 7 with fixed random feedback.
+
+    Parameters
+    ----------
+    feedback : list of arrays, optional
+        B^2..B^L with B^h of shape (N_{h-1}, N_h), used in place of A^h^T.
+        Drawn Glorot-uniform from ``seed`` when omitted.
+    seed : int
+        Seed of the random feedback matrices.
+    """
+
+    name = "rbp"
+
+    def feedback_shapes(self, net) -> list[tuple[int, int]]:
+        return [w.T.shape for w in net.weights[1:]]
+
+    def directions(self, net, x) -> Update:
+        feedback = self.feedback_for(net)
+        outputs, preactivations, top_delta = _top_delta_pass(net, x)
+        deltas = backpropagate(net, preactivations, top_delta, feedback)
+        return hebbian_update(deltas, outputs[:-1])
+
+
+class AdaptiveRandomBackpropRule(RandomBackpropRule):
+    """Adaptive random backpropagation (ARBP, Baldi et al. 2017/2018).
+
+    The feedback matrix B^{h+1} is itself trained by the local product of its
+    own pre-synaptic signal (delta^{h+1}) and post-synaptic activity (O^h):
+    after each step ``B^{h+1} += feedback_rate * (applied dA^{h+1})^T``. Since A^{h+1}
+    receives the same product, B^{h+1} - A^{h+1}^T stays fixed (for
+    ``feedback_rate`` = 1, ignoring norm caps) while both grow, so the feedback
+    slowly aligns with A^T (the Kolen-Pollack mechanism without decay).
+
+    ``feedback_rate`` is dimensionless: a multiple of the forward step.
+    """
+
+    name = "arbp"
+
+    def __init__(self, feedback=None, seed: int = 0, feedback_rate: float = 1.0):
+        super().__init__(feedback, seed)
+        self.feedback_rate = check_range("feedback_rate", feedback_rate, 0, None)
+
+    def after_update(self, applied: Update) -> None:
+        self.feedback_ = [b + self.feedback_rate * dw.T
+                          for b, dw in zip(self.feedback_, applied.weights[1:])]
+
+
+class SkipRandomBackpropRule(_FixedFeedbackRule):
+    """Skip random backpropagation (SRBP): the top error goes straight to every layer.
+
+    Hidden layer h < L receives ``delta^h = f_h'(S^h) * (delta^L C^h^T)`` with
+    fixed random ``C^h`` of shape (N_h, N_L) (``feedback`` or Glorot from ``seed``).
+    """
+
+    name = "srbp"
+
+    def feedback_shapes(self, net) -> list[tuple[int, int]]:
+        return [(n, net.sizes[-1]) for n in net.sizes[1:-1]]
+
+    def directions(self, net, x) -> Update:
+        feedback = self.feedback_for(net)
+        outputs, preactivations, top_delta = _top_delta_pass(net, x)
+        functions = net.transfer_functions
+        deltas = [(top_delta @ c.T) * functions[h].derivative(preactivations[h])
+                  for h, c in enumerate(feedback)]
+        return hebbian_update(deltas + [top_delta], outputs[:-1])
+
+
+class TopLayerRule(LearningRule):
+    """Only the top layer A^L learns, by gradient descent; dA^h = 0 for h < L."""
+
+    name = "top"
+
+    def directions(self, net, x) -> Update:
+        outputs, _, top_delta = _top_delta_pass(net, x)
+        hidden = [np.zeros((len(x), n)) for n in net.sizes[1:-1]]
+        return hebbian_update(hidden + [top_delta], outputs[:-1])
+
+
+class RecirculationRule(LearningRule):
+    """Local recirculation learning (Eq. 18, Eq. 23, Theorem 6.3).
+
+    Output recirculation with cycle pair (n, m):
+    ``dA^h = mean[(O^h(n) - O^h(m)) outer O^{h-1}(n)]`` for h < L and
+    ``dA^L = mean[(O^0(n) - O^0(m)) outer O^{L-1}(n)]`` (the top layer's post-synaptic
+    neurons are layer 0); ``db^h`` is the mean post-synaptic term.
+    Error recirculation: ``dA^h = mean[O^h(1) outer O^{h-1}(0)]``,
+    ``dA^L = mean[O^0(1) outer O^{L-1}(0)]`` with O^0(1) = I - O^L(0).
+
+    With (n, m) = (0, 1) the top layer gets I - O^L(0), the exact gradient
+    for matched losses, in every mode except CCR/RCC/CCRCC/RWCC, where it is
+    scaled by (1 - lam). Hidden layers: CCR = (1 - lam) PR exactly (Eq. 26);
+    in linear networks RCC = CCR and CCRCC = (1 - lam)^2 PR (Eq. 30, which is
+    about hidden layers; the top layer of CCRCC is (1 - lam) PR).
+    """
+
+    name = "rec"
+
+    def __init__(self, recirculation: Recirculation = Recirculation()):
+        if not isinstance(recirculation, Recirculation):
+            raise ConfigError(f"recirculation must be a Recirculation, got {recirculation!r}")
+        self.recirculation = recirculation
+
+    def directions(self, net, x) -> Update:
+        cycles = run_cycles(net, x, self.recirculation)
+        top = net.n_layers
+        post_layer = list(range(1, top)) + [0]
+        if self.recirculation.mode == "error":
+            posts = [cycles[1][k] for k in post_layer]
+            pres = cycles[0][:-1]
+        else:
+            n, m = self.recirculation.cycles
+            posts = [cycles[n][k] - cycles[m][k] for k in post_layer]
+            pres = cycles[n][:-1]
+        return hebbian_update(posts, pres)
+
+
+RULES = {
+    rule.name: rule
+    for rule in (BackpropRule, RandomBackpropRule, SkipRandomBackpropRule,
+                 AdaptiveRandomBackpropRule, TopLayerRule, RecirculationRule, StandardChannelRule)
+}
+"""Rule classes by registry name."""
+
+
+def get_rule(name: str, **params) -> LearningRule:
+    """A new rule called ``name`` (a key of :data:`RULES`), built with ``params``."""
+    if name not in RULES:
+        raise ConfigError(f"rule must be one of {', '.join(RULES)}, got {name!r}")
+    try:
+        return RULES[name](**params)
+    except TypeError as error:
+        raise ConfigError(f"bad parameters for rule {name!r}: {error}") from None
