@@ -93,14 +93,16 @@ def _next_cycle(net, mode, lam, initial, previous):
     return [z] + fresh
 
 
-def run_cycles(net: CircularAutoencoder, x, recirculation: Recirculation) -> list[list[np.ndarray]]:
+def run_cycles(net: CircularAutoencoder, x, recirculation: Recirculation,
+               first_cycle: list[np.ndarray] | None = None) -> list[list[np.ndarray]]:
     """All cycles 0..m of ``recirculation`` for the batch ``x`` of shape (batch, N0).
 
     Returns ``result`` with ``result[t][h] = O^h(t)`` of shape (batch, N_h) for
     t = 0..m (m = ``recirculation.cycles[1]``) and h = 0..L; ``result[t][0]`` is
     the vector recirculated into layer 0 at cycle t (the data at t = 0).
+    ``first_cycle``, if given, is ``net.forward(x)`` already computed.
     """
-    cycles = [net.forward(x)]
+    cycles = [first_cycle if first_cycle is not None else net.forward(x)]
     for _ in range(recirculation.cycles[1]):
         cycles.append(_next_cycle(net, recirculation.mode, recirculation.lam, cycles[0], cycles[-1]))
     return cycles

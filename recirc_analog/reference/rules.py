@@ -29,9 +29,12 @@ from recirc_analog.reference.updates import (
     LearningRule, Update, backpropagate, hebbian_update, transposed_weights)
 
 
-def _top_delta_pass(net: CircularAutoencoder, x):
-    """(outputs [O^0..O^L], preactivations [S^1..S^L], top delta T - O^L (batch, N0))."""
-    outputs, preactivations = net.forward_with_preactivations(x)
+def _top_delta_pass(net: CircularAutoencoder, x, forward=None):
+    """(outputs [O^0..O^L], preactivations [S^1..S^L], top delta T - O^L (batch, N0)).
+
+    ``forward``, if given, is ``net.forward_with_preactivations(x)`` already computed.
+    """
+    outputs, preactivations = forward if forward is not None else net.forward_with_preactivations(x)
     top_delta = loss_for(net).top_delta(outputs[0], outputs[-1], preactivations[-1])
     return outputs, preactivations, top_delta
 
@@ -41,8 +44,8 @@ class BackpropRule(LearningRule):
 
     name = "bp"
 
-    def directions(self, net, x) -> Update:
-        outputs, preactivations, top_delta = _top_delta_pass(net, x)
+    def directions(self, net, x, forward=None) -> Update:
+        outputs, preactivations, top_delta = _top_delta_pass(net, x, forward)
         deltas = backpropagate(net, preactivations, top_delta, transposed_weights(net))
         return hebbian_update(deltas, outputs[:-1])
 
@@ -95,9 +98,9 @@ class RandomBackpropRule(_FixedFeedbackRule):
     def feedback_shapes(self, net) -> list[tuple[int, int]]:
         return [w.T.shape for w in net.weights[1:]]
 
-    def directions(self, net, x) -> Update:
+    def directions(self, net, x, forward=None) -> Update:
         feedback = self.feedback_for(net)
-        outputs, preactivations, top_delta = _top_delta_pass(net, x)
+        outputs, preactivations, top_delta = _top_delta_pass(net, x, forward)
         deltas = backpropagate(net, preactivations, top_delta, feedback)
         return hebbian_update(deltas, outputs[:-1])
 
@@ -138,9 +141,9 @@ class SkipRandomBackpropRule(_FixedFeedbackRule):
     def feedback_shapes(self, net) -> list[tuple[int, int]]:
         return [(n, net.sizes[-1]) for n in net.sizes[1:-1]]
 
-    def directions(self, net, x) -> Update:
+    def directions(self, net, x, forward=None) -> Update:
         feedback = self.feedback_for(net)
-        outputs, preactivations, top_delta = _top_delta_pass(net, x)
+        outputs, preactivations, top_delta = _top_delta_pass(net, x, forward)
         functions = net.transfer_functions
         deltas = [(top_delta @ c.T) * functions[h].derivative(preactivations[h])
                   for h, c in enumerate(feedback)]
@@ -152,8 +155,8 @@ class TopLayerRule(LearningRule):
 
     name = "top"
 
-    def directions(self, net, x) -> Update:
-        outputs, _, top_delta = _top_delta_pass(net, x)
+    def directions(self, net, x, forward=None) -> Update:
+        outputs, _, top_delta = _top_delta_pass(net, x, forward)
         hidden = [np.zeros((len(x), n)) for n in net.sizes[1:-1]]
         return hebbian_update(hidden + [top_delta], outputs[:-1])
 
@@ -182,8 +185,8 @@ class RecirculationRule(LearningRule):
             raise ConfigError(f"recirculation must be a Recirculation, got {recirculation!r}")
         self.recirculation = recirculation
 
-    def directions(self, net, x) -> Update:
-        cycles = run_cycles(net, x, self.recirculation)
+    def directions(self, net, x, forward=None) -> Update:
+        cycles = run_cycles(net, x, self.recirculation, None if forward is None else forward[0])
         top = net.n_layers
         post_layer = list(range(1, top)) + [0]
         if self.recirculation.mode == "error":

@@ -131,11 +131,11 @@ class StandardChannelRule(LearningRule):
     def prepare(self, net) -> None:
         self.random_matrix_ = glorot_uniform(np.random.default_rng(self.seed), *self.random_shape(net))
 
-    def directions(self, net, x) -> Update:
+    def directions(self, net, x, forward=None) -> Update:
         ch = self.channels
         if self.random_matrix_ is None or self.random_matrix_.shape != self.random_shape(net):
             self.prepare(net)
-        (data, hidden, output), (s1, s2) = net.forward_with_preactivations(x)
+        (data, hidden, output), (s1, s2) = forward if forward is not None else net.forward_with_preactivations(x)
         error = data - output
         top = loss_for(net).top_delta(data, output, s2) if ch.c1 else error
         if ch.signal == "output":          # C2 = B or C3 = Id: the hidden layer sees B O^2

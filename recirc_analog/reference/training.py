@@ -158,13 +158,15 @@ class Trainer:
 
     def step(self, x) -> StepResult:
         """Train on one minibatch ``x`` of shape (batch, N0)."""
-        loss = self.evaluate(x)
+        x = self.net.check_input(x)
+        forward = self.net.forward_with_preactivations(x)
+        loss = self.loss.value(x, forward[0][-1])
         self._check_loss(loss, "minibatch")
         self._last_good = self.net.copy()
-        direction = self.rule.directions(self.net, x)
+        direction = self.rule.directions(self.net, x, forward)
         angles = None
         if self._gradient is not None:
-            angles = angles_degrees(direction, self._gradient.directions(self.net, x))
+            angles = angles_degrees(direction, self._gradient.directions(self.net, x, forward))
         applied = direction.scaled(self.rates)
         weights = [w + dw for w, dw in zip(self.net.weights, applied.weights)]
         if self.config.max_norm is not None:

@@ -95,8 +95,12 @@ class LearningRule(ABC):
         """Draw any fixed random matrices for ``net``; nothing for most rules."""
 
     @abstractmethod
-    def directions(self, net: CircularAutoencoder, x: np.ndarray) -> Update:
-        """The update for the minibatch ``x`` of shape (batch, N0), from the current weights."""
+    def directions(self, net: CircularAutoencoder, x: np.ndarray, forward=None) -> Update:
+        """The update for the minibatch ``x`` of shape (batch, N0), from the current weights.
+
+        ``forward``: optionally ``net.forward_with_preactivations(x)``, already
+        computed by the caller, so the forward pass is not done twice.
+        """
 
     def after_update(self, applied: Update) -> None:
         """Called by the trainer with the update actually added (rates included)."""
