@@ -35,7 +35,7 @@ IMAGE_FILES = {"train": "train-images-idx3-ubyte", "test": "t10k-images-idx3-uby
 
 def load_dataset(name: str | None = "lowrank", data_dir: str | os.PathLike | None = None, *,
                  seed: int = 0, downsample: int | None = None,
-                 max_train: int | None = None) -> Dataset:
+                 max_train: int | None = None, dim: int | None = None) -> Dataset:
     """Load a data set by name ("lowrank" when ``name`` is None).
 
     ``data_dir``: directory of the image files (ignored for "lowrank");
@@ -43,7 +43,9 @@ def load_dataset(name: str | None = "lowrank", data_dir: str | os.PathLike | Non
     set (image sets are fixed; their shuffling uses the generator passed to
     ``train_batches``). ``downsample``: integer factor for mean pooling of
     images (2 gives 14 x 14 = 196 values). ``max_train``: samples per epoch
-    (the first ``max_train`` images; the Lowrank epoch length). Raises
+    (the first ``max_train`` images; the Lowrank epoch length). ``dim``:
+    Lowrank's dimension (default 100, the paper's; the rank is dim / 5,
+    the paper's ratio, at least 1); image sets ignore it. Raises
     ConfigError for bad arguments and DataError for missing or corrupt files.
     """
     name = DATASET_NAMES[0] if name is None else name
@@ -54,7 +56,8 @@ def load_dataset(name: str | None = "lowrank", data_dir: str | os.PathLike | Non
             raise ConfigError(f"downsample applies to image data sets only, got {downsample!r} "
                               f"for 'lowrank'")
         n_train = 60_000 if max_train is None else check_int("max_train", max_train, 1)
-        return LowrankDataset(seed=seed, n_train=n_train)
+        dim = 100 if dim is None else check_int("dim", dim, 1)
+        return LowrankDataset(dim=dim, rank=max(1, dim // 5), seed=seed, n_train=n_train)
     folder = find_image_folder(name, data_dir)
     pixels = {}
     for split, base_name in IMAGE_FILES.items():

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..data import load_dataset
+from ..errors import ConfigError
 from ..reference.network import CircularAutoencoder
 from ..reference.recirculation import Recirculation
 from ..reference.rules import get_rule
@@ -104,10 +105,13 @@ def run_train(job: TrainJob, *, show_progress: bool = True):
     written before the :class:`~recirc_analog.errors.DivergenceError` propagates.
     """
     dataset = load_dataset(job.data, job.data_dir, seed=job.init_seed,
-                           downsample=job.downsample, max_train=job.max_train)
+                           downsample=job.downsample, max_train=job.max_train, dim=job.sizes[0])
+    if dataset.dim != job.sizes[0]:
+        hint = " (use --downsample 2 for 196)" if dataset.image_shape and job.downsample is None else ""
+        raise ConfigError(f"--sizes must start and end with the data dimension {dataset.dim} of "
+                          f"{job.data}{hint}, got {job.sizes[0]}")
     net = CircularAutoencoder.random(job.sizes, job.activations, seed=job.init_seed,
                                      data_mean=dataset.train_mean)
-    net.check_input(dataset.test[:1])
     out = Path(job.out) if job.out else None
     n_layers = net.n_layers
     writer = None

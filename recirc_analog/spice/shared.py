@@ -1,0 +1,230 @@
+"""ngspice through its shared library: load a circuit once, ``alter``, rerun.
+
+Training changes only conductances between batches, so this engine keeps
+the circuit loaded in libngspice and applies changes with ``alter`` (about
+4 us per element), skipping the process start and the netlist parse the
+batch engine pays on every run.
+
+Binding: a small ctypes binding of our own (``libngspice``), not PySpice's
+``NgSpiceShared``. Measured on the 784-20-784 crossbar (62,720 resistors,
+100-point ``.dc``; benchmarks/bench_engine.py, RESULTS_engine.md): load
+0.31-0.35 s for both, run the same (it is ngspice's time), reading 785
+vectors 3.0 vs 3.4 ms, start-up 4-6 ms vs 27-35 ms (PySpice's import), and
+``alter`` of every resistor 4-5 us vs 6-15 us per element (PySpice's
+``exec_command`` does extra work per call). Beyond speed: PySpice is an
+optional dependency, warns "Unsupported Ngspice version 39", and does not
+hand back each command's stderr lines, which we need to quote ngspice and
+to tell which of many ``alter`` commands failed; and we need our own exit
+callback (below).
+
+One circuit per process: libngspice is global state. Only one SharedEngine
+may be open per process at a time (a second one raises UsageError until the
+first is closed or garbage-collected); closing removes its circuit and
+plots, so engines can follow one another in one process. For parallel work use processes (the
+batch engine, or one SharedEngine per worker process), never threads. A
+``quit`` or fatal error inside ngspice detaches the library for the rest of
+the process (SimulationError from then on). A segfault inside ngspice kills
+the process: use the batch engine when crash isolation matters.
+
+Convergence fallbacks (``convergence``) reload the netlist text with extra
+``.options`` and re-apply every ``alter`` made since :meth:`load`; the next
+run reloads the netlist as written, so a fallback never outlives its batch.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+
+from ..errors import ConfigError, NetlistError, SimulationError, UsageError, check_range
+from .console import Failure, analysis_seconds, diagnose, quote_lines, relevant_lines
+from .convergence import ConvergenceLadder, default_ladder, run_with_fallbacks
+from .libngspice import shared_library
+from .result import SimulationResult
+
+_ELEMENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
+_END_CARD = re.compile(r"^\s*\.end\s*$", re.I)
+_EXTERNAL_SOURCE = re.compile(r"^\s*[VI]\S*\s.*\bexternal\b", re.I | re.M)
+
+
+class SharedEngine:
+    """Simulates with libngspice in this process, keeping the circuit loaded.
+
+    Parameters
+    ----------
+    library : str or None
+        Path or name of libngspice; None finds ``libngspice.so``.
+    ladder : ConvergenceLadder or None
+        Fallbacks on non-convergence; None means :func:`default_ladder`.
+    """
+
+    name = "shared"
+
+    def __init__(self, *, library: str | None = None, ladder: ConvergenceLadder | None = None):
+        self.library = library
+        self.ladder = default_ladder() if ladder is None else ladder
+        self._lib = shared_library(library)
+        self._lib.check_alive()
+        self._lib.acquire(self)
+        self.version = self._lib.version
+        self._closed = False
+        self._netlist: str | None = None      # as given to load()
+        self._loaded: str | None = None       # text in ngspice now (may carry fallback options)
+        self._altered: dict[str, float] = {}  # alters since load(), re-applied on reload
+        self._seconds_so_far = 0.0            # ngspice's running analysis time for the circuit
+
+    def __enter__(self) -> SharedEngine:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def load(self, netlist: str, *, label: str = "load") -> None:
+        """Parse ``netlist`` into ngspice, replacing any loaded circuit.
+
+        Raises :class:`SimulationError` quoting ngspice if it rejects a line.
+        """
+        self._check_open()
+        self._netlist = None
+        self._altered = {}
+        self._load_text(netlist, label)
+        self._netlist = netlist
+
+    def alter(self, values: Mapping[str, float]) -> None:
+        """Set the value of loaded elements: ``{"Rp1_0_3": 12345.6, ...}``.
+
+        The value is the element's main value in SI units (ohm for R, F for
+        C, V or A for dc sources). Names are the netlist's element names.
+        Raises :class:`ConfigError` for an invalid name or value (before any
+        change) and :class:`UsageError` naming the elements ngspice does not
+        know (the others are applied).
+        """
+        self._check_loaded()
+        commands = []
+        for name, value in values.items():
+            if not isinstance(name, str) or not _ELEMENT_NAME.match(name):
+                raise ConfigError(
+                    f"alter: element names must match [A-Za-z][A-Za-z0-9_.]*, got {name!r}")
+            number = float(check_range(f"alter value of {name}", value))
+            if not math.isfinite(number):
+                raise ConfigError(f"alter value of {name} must be finite, got {value!r}")
+            commands.append((name, number))
+        self._apply(commands)
+
+    def run(self, netlist: str | None = None, *, label: str) -> SimulationResult:
+        """Simulate and return the plot of the netlist's analysis.
+
+        With ``netlist``, load it first (unless it is the loaded netlist,
+        unaltered); without, rerun the loaded circuit with its alters.
+        Raises :class:`SimulationError` naming ``label`` and quoting ngspice.
+        """
+        self._check_open()
+        if netlist is not None and (netlist != self._netlist or self._altered):
+            self.load(netlist, label=label)
+        self._check_loaded()
+        return run_with_fallbacks(lambda text: self._attempt(text, label), self._netlist,
+                                  self.ladder, label)
+
+    def reset(self) -> None:
+        """Remove the circuit and all plots; the engine stays open."""
+        self._check_open()
+        self._clear()
+        self._netlist = None
+        self._altered = {}
+
+    def close(self) -> None:
+        """Reset and give the shared library back (a new SharedEngine may open)."""
+        if self._closed:
+            return
+        if self._lib.exit_status is None:
+            self.reset()
+        self._closed = True
+        self._lib.release(self)
+
+    # -- internals ----------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise UsageError("this SharedEngine is closed; create a new one")
+        self._lib.check_alive()
+
+    def _check_loaded(self) -> None:
+        self._check_open()
+        if self._netlist is None:
+            raise UsageError("SharedEngine has no circuit loaded: call load(netlist) "
+                             "or run(netlist, label=...) first")
+
+    def _clear(self) -> None:
+        """Remove the circuit (if any) and every plot from ngspice."""
+        self._lib.command("remcirc")
+        self._lib.command("destroy all")
+        self._lib.take_output()
+        self._loaded = None
+
+    def _load_text(self, text: str, label: str) -> None:
+        external = _EXTERNAL_SOURCE.search(text)
+        if external:
+            # 'dc 0 external' segfaults libngspice 39; plain 'external' makes it exit
+            # (status 1) without ngSpice_Init_Sync callbacks, which this engine has none of.
+            raise NetlistError(f"batch {label!r}: sources driven by the caller ('external') are "
+                               f"not supported by SharedEngine: {external.group(0).strip()!r}")
+        self._clear()
+        self._lib.load_lines(_circuit_lines(text))
+        _, stderr = self._lib.take_output()
+        failure = diagnose(stderr)
+        if failure is not None:
+            self._clear()
+            raise SimulationError(f"batch {label!r}: {failure.message}")
+        self._loaded = text
+        self._seconds_so_far = 0.0
+
+    def _apply(self, changes: list[tuple[str, float]]) -> None:
+        """Send one ``alter`` per element; record the ones ngspice accepted."""
+        failed = self._lib.commands([f"alter {name} = {value!r}".encode() for name, value in changes])
+        _, stderr = self._lib.take_output()
+        rejected = {changes[k][0] for k in failed}
+        self._altered.update((name, value) for name, value in changes if name not in rejected)
+        if rejected:
+            shown = ", ".join(sorted(rejected)[:5])
+            raise UsageError(f"alter: ngspice rejected {len(rejected)} of {len(changes)} "
+                             f"element(s) ({shown}): {quote_lines(stderr)}")
+
+    def _attempt(self, text: str, label: str) -> SimulationResult | Failure:
+        """One ngspice run of ``text`` (reloaded, with the alters, if not loaded)."""
+        if text != self._loaded:
+            self._load_text(text, label)
+            self._apply(list(self._altered.items()))
+        lib = self._lib
+        lib.new_plots.clear()
+        lib.command("run")
+        stdout, stderr = lib.take_output()
+        lib.command("rusage time")
+        total = analysis_seconds(lib.take_output()[0])
+        failure = diagnose(stderr)
+        if failure is None and not lib.new_plots:
+            quote = quote_lines(stderr + stdout)
+            failure = Failure("error", "ngspice produced no plot (does the netlist have an "
+                                       f".op/.dc/.tran/.ac line?): {quote}", quote)
+        seconds = None
+        if total is not None:
+            seconds = round(total - self._seconds_so_far, 3)
+            self._seconds_so_far = total
+        if failure is None:
+            plot_type, plot_name, title = lib.new_plots[-1]
+            vectors = lib.read_plot(plot_type)
+        lib.command("destroy all")
+        lib.take_output()
+        if failure is not None:
+            return failure
+        return SimulationResult(vectors=vectors, plot_name=plot_name, title=title,
+                                analysis_seconds=seconds, log=tuple(relevant_lines(stderr)))
+
+
+def _circuit_lines(text: str) -> list[str]:
+    """Netlist text -> lines for ``ngSpice_Circ``, ending with exactly one ``.end``."""
+    lines = [line.rstrip("\r") for line in text.splitlines()]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if not lines or not _END_CARD.match(lines[-1]):
+        lines.append(".end")
+    return lines
