@@ -19,9 +19,9 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--version", action="version", version=f"recirc-analog {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
 
-    from .commands import demo, train
+    from .commands import cosim, demo, netlist, train
 
-    for command in (train, demo):
+    for command in (train, netlist, cosim, demo):
         command.add_parser(commands)
     return parser
 

@@ -1,0 +1,104 @@
+"""``build_circuit``: a circular autoencoder, a spec and a minibatch -> a validated Circuit."""
+
+import numpy as np
+
+from recirc_analog.circuit.config import CircuitSpec
+from recirc_analog.circuit.crossbar import crossbar_tiles
+from recirc_analog.circuit.dc_form import build_dc
+from recirc_analog.circuit.graph import validate
+from recirc_analog.circuit.mapping import ConductanceMapping, choose_r_f
+from recirc_analog.circuit.model import Circuit, Instance
+from recirc_analog.circuit.nodes import NodeMap
+from recirc_analog.circuit.tran_form import build_tran
+from recirc_analog.errors import ConfigError
+from recirc_analog.reference.network import CircularAutoencoder
+
+
+def get_r_f(net: CircularAutoencoder, spec: CircuitSpec) -> float:
+    """The feedback resistance (ohm): ``spec.crossbar.r_f`` or the one chosen from the weights."""
+    if spec.crossbar.r_f is not None:
+        return spec.crossbar.r_f
+    return choose_r_f(net.weights, net.biases, spec.crossbar)
+
+
+def get_mapping(net: CircularAutoencoder, spec: CircuitSpec) -> ConductanceMapping:
+    """The weight-to-conductance mapping the circuit of ``net`` under ``spec`` uses."""
+    return ConductanceMapping(spec.crossbar, get_r_f(net, spec))
+
+
+def _check_inputs(net, inputs) -> np.ndarray:
+    if not isinstance(net, CircularAutoencoder):
+        raise ConfigError(f"net must be a CircularAutoencoder, got {type(net).__name__}")
+    try:
+        x = np.asarray(inputs, dtype=float)
+    except (TypeError, ValueError):
+        raise ConfigError(f"inputs must be an array of numbers of shape (batch, {net.sizes[0]})") from None
+    return net.check_input(x)
+
+
+def _description(net, spec, r_f, batch) -> tuple[str, ...]:
+    rec = spec.recirculation
+    return (
+        f"sizes {'-'.join(map(str, net.sizes))}, activations {','.join(net.activations)}",
+        f"recirculation mode {rec.mode}, lam {rec.lam:g}, cycles 0 to {rec.cycles[1]}, batch {batch}",
+        f"form {spec.form}, architecture {spec.architecture}, mapping {spec.crossbar.mapping}, "
+        f"neuron {spec.neuron.kind}",
+        f"v_unit {spec.v_unit:g} V per unit activity, G in [{spec.crossbar.g_min:g}, "
+        f"{spec.crossbar.g_max:g}] S, r_f {r_f:.9g} ohm (w = r_f * (G+ - G-))",
+    )
+
+
+def _check_conductances(net: CircularAutoencoder, spec: CircuitSpec, conductances) -> None:
+    if spec.crossbar.r_f is None:
+        raise ConfigError("spec.crossbar.r_f must be set when conductances are given")
+    if len(conductances) != net.n_layers:
+        raise ConfigError(f"conductances must hold {net.n_layers} layers, got {len(conductances)}")
+    differential = spec.crossbar.mapping == "differential"
+    for h, g in enumerate(conductances, start=1):
+        shape = (net.sizes[h], net.sizes[h - 1] + 1)
+        if g.plus.shape != shape or (differential and (g.minus is None or g.minus.shape != shape)):
+            raise ConfigError(f"conductances of layer {h} must have shape {shape} for the {spec.crossbar.mapping} "
+                              f"mapping")
+        arrays = [g.plus] + [a for a in (g.minus, g.reference) if a is not None]
+        if not all(np.all(np.isfinite(a)) and np.all(a > 0) for a in arrays):
+            raise ConfigError(f"conductances of layer {h} must be finite and > 0 S")
+
+
+def build_circuit(net: CircularAutoencoder, spec: CircuitSpec, inputs, conductances=None) -> Circuit:
+    """The circuit computing cycles 0..m of ``spec.recirculation`` for ``inputs`` (batch, N0).
+
+    ``conductances``: the devices of layers 1..L as :class:`Conductances` (S),
+    overriding the mapping of ``net``'s weights (the co-simulation passes the
+    programmed device state; ``spec.crossbar.r_f`` must then be set). Raises
+    ConfigError for bad inputs or weights that do not fit the conductance
+    range, NetlistError if the result fails the graph checks.
+    """
+    x = _check_inputs(net, inputs)
+    if not isinstance(spec, CircuitSpec):
+        raise ConfigError(f"spec must be a CircuitSpec, got {type(spec).__name__}")
+    if spec.architecture == "bidirectional":
+        raise ConfigError("architecture 'bidirectional' is not implemented yet; use 'conjoined'")
+    mapping = get_mapping(net, spec)
+    config = spec.crossbar
+    if conductances is None:
+        conductances = [mapping.to_conductances(w, b, layer=h)
+                        for h, (w, b) in enumerate(zip(net.weights, net.biases), start=1)]
+    else:
+        _check_conductances(net, spec, conductances)
+    tiles = [crossbar_tiles(h, g, config.tile_rows, config.tile_neurons)
+             for h, g in enumerate(conductances, start=1)]
+    crossbars = tuple(tile for layer in tiles for tile in layer)
+    build = build_dc if spec.form == "dc" else build_tran
+    blocks, analysis, fields = build(net, spec, x, tiles, mapping.r_f)
+    prefixes = ({"plus": "Rp", "minus": "Rn"} if spec.crossbar.mapping == "differential"
+                else {"plus": "R", "reference": "Rref"})
+    node_map = NodeMap(form=spec.form, sizes=net.sizes, cycles=spec.cycles, batch=x.shape[0],
+                       v_unit=spec.v_unit, device_prefixes=prefixes,
+                       tile_shape=(config.tile_rows, config.tile_neurons), **fields)
+    cells = sorted({e.cell for b in blocks for e in b.elements if isinstance(e, Instance)}
+                   - {c.name for c in crossbars})
+    circuit = Circuit(title=spec.title, description=_description(net, spec, mapping.r_f, x.shape[0]),
+                      cells=tuple(cells), crossbars=crossbars, blocks=blocks, analysis=analysis,
+                      reltol=spec.reltol, vntol=spec.vntol, saves=node_map.saved_nodes(), node_map=node_map)
+    validate(circuit)
+    return circuit

@@ -1,0 +1,74 @@
+"""The hand-written cells of ``circuits/`` as the builder and the checks see them.
+
+Each :class:`Cell` names its library file, its ports (in instance order) and
+how each port connects inside the cell, which is all the graph checks of
+:mod:`recirc_analog.circuit.graph` need: ``source`` (an ideal voltage source
+from the port to ground or to another port), ``resistor`` (a DC path to another
+port), ``capacitor`` (to ground, no DC path) or ``sense`` (a high-impedance input).
+The SPICE text itself lives only in the ``.lib`` files.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from recirc_analog.errors import SetupError
+
+CIRCUITS_DIR = Path(__file__).resolve().parents[2] / "circuits"
+"""The repository's hand-written cell library."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A hand-written subcircuit: its file, ports and internal port connections."""
+
+    name: str
+    library: str
+    """File name in ``circuits/``."""
+    ports: tuple[str, ...]
+    sources: tuple[tuple[str, str], ...] = ()
+    """(port, other) pairs joined by an ideal voltage source; other may be ``"0"``."""
+    resistors: tuple[tuple[str, str], ...] = ()
+    """(port, other) pairs joined by a resistive path."""
+    capacitors: tuple[str, ...] = ()
+    """Ports with a capacitor to ground."""
+
+
+_ACTIVATION_CELLS = {
+    name: Cell(f"act_{name}", "neuron.lib", ("tp", "tn", "out"), sources=(("out", "0"),))
+    for name in ("linear", "tanh", "logistic", "relu")
+}
+
+CELLS = {
+    "tia_ideal": Cell("tia_ideal", "neuron.lib", ("col", "t"), sources=(("col", "0"), ("t", "0"))),
+    "tia_opamp": Cell("tia_opamp", "opamp.lib", ("col", "t"), sources=(("t", "0"),),
+                      resistors=(("col", "t"),)),
+    "sample_hold": Cell("sample_hold", "sample_hold.lib", ("in", "clk", "cap", "out"),
+                        sources=(("out", "0"),), resistors=(("in", "cap"),), capacitors=("cap",)),
+    "mixer": Cell("mixer", "mixer.lib", ("held", "fresh", "en", "out"), sources=(("out", "0"),)),
+    "subtract": Cell("subtract", "mixer.lib", ("a", "b", "out"), sources=(("out", "0"),)),
+    **{cell.name: cell for cell in _ACTIVATION_CELLS.values()},
+}
+"""Every cell the builder may instantiate, by name."""
+
+LIBRARY_ORDER = ("opamp.lib", "neuron.lib", "mixer.lib", "sample_hold.lib")
+"""The order in which the writers inline library files (deterministic output)."""
+
+
+def activation_cell(activation: str) -> str:
+    """The cell name computing ``activation`` (one of the reference's activation names)."""
+    return _ACTIVATION_CELLS[activation].name
+
+
+def get_library_text(library: str) -> str:
+    """The text of ``circuits/<library>``; SetupError if the file is missing."""
+    path = CIRCUITS_DIR / library
+    try:
+        return path.read_text()
+    except OSError as error:
+        raise SetupError(f"cell library {path} is not readable: {error}") from None
+
+
+def get_libraries(cells) -> tuple[str, ...]:
+    """The library files needed by the cell names ``cells``, in :data:`LIBRARY_ORDER`."""
+    needed = {CELLS[name].library for name in cells}
+    return tuple(lib for lib in LIBRARY_ORDER if lib in needed)

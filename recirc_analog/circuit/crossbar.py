@@ -1,0 +1,121 @@
+"""One layer's crossbar as a generated subcircuit, and the neurons that read it.
+
+The crossbar of layer h (``N_in`` inputs, ``N_out`` neurons) is a grid of tiles
+``xbar<h>_<r>_<c>`` (CrossbarConfig.tile_rows x tile_neurons). Their ports are
+row lines ``r_<j>`` (inputs) and ``r_b`` (bias row, driven by ``v_unit``), then
+``cp_<i>``, ``cn_<i>`` (differential: plus / minus column of neuron i) or
+``c_<i>`` and ``cref`` (shared reference column). The devices are resistors
+``Rp_<i>_<j>`` / ``Rn_<i>_<j>`` (pair of weight A^h_ij; j = N_in is the bias
+row) or ``R_<i>_<j>`` and ``Rref_<j>``. Each column ends in a transimpedance
+stage (``tia_ideal`` or ``tia_opamp``) and each neuron in an ``act_<f>`` cell.
+"""
+
+from dataclasses import dataclass
+
+from recirc_analog.circuit.cells import activation_cell
+from recirc_analog.circuit.config import NeuronConfig
+from recirc_analog.circuit.mapping import Conductances
+from recirc_analog.circuit.model import Crossbar, Instance
+
+
+def tile_name(h: int, row_tile: int, column_tile: int) -> str:
+    """Subcircuit name of one tile of layer h's crossbar."""
+    return f"xbar{h}_{row_tile}_{column_tile}"
+
+
+def _slice(array, rows: slice, columns: slice):
+    return None if array is None else array[columns, rows]
+
+
+def crossbar_tiles(h: int, conductances: Conductances, tile_rows: int, tile_neurons: int) -> tuple[Crossbar, ...]:
+    """The tiles of layer h's crossbar for ``conductances`` (S) of shape (N_out, N_in + 1).
+
+    Tile (r, c) holds rows ``r * tile_rows ..`` and neurons ``c * tile_neurons ..``;
+    the column lines of a neuron run through all row tiles (their currents add).
+    """
+    n_out, n_rows = conductances.plus.shape
+    row_names = [f"r_{j}" for j in range(n_rows - 1)] + ["r_b"]
+    differential = conductances.minus is not None
+    kind = "differential pairs" if differential else "shared reference column"
+    tiles = []
+    for r, row_start in enumerate(range(0, n_rows, tile_rows)):
+        rows = slice(row_start, min(row_start + tile_rows, n_rows))
+        for c, column_start in enumerate(range(0, n_out, tile_neurons)):
+            columns = slice(column_start, min(column_start + tile_neurons, n_out))
+            neurons = range(columns.start, columns.stop)
+            reference = conductances.reference[rows] if (not differential and c == 0) else None
+            tile = Conductances(conductances.plus[columns, rows], _slice(conductances.minus, rows, columns)
+                                if differential else None, reference)
+            comment = (f"layer {h} crossbar tile ({r}, {c}): rows {rows.start}..{rows.stop - 1} x neurons "
+                       f"{columns.start}..{columns.stop - 1}, {kind} (row {n_rows - 1} is the bias)")
+            tiles.append(Crossbar(
+                tile_name(h, r, c), comment, tuple(row_names[rows]),
+                tuple(f"cp_{i}" if differential else f"c_{i}" for i in neurons),
+                tuple(f"cn_{i}" for i in neurons) if differential else None,
+                "cref" if reference is not None else None, tile, rows.start, columns.start))
+    return tuple(tiles)
+
+
+@dataclass(frozen=True)
+class LayerNodes:
+    """Node names of one read of a crossbar (one layer at one cycle)."""
+
+    tag: str
+    """Suffix after the layer number: ``_c<k>`` in the dc form, empty in the tran form."""
+    h: int
+
+    def node(self, base: str, i: int | None = None) -> str:
+        """``<base><h><tag>`` or ``<base><h><tag>_<i>``."""
+        stem = f"{base}{self.h}{self.tag}"
+        return stem if i is None else f"{stem}_{i}"
+
+
+def crossbar_read(nodes: LayerNodes, tiles, inputs, bias: str, outputs, activation: str,
+                  r_f: float, v_unit: float, neuron: NeuronConfig) -> list:
+    """Elements of one crossbar read: the tile instances, the TIAs and the activations.
+
+    ``tiles`` are layer h's :func:`crossbar_tiles`, ``inputs`` the N_in row nodes,
+    ``bias`` the bias-row node, ``outputs`` the N_out activity nodes the activations drive.
+    """
+    n_out = len(outputs)
+    differential = tiles[0].minus_columns is not None
+    if differential:
+        columns = [nodes.node("cp", i) for i in range(n_out)] + [nodes.node("cn", i) for i in range(n_out)]
+        tia_outputs = [nodes.node("tp", i) for i in range(n_out)] + [nodes.node("tn", i) for i in range(n_out)]
+        minus = tia_outputs[n_out:]
+    else:
+        columns = [nodes.node("c", i) for i in range(n_out)] + [nodes.node("cr")]
+        tia_outputs = [nodes.node("tp", i) for i in range(n_out)] + [nodes.node("tr")]
+        minus = [tia_outputs[-1]] * n_out
+    port_nodes = dict(zip([f"r_{j}" for j in range(len(inputs))] + ["r_b"], list(inputs) + [bias]))
+    port_nodes.update(zip([f"cp_{i}" if differential else f"c_{i}" for i in range(n_out)], columns))
+    if differential:
+        port_nodes.update(zip([f"cn_{i}" for i in range(n_out)], columns[n_out:]))
+    else:
+        port_nodes["cref"] = columns[-1]
+    elements = [Instance(f"X{tile.name}{nodes.tag}", tile.name, tuple(port_nodes[port] for port in tile.ports))
+                for tile in tiles]
+    if neuron.kind == "ideal":
+        cell, params = "tia_ideal", (("rf", r_f),)
+    else:
+        cell = "tia_opamp"
+        params = (("rf", r_f), ("gain", neuron.gain), ("vos", neuron.offset), ("vsat", neuron.swing))
+    elements += [Instance(f"Xt{column}", cell, (column, out), params)
+                 for column, out in zip(columns, tia_outputs)]
+    act = activation_cell(activation)
+    elements += [Instance(f"Xa{outputs[i]}", act, (tia_outputs[i], minus[i], outputs[i]),
+                          (("vu", v_unit),)) for i in range(n_out)]
+    return elements
+
+
+def opamp_gain_error(column_conductance, r_f: float, gain: float):
+    """Relative error of an op-amp TIA's output: ``(1 + r_f * G) / (gain + 1 + r_f * G)``.
+
+    ``column_conductance`` G (S) is the total conductance on the column; the
+    output is ``-r_f * sum_j G_j V_j * gain / (gain + 1 + r_f * G)`` instead of
+    ``-r_f * sum_j G_j V_j`` (zero offset, no clipping). The pre-activation of a
+    neuron with columns of outputs t+ and t- is then off by at most
+    ``error * (|t+| + |t-|) / v_unit``; activations have slope <= 1.
+    """
+    loop = r_f * column_conductance
+    return (1.0 + loop) / (gain + 1.0 + loop)

@@ -1,0 +1,67 @@
+"""``recirc-analog netlist``: write a netlist for a network and a batch of inputs.
+
+Registered by :mod:`recirc_analog.cli`.
+"""
+
+import numpy as np
+
+from recirc_analog.circuit.config import ARCHITECTURES, FORMS, MAPPING_KINDS, NEURON_KINDS
+from recirc_analog.errors import ConfigError, DataError
+
+
+def add_parser(commands) -> None:
+    """Register ``netlist`` on the sub-command parsers."""
+    from recirc_analog.cli_args import add_network_options, add_recirculation_options, positive_int
+    from recirc_analog.netlist.api import DIALECTS
+
+    parser = commands.add_parser("netlist", help="write the circuit of a network as a SPICE netlist",
+                                 description="Write the circuit of a circular autoencoder as a SPICE netlist.")
+    add_network_options(parser, "64,16,64", "tanh")
+    add_recirculation_options(parser)
+    parser.add_argument("--form", choices=FORMS, default="dc",
+                        help="dc: phases unrolled, the batch as one .dc sweep; tran: physical circuit (default dc)")
+    parser.add_argument("--architecture", choices=ARCHITECTURES, default="conjoined", help="(default conjoined)")
+    parser.add_argument("--mapping", choices=MAPPING_KINDS, default="differential", help="(default differential)")
+    parser.add_argument("--neuron", choices=NEURON_KINDS, default="ideal", help="(default ideal)")
+    parser.add_argument("--dialect", choices=tuple(DIALECTS), default="ngspice", help="(default ngspice)")
+    parser.add_argument("--weights", default=None, metavar="NPZ", help="weights.npz (default: random, --seed)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random weights and inputs (default 0)")
+    parser.add_argument("--inputs", default=None, metavar="NPY", help="inputs (batch, N0) .npy (default: random)")
+    parser.add_argument("--batch", type=positive_int("--batch"), default=4, help="random inputs: batch (default 4)")
+    parser.add_argument("-o", "--output", required=True, metavar="FILE", help="netlist file to write")
+    parser.set_defaults(handler=run)
+
+
+def _inputs(path, batch: int, n0: int, seed: int) -> np.ndarray:
+    if path is None:
+        return np.random.default_rng(seed).uniform(0, 1, size=(batch, n0))
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise DataError(f"--inputs {path} is not a readable .npy file: {error}") from None
+
+
+def run(args) -> int:
+    """Write the netlist; returns the exit code."""
+    from recirc_analog.circuit.config import CircuitSpec, CrossbarConfig, NeuronConfig
+    from recirc_analog.cli_args import parse_activations, parse_sizes
+    from recirc_analog.netlist.api import write_netlist
+    from recirc_analog.reference.network import CircularAutoencoder
+    from recirc_analog.reference.recirculation import Recirculation
+
+    if args.weights is not None:
+        net = CircularAutoencoder.load(args.weights)
+    else:
+        sizes = parse_sizes(args.sizes)
+        net = CircularAutoencoder.random(sizes, parse_activations(args.act, sizes), seed=args.seed)
+    spec = CircuitSpec(recirculation=Recirculation(args.mode, args.lam, args.cycles), form=args.form,
+                       architecture=args.architecture, crossbar=CrossbarConfig(mapping=args.mapping),
+                       neuron=NeuronConfig(kind=args.neuron))
+    x = _inputs(args.inputs, args.batch, net.sizes[0], args.seed)
+    try:
+        node_map = write_netlist(args.output, net, spec, x, dialect=args.dialect)
+    except OSError as error:
+        raise ConfigError(f"-o {args.output}: cannot write: {error}") from None
+    print(f"wrote {args.output}: {'-'.join(map(str, net.sizes))}, {args.mode}, {args.form} form, "
+          f"{node_map.batch} samples, cycles 0..{node_map.cycles}")
+    return 0
