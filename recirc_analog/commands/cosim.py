@@ -1,0 +1,110 @@
+"""``recirc-analog cosim``: train a circuit inside ngspice with local updates, beside the NumPy reference."""
+
+from __future__ import annotations
+
+from ..cli_args import (add_data_options, add_network_options, add_recirculation_options, in_range,
+                        parse_activations, parse_sizes, positive_float, positive_int)
+from ..errors import UsageError
+
+FORMS = ("dc", "tran")
+
+
+def add_parser(commands) -> None:
+    """Register ``cosim`` on the sub-command parsers."""
+    cosim = commands.add_parser(
+        "cosim", help="train the circuit in ngspice with local updates, in lock-step with the reference",
+        description="Co-simulation: per minibatch ngspice runs the forward and recirculation phases, the "
+                    "controller reads the held and recirculated voltages and programs local conductance "
+                    "updates; the NumPy reference trains alongside from the same initial weights.")
+    add_network_options(cosim, "100,20,100", "tanh,linear")
+    add_recirculation_options(cosim)
+    add_data_options(cosim)
+    cosim.add_argument("--form", default="dc", choices=FORMS,
+                       help="netlist form: dc (phases unrolled, batch as a .dc sweep; fast) or tran "
+                            "(physical circuit with switches and hold capacitors) (default dc)")
+    cosim.add_argument("--epochs", type=positive_int("--epochs"), default=1, help="epochs (default 1)")
+    cosim.add_argument("--batches", type=positive_int("--batches"), default=None,
+                       help="minibatches per epoch (default: the whole epoch)")
+    cosim.add_argument("--batch-size", type=positive_int("--batch-size"), default=100,
+                       help="samples per minibatch = per ngspice analysis (default 100)")
+    cosim.add_argument("--lr", type=positive_float("--lr"), default=0.001, help="learning rate (default 0.001)")
+    cosim.add_argument("--lr-decay", type=positive_float("--lr-decay"), default=1.0,
+                       help="layer h learns at lr * decay^(L-h) (default 1)")
+    cosim.add_argument("--seed", type=int, default=0, help="seed of weights, data order and devices (default 0)")
+    cosim.add_argument("--engine", default="batch", choices=("batch", "shared"),
+                       help="ngspice as a batch subprocess or through libngspice (default batch)")
+    cosim.add_argument("--workers", type=positive_int("--workers"), default=1,
+                       help="processes each minibatch is split across (batch engine; default 1)")
+    cosim.add_argument("--neuron", default="ideal", choices=("ideal", "opamp"),
+                       help="transimpedance stage: exact virtual ground or op-amp macromodel (default ideal)")
+    cosim.add_argument("--mapping", default="differential", choices=("differential", "shared_reference"),
+                       help="weight to conductance mapping (default differential)")
+    cosim.add_argument("--g-min", type=positive_float("--g-min"), default=1e-6,
+                       help="smallest device conductance in S (default 1e-6)")
+    cosim.add_argument("--g-max", type=positive_float("--g-max"), default=1e-4,
+                       help="largest device conductance in S (default 1e-4)")
+    cosim.add_argument("--headroom", type=in_range("--headroom", 1.0, 1e6), default=2.0,
+                       help="r_f leaves this factor of room for weights to grow (default 2)")
+    cosim.add_argument("--r-leak", type=positive_float("--r-leak"), default=None,
+                       help="tran form: hold-capacitor leakage resistance in ohm (default none)")
+    cosim.add_argument("--checkpoint-every", type=positive_int("--checkpoint-every"), default=10,
+                       help="write a checkpoint every K batches (default 10)")
+    cosim.add_argument("--test-samples", type=positive_int("--test-samples"), default=100,
+                       help="test samples simulated at the end (default 100)")
+    cosim.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    cosim.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    cosim.add_argument("--quiet", action="store_true", help="no progress bar")
+    cosim.set_defaults(handler=run)
+
+
+def build_configs(args):
+    """(CosimConfig, CircuitSpec, DeviceConfig) from parsed arguments."""
+    from ..circuit.config import CircuitSpec, CrossbarConfig, NeuronConfig, SampleHoldConfig
+    from ..cosim.job import CosimConfig
+    from ..devices import DeviceConfig
+    from ..reference.recirculation import Recirculation
+
+    sizes = parse_sizes(args.sizes)
+    acts = parse_activations(args.act, sizes)
+    if args.g_max <= args.g_min:
+        raise UsageError(f"--g-max must be > --g-min = {args.g_min:g} S, got {args.g_max:g}")
+    config = CosimConfig(sizes=sizes, activations=acts, data=args.data, epochs=args.epochs, batches=args.batches,
+                         batch_size=args.batch_size, lr=args.lr, lr_decay=args.lr_decay, seed=args.seed,
+                         headroom=args.headroom, workers=args.workers, engine=args.engine,
+                         checkpoint_every=args.checkpoint_every, test_samples=args.test_samples,
+                         downsample=args.downsample, data_dir=args.data_dir)
+    hold = SampleHoldConfig(r_leak=args.r_leak) if args.r_leak else SampleHoldConfig()
+    spec = CircuitSpec(recirculation=Recirculation(args.mode, args.lam, args.cycles), form=args.form,
+                       crossbar=CrossbarConfig(g_min=args.g_min, g_max=args.g_max, mapping=args.mapping),
+                       neuron=NeuronConfig(kind=args.neuron), sample_hold=hold)
+    device = DeviceConfig(g_min=args.g_min, g_max=args.g_max)
+    return config, spec, device
+
+
+def run(args) -> int:
+    """Run the cosim command; print the comparison table; return the exit code."""
+    from ..cosim.run import run_cosim
+
+    config, spec, device = build_configs(args)
+    summary = run_cosim(config, spec, device, args.out, resume=args.resume, show_progress=not args.quiet)
+    print_summary(summary, args.out)
+    return 0
+
+
+def print_summary(summary: dict, out) -> None:
+    """The co-simulation vs reference table and where the files are."""
+    from ..report import format_table
+
+    rows = [
+        {"quantity": "last minibatch loss", "circuit": summary["final_cosim_loss"],
+         "reference": summary["final_reference_loss"]},
+        {"quantity": f"test loss ({summary['test_samples']} samples)", "circuit": summary["final_test_loss_cosim"],
+         "reference": summary["final_test_loss_reference"]},
+    ]
+    print(format_table(rows, ["quantity", "circuit", "reference"]))
+    print(f"largest relative weight difference: {summary['weight_rel_diff_max']:.3g}; "
+          f"{summary['batches_done']} batches in {summary['wall_seconds']:.1f} s "
+          f"(ngspice {summary['ngspice_seconds']:.1f} s, ngspice {summary['ngspice_version']}, "
+          f"{summary['engine']} engine)")
+    print(f"results and plots in {out}/: metrics.csv, summary.json, " + ", ".join(
+        str(p).rsplit("/", 1)[-1] for p in summary["plots"]))

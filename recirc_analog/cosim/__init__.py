@@ -1,0 +1,1 @@
+"""cosim sub-package."""

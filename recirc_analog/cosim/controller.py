@@ -1,0 +1,127 @@
+"""The co-simulation controller: one ngspice analysis per minibatch, then local updates.
+
+Per minibatch the controller (1) writes the netlist of the present
+conductances with the batch as inputs, (2) has ngspice run phase 0 and the
+recirculation phases for every sample in one analysis, (3) reads each
+layer's held cycle-0 voltage and its phase-m voltage, (4) computes every
+device's update from those readings only, and (5) programs it through the
+device model. A minibatch may be split across processes (``workers``): the
+update is a mean over samples, so the result does not change.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..circuit.builder import build_circuit
+from ..circuit.config import CircuitSpec
+from ..circuit.mapping import ConductanceMapping
+from ..devices import DeviceConfig
+from ..errors import ConfigError, DivergenceError
+from ..netlist.api import get_writer
+from ..reference.losses import loss_for
+from ..reference.network import CircularAutoencoder
+from .crossbar_state import CrossbarState
+from .local_rule import local_update
+from .readings import Readings, read_readings
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """What one co-simulated minibatch did."""
+
+    loss: float
+    """Per-sample loss of the circuit's cycle-0 reconstruction (before the update)."""
+    readings: Readings
+    """The voltages (as activities) the update was computed from."""
+    ngspice_seconds: float
+    """ngspice's own analysis time, summed over the batch's processes (CPU s)."""
+    netlist_seconds: float
+    """Time spent building and writing the netlist text (s)."""
+    clipped: int
+    """Devices whose target left [g_min, g_max]."""
+
+
+class CosimController:
+    """Trains a circuit with local recirculation updates inside ngspice.
+
+    Parameters
+    ----------
+    net : CircularAutoencoder
+        Sizes and activations, and the initial weights (mapped to conductances).
+    spec : CircuitSpec
+        The circuit; ``spec.crossbar.r_f`` must be set (the mapping stays fixed).
+    device : DeviceConfig
+        Device model of every programmable conductance.
+    engine : Engine
+        An ngspice engine (``recirc_analog.spice.get_engine``).
+    rates : array of shape (L,)
+        Learning rate of each layer 1..L.
+    workers : int
+        Processes a minibatch is split across (batch engine only).
+    seed : int
+        Seed of the device model's random streams.
+    """
+
+    def __init__(self, net: CircularAutoencoder, spec: CircuitSpec, device: DeviceConfig, engine, rates,
+                 workers: int = 1, seed: int = 0):
+        if spec.crossbar.r_f is None:
+            raise ConfigError("spec.crossbar.r_f must be set for co-simulation (the mapping must stay fixed)")
+        if workers > 1 and not hasattr(engine, "run_many"):
+            raise ConfigError(f"workers > 1 needs the batch engine, got the {engine.name} engine")
+        self.template = net.copy()
+        self.spec = spec
+        self.engine = engine
+        self.rates = np.asarray(rates, dtype=float)
+        self.workers = workers
+        self.mapping = ConductanceMapping(spec.crossbar, spec.crossbar.r_f)
+        initial = [self.mapping.to_conductances(w, b, layer=h)
+                   for h, (w, b) in enumerate(zip(net.weights, net.biases), start=1)]
+        self.state = CrossbarState(initial, self.mapping, device, seed)
+        self.loss = loss_for(net)
+        self.writer = get_writer("ngspice")
+        self.last_netlist = ""
+
+    def weights(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The circuit's effective ([A^h], [b^h]) (from its conductances)."""
+        return self.state.weights()
+
+    def network(self) -> CircularAutoencoder:
+        """The circuit's effective weights as a reference network (for evaluation and saving)."""
+        weights, biases = self.weights()
+        return CircularAutoencoder(self.template.sizes, self.template.activations, weights, biases)
+
+    def netlist(self, x: np.ndarray):
+        """(netlist text, node map) of the present conductances with inputs ``x`` (batch, N0)."""
+        circuit = build_circuit(self.template, self.spec, x, conductances=self.state.all_conductances())
+        return self.writer.get_netlist(circuit), circuit.node_map
+
+    def simulate(self, x: np.ndarray, label: str) -> tuple[Readings, float, float]:
+        """(readings, ngspice seconds, netlist seconds) of the batch ``x`` (batch, N0)."""
+        start = time.perf_counter()
+        parts = np.array_split(x, min(self.workers, len(x)))
+        jobs = [self.netlist(part) for part in parts]
+        netlist_seconds = time.perf_counter() - start
+        self.last_netlist = jobs[0][0]
+        labels = [label if len(jobs) == 1 else f"{label} part {k + 1}/{len(jobs)}" for k in range(len(jobs))]
+        if len(jobs) == 1:
+            results = [self.engine.run(jobs[0][0], label=label)]
+        else:
+            results = self.engine.run_many([text for text, _ in jobs], labels=labels, workers=self.workers)
+        cycles = self.spec.recirculation.cycles
+        readings = Readings.concatenate([read_readings(r.vectors, node_map, cycles, lab)
+                                         for r, (_, node_map), lab in zip(results, jobs, labels)])
+        ngspice = sum(r.analysis_seconds or 0.0 for r in results)
+        return readings, ngspice, netlist_seconds
+
+    def step(self, x: np.ndarray, label: str) -> StepRecord:
+        """Co-simulate one minibatch ``x`` (batch, N0) and program its local update."""
+        readings, ngspice, netlist_seconds = self.simulate(x, label)
+        loss = self.loss.value(readings.held[0], readings.output)
+        if not np.isfinite(loss):
+            raise DivergenceError(f"batch {label!r}: the circuit's loss is {loss}; conductances left unchanged")
+        self.state.apply(local_update(readings, self.spec.recirculation.mode, self.rates))
+        return StepRecord(loss, readings, ngspice, netlist_seconds, self.state.clipped)
