@@ -180,7 +180,8 @@ def _plots(out: Path, rows, test, cosim_out, reference_out, image_shape) -> list
         layers = sorted(k for k in rows[0] if k.startswith("weight_rel_diff_A"))
         written.append(plots.plot_weight_difference(
             out / "weight_difference.png", [r["batch"] for r in rows],
-            {k.replace("weight_rel_diff_", ""): [max(r[k], 1e-17) for r in rows] for k in layers}))
+            {k.replace("weight_rel_diff_", ""): [max(r[k], 1e-17) for r in rows] for k in layers},
+            ylabel="||A_circuit - A_reference|| / ||A_reference||"))
     if image_shape is not None:
         k = min(8, len(test))
         written.append(plots.plot_reconstructions(
