@@ -19,7 +19,7 @@ class ArgumentParser(argparse.ArgumentParser):
     """argparse with errors raised as :class:`UsageError` (one line, exit code 2)."""
 
     def error(self, message: str):  # noqa: D401 - argparse API
-        raise UsageError(f"{self.prog}: {message}")
+        raise UsageError(f"{self.prog}: {' '.join(message.split())}")
 
 
 def parse_sizes(text: str) -> tuple[int, ...]:

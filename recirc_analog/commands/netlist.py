@@ -20,10 +20,17 @@ def add_parser(commands) -> None:
     add_recirculation_options(parser)
     parser.add_argument("--form", choices=FORMS, default="dc",
                         help="dc: phases unrolled, the batch as one .dc sweep; tran: physical circuit (default dc)")
-    parser.add_argument("--architecture", choices=ARCHITECTURES, default="conjoined", help="(default conjoined)")
-    parser.add_argument("--mapping", choices=MAPPING_KINDS, default="differential", help="(default differential)")
-    parser.add_argument("--neuron", choices=NEURON_KINDS, default="ideal", help="(default ideal)")
-    parser.add_argument("--dialect", choices=tuple(DIALECTS), default="ngspice", help="(default ngspice)")
+    parser.add_argument("--architecture", choices=ARCHITECTURES, default="conjoined",
+                        help="Appendix A: conjoined (a crossbar per direction) or bidirectional (L = 2: one "
+                             "crossbar read both ways, A^2 = A^1^T) (default conjoined)")
+    parser.add_argument("--mapping", choices=MAPPING_KINDS, default="differential",
+                        help="weights as device pairs w = r_f (G+ - G-), or one device per weight against a "
+                             "shared reference column (half the devices) (default differential)")
+    parser.add_argument("--neuron", choices=NEURON_KINDS, default="ideal",
+                        help="transimpedance stage: exact virtual ground, or the op-amp macromodel of "
+                             "circuits/opamp.lib (finite gain, offset, swing) (default ideal)")
+    parser.add_argument("--dialect", choices=tuple(DIALECTS), default="ngspice",
+                        help="simulator syntax of the generated cards (default ngspice)")
     parser.add_argument("--weights", default=None, metavar="NPZ", help="weights.npz (default: random, --seed)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random weights and inputs (default 0)")
     parser.add_argument("--inputs", default=None, metavar="NPY", help="inputs (batch, N0) .npy (default: random)")
