@@ -39,16 +39,24 @@ class ReconstructionLoss:
         """True when ``-dE/dS^L = T - O^L`` exactly (linear or logistic output)."""
         return self.output_activation in ("linear", "logistic")
 
-    def per_sample(self, target: np.ndarray, output: np.ndarray) -> np.ndarray:
-        """Loss of each sample, shape (batch,), for target/output of shape (batch, N0)."""
+    def per_sample(self, target: np.ndarray, output: np.ndarray,
+                   preactivation: np.ndarray | None = None) -> np.ndarray:
+        """Loss of each sample, shape (batch,), for target/output of shape (batch, N0).
+
+        For cross-entropy, passing the output pre-activation S (the logits)
+        uses ``-sum(T S) - sum(log(1 - O))``, the same value with one
+        logarithm instead of two (the training loop's fast path).
+        """
         if self.name == "cross_entropy":
             o = np.clip(output, CLIP, 1.0 - CLIP)
+            if preactivation is not None:
+                return -np.einsum("ij,ij->i", target, preactivation) - np.sum(np.log1p(-o), axis=1)
             return -np.sum(target * np.log(o) + (1.0 - target) * np.log1p(-o), axis=1)
         return 0.5 * np.sum((target - output) ** 2, axis=1)
 
-    def value(self, target: np.ndarray, output: np.ndarray) -> float:
-        """Mean over the batch of the per-sample loss (float)."""
-        return float(np.mean(self.per_sample(target, output)))
+    def value(self, target: np.ndarray, output: np.ndarray, preactivation: np.ndarray | None = None) -> float:
+        """Mean over the batch of the per-sample loss (float); see :meth:`per_sample`."""
+        return float(np.mean(self.per_sample(target, output, preactivation)))
 
     def top_delta(self, target: np.ndarray, output: np.ndarray, preactivation: np.ndarray) -> np.ndarray:
         """-dE/dS^L per sample, shape (batch, N0): T - O for matched pairs, else (T - O) f'(S^L)."""

@@ -160,7 +160,7 @@ class Trainer:
         """Train on one minibatch ``x`` of shape (batch, N0)."""
         x = self.net.check_input(x)
         forward = self.net.forward_with_preactivations(x)
-        loss = self.loss.value(x, forward[0][-1])
+        loss = self.loss.value(x, forward[0][-1], forward[1][-1])
         self._check_loss(loss, "minibatch")
         self._last_good = self.net.copy()
         direction = self.rule.directions(self.net, x, forward)
