@@ -126,3 +126,14 @@ def test_cli_bad_arguments(argv, fragment, tmp_path, capsys):
     code = main(["cosim", "--out", str(tmp_path / "x"), "--quiet", *argv])
     err = capsys.readouterr().err
     assert code == 2 and fragment in err and err.count("\n") == 1
+
+
+def test_noisy_devices_make_the_circuit_depart_and_are_reproducible(tmp_path):
+    """Write noise is a property of the devices only: the reference is unaffected, the circuit departs,
+    and the same seed gives the same conductances."""
+    noisy = DeviceConfig(write_noise=0.2)
+    a = run_cosim(SMALL, SPEC, noisy, tmp_path / "a", show_progress=False)
+    run_cosim(SMALL, SPEC, noisy, tmp_path / "b", show_progress=False)
+    assert a["weight_rel_diff_max"] > 1e-3
+    with np.load(tmp_path / "a" / "conductances.npz") as ga, np.load(tmp_path / "b" / "conductances.npz") as gb:
+        np.testing.assert_array_equal(ga["Gplus_1"], gb["Gplus_1"])

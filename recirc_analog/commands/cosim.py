@@ -47,6 +47,17 @@ def add_parser(commands) -> None:
                        help="r_f leaves this factor of room for weights to grow (default 2)")
     cosim.add_argument("--r-leak", type=positive_float("--r-leak"), default=None,
                        help="tran form: hold-capacitor leakage resistance in ohm (default none)")
+    devices = cosim.add_argument_group("device model (default: ideal devices)")
+    devices.add_argument("--levels", type=positive_int("--levels"), default=None,
+                         help="programmable conductance states per device in [g_min, g_max] (default: analog)")
+    devices.add_argument("--write-noise", type=in_range("--write-noise", 0.0, 10.0), default=0.0,
+                         help="programming error, std relative to the requested change (default 0)")
+    devices.add_argument("--up-gain", type=positive_float("--up-gain"), default=1.0,
+                         help="realised / requested size of conductance increases (default 1)")
+    devices.add_argument("--down-gain", type=positive_float("--down-gain"), default=1.0,
+                         help="realised / requested size of conductance decreases (default 1)")
+    devices.add_argument("--stuck-fraction", type=in_range("--stuck-fraction", 0.0, 1.0), default=0.0,
+                         help="fraction of devices stuck at their initial conductance (default 0)")
     cosim.add_argument("--checkpoint-every", type=positive_int("--checkpoint-every"), default=10,
                        help="write a checkpoint every K batches (default 10)")
     cosim.add_argument("--test-samples", type=positive_int("--test-samples"), default=100,
@@ -77,7 +88,10 @@ def build_configs(args):
     spec = CircuitSpec(recirculation=Recirculation(args.mode, args.lam, args.cycles), form=args.form,
                        crossbar=CrossbarConfig(g_min=args.g_min, g_max=args.g_max, mapping=args.mapping),
                        neuron=NeuronConfig(kind=args.neuron), sample_hold=hold)
-    device = DeviceConfig(g_min=args.g_min, g_max=args.g_max)
+    if args.levels == 1:
+        raise UsageError("--levels must be >= 2, got 1")
+    device = DeviceConfig(g_min=args.g_min, g_max=args.g_max, levels=args.levels, write_noise=args.write_noise,
+                          up_gain=args.up_gain, down_gain=args.down_gain, stuck_fraction=args.stuck_fraction)
     return config, spec, device
 
 
