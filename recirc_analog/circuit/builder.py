@@ -1,13 +1,22 @@
-"""``build_circuit``: a circular autoencoder, a spec and a minibatch -> a validated Circuit."""
+"""``build_circuit``: a circular autoencoder, a spec and a minibatch -> a validated Circuit.
+
+The forms (:mod:`.dc_form`, :mod:`.tran_form`) lay out the phases and ask a
+*reads* object for the elements of each crossbar read; the architecture
+decides which: :class:`ConjoinedReads` (a crossbar per layer) or
+:class:`~.bidirectional.BidirectionalReads` (L = 2, one crossbar read both ways).
+"""
+
+from dataclasses import dataclass
 
 import numpy as np
 
-from recirc_analog.circuit.config import CircuitSpec
-from recirc_analog.circuit.crossbar import crossbar_tiles
+from recirc_analog.circuit.bidirectional import bidirectional_reads, check_network, check_shared
+from recirc_analog.circuit.config import CircuitSpec, NeuronConfig
+from recirc_analog.circuit.crossbar import LayerNodes, crossbar_read, crossbar_tiles
 from recirc_analog.circuit.dc_form import build_dc
 from recirc_analog.circuit.graph import validate
-from recirc_analog.circuit.mapping import ConductanceMapping, choose_r_f
-from recirc_analog.circuit.model import Circuit, Instance
+from recirc_analog.circuit.mapping import ConductanceMapping, Conductances, choose_r_f
+from recirc_analog.circuit.model import Circuit, Crossbar, Instance
 from recirc_analog.circuit.nodes import NodeMap
 from recirc_analog.circuit.tran_form import build_tran
 from recirc_analog.errors import ConfigError
@@ -24,6 +33,58 @@ def get_r_f(net: CircularAutoencoder, spec: CircuitSpec) -> float:
 def get_mapping(net: CircularAutoencoder, spec: CircuitSpec) -> ConductanceMapping:
     """The weight-to-conductance mapping the circuit of ``net`` under ``spec`` uses."""
     return ConductanceMapping(spec.crossbar, get_r_f(net, spec))
+
+
+def get_conductances(net: CircularAutoencoder, spec: CircuitSpec) -> list[Conductances]:
+    """Layer h's conductances (S), shape (N_h, N_{h-1} + 1), mapped from ``net``'s weights.
+
+    In the bidirectional architecture layer 2 reads layer 1's devices, so both
+    layers are mapped from A^1 (``net`` must be tied: ConfigError otherwise).
+    """
+    if spec.architecture == "bidirectional":
+        check_network(net)
+        weights = [net.weights[0], net.weights[0].T]
+    else:
+        weights = net.weights
+    mapping = get_mapping(net, spec)
+    return [mapping.to_conductances(w, b, layer=h) for h, (w, b) in enumerate(zip(weights, net.biases), start=1)]
+
+
+@dataclass(frozen=True)
+class ConjoinedReads:
+    """The conjoined architecture: layer h reads its own crossbar ``tiles[h-1]``."""
+
+    tiles: tuple[tuple[Crossbar, ...], ...]
+    """Layer h's crossbar tiles at index h - 1."""
+    activations: tuple[str, ...]
+    r_f: float
+    """TIA feedback resistance (ohm)."""
+    v_unit: float
+    """Volts per unit activity (V)."""
+    neuron: NeuronConfig
+
+    instance_suffixes = ("",)
+    """Suffixes of a tile's instances within one cycle: its single read."""
+
+    @property
+    def crossbars(self) -> tuple[Crossbar, ...]:
+        """Every tile subcircuit, layer by layer."""
+        return tuple(tile for layer in self.tiles for tile in layer)
+
+    def read(self, h: int, nodes: LayerNodes, inputs, bias: str, outputs) -> list:
+        """Elements of layer h's crossbar read (see :func:`crossbar_read`)."""
+        return crossbar_read(nodes, self.tiles[h - 1], inputs, bias, outputs, self.activations[h - 1], self.r_f,
+                             self.v_unit, self.neuron)
+
+
+def _reads(net: CircularAutoencoder, spec: CircuitSpec, conductances, r_f: float):
+    config = spec.crossbar
+    common = dict(activations=net.activations, r_f=r_f, v_unit=spec.v_unit, neuron=spec.neuron)
+    if spec.architecture == "bidirectional":
+        return bidirectional_reads(conductances, config, **common)
+    tiles = tuple(crossbar_tiles(h, g, config.tile_rows, config.tile_neurons)
+                  for h, g in enumerate(conductances, start=1))
+    return ConjoinedReads(tiles, **common)
 
 
 def _check_inputs(net, inputs) -> np.ndarray:
@@ -69,32 +130,37 @@ def build_circuit(net: CircularAutoencoder, spec: CircuitSpec, inputs, conductan
 
     ``conductances``: the devices of layers 1..L as :class:`Conductances` (S),
     overriding the mapping of ``net``'s weights (the co-simulation passes the
-    programmed device state; ``spec.crossbar.r_f`` must then be set). Raises
-    ConfigError for bad inputs or weights that do not fit the conductance
-    range, NetlistError if the result fails the graph checks.
+    programmed device state; ``spec.crossbar.r_f`` must then be set). In the
+    bidirectional architecture layer 2's weight devices must be layer 1's
+    transposed (they are the same devices), and without ``conductances`` the
+    network must be tied (A^2 = (A^1)^T). Raises ConfigError for bad inputs,
+    weights that do not fit the conductance range or an architecture the
+    network does not fit, NetlistError if the result fails the graph checks.
     """
     x = _check_inputs(net, inputs)
     if not isinstance(spec, CircuitSpec):
         raise ConfigError(f"spec must be a CircuitSpec, got {type(spec).__name__}")
-    if spec.architecture == "bidirectional":
-        raise ConfigError("architecture 'bidirectional' is not implemented yet; use 'conjoined'")
+    bidirectional = spec.architecture == "bidirectional"
     mapping = get_mapping(net, spec)
     config = spec.crossbar
     if conductances is None:
-        conductances = [mapping.to_conductances(w, b, layer=h)
-                        for h, (w, b) in enumerate(zip(net.weights, net.biases), start=1)]
+        conductances = get_conductances(net, spec)
     else:
+        if bidirectional:
+            check_network(net, tied=False)
         _check_conductances(net, spec, conductances)
-    tiles = [crossbar_tiles(h, g, config.tile_rows, config.tile_neurons)
-             for h, g in enumerate(conductances, start=1)]
-    crossbars = tuple(tile for layer in tiles for tile in layer)
+        if bidirectional:
+            check_shared(conductances)
+    reads = _reads(net, spec, conductances, mapping.r_f)
     build = build_dc if spec.form == "dc" else build_tran
-    blocks, analysis, fields = build(net, spec, x, tiles, mapping.r_f)
+    blocks, analysis, fields = build(net, spec, x, reads.read)
+    fields["copies"] = tuple(tag + suffix for tag in fields["copies"] for suffix in reads.instance_suffixes)
     prefixes = ({"plus": "Rp", "minus": "Rn"} if spec.crossbar.mapping == "differential"
                 else {"plus": "R", "reference": "Rref"})
     node_map = NodeMap(form=spec.form, sizes=net.sizes, cycles=spec.cycles, batch=x.shape[0],
-                       v_unit=spec.v_unit, device_prefixes=prefixes,
+                       v_unit=spec.v_unit, device_prefixes=prefixes, architecture=spec.architecture,
                        tile_shape=(config.tile_rows, config.tile_neurons), **fields)
+    crossbars = reads.crossbars
     cells = sorted({e.cell for b in blocks for e in b.elements if isinstance(e, Instance)}
                    - {c.name for c in crossbars})
     circuit = Circuit(title=spec.title, description=_description(net, spec, mapping.r_f, x.shape[0]),

@@ -1,13 +1,15 @@
 """The dc form: cycles 0..m unrolled into one netlist, the minibatch as one ``.dc`` sweep.
 
-Every cycle k has its own copy ``Xxb<h>_c<k>`` of each crossbar ``xbar<h>``
-(identical resistor values), so one sweep point computes the forward pass and
-all recirculation cycles of one sample; the selector source ``Vsel`` steps
-through the samples and the inputs are tables of ``v(sel)``. There are no
-switches or capacitors: the "held" cycle-0 activity is the cycle-0 node itself.
+Every cycle k has its own copy ``Xxbar<h>_..._c<k>`` of each crossbar tile
+(identical resistor values; the bidirectional architecture adds the backward
+read ``..._c<k>_t`` of layer 1's crossbar), so one sweep point computes the
+forward pass and all recirculation cycles of one sample; the selector source
+``Vsel`` steps through the samples and the inputs are tables of ``v(sel)``.
+There are no switches or capacitors: the "held" cycle-0 activity is the
+cycle-0 node itself.
 """
 
-from recirc_analog.circuit.crossbar import LayerNodes, crossbar_read
+from recirc_analog.circuit.crossbar import LayerNodes
 from recirc_analog.circuit.model import Block, DcSweep, Instance, VoltageSource
 from recirc_analog.circuit.modes import CHAIN_FRESH_MODES, MIXED_INPUT_MODES, MIXED_LAYER_MODES
 from recirc_analog.circuit.sources import input_tables
@@ -29,9 +31,9 @@ def _layer0_block(mode, lam, k, data, previous):
     return Block(comment, tuple(elements)), z, chain
 
 
-def build_dc(net, spec, x, tiles, r_f):
+def build_dc(net, spec, x, read):
     """Blocks, analysis and node-map fields of the dc form for the batch x (batch, N0);
-    ``tiles[h-1]`` are layer h's crossbar tiles."""
+    ``read(h, nodes, inputs, bias, outputs)`` gives the elements of layer h's crossbar read."""
     mode, lam, m = spec.recirculation.mode, spec.recirculation.lam, spec.cycles
     n_layers = net.n_layers
     data = [f"in_{j}" for j in range(net.sizes[0])]
@@ -52,8 +54,7 @@ def build_dc(net, spec, x, tiles, r_f):
             mixed = k > 0 and mode in MIXED_LAYER_MODES
             fresh = tuple(nodes.node("f", i) for i in range(net.sizes[h])) if mixed else out
             bias = "0" if (mode == "error" and k > 0) else "vb"
-            elements = crossbar_read(nodes, tiles[h - 1], chain[(h - 1, k)], bias, fresh, net.activations[h - 1],
-                                     r_f, spec.v_unit, spec.neuron)
+            elements = read(h, nodes, chain[(h - 1, k)], bias, fresh)
             if mixed:
                 held = activity[(h, 0)]
                 elements += [Instance(f"Xm{out[i]}", "mixer", (held[i], fresh[i], "one", out[i]),

@@ -12,6 +12,9 @@ Node names (also documented in ``netlists/README.md``):
     buffered sample-and-hold output: O^h(0) * v_unit held through the later phases.
 ``f<h>..``, ``cp/cn/c<h>..``, ``tp/tn/tr<h>..``
     fresh (unmixed) activity, column lines and transimpedance outputs (not saved).
+``r2..``, ``d2..``, ``bp/bn<h>..`` (bidirectional architecture)
+    layer 2's output (row) lines, the negated drive of each column pair and the
+    bias-line drives of a read (see :mod:`recirc_analog.circuit.bidirectional`).
 
 The dc form sweeps the selector ``sel`` over the samples (one row per sample);
 the tran form runs ``1 + m`` phases per sample after ``lead_in`` idle phases and
@@ -23,6 +26,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from recirc_analog.errors import SimulationError
+
+
+def bias_column_tile_name(row_tile: int) -> str:
+    """Subcircuit name of one row tile of the bidirectional crossbar's bias column (layer 2's biases)."""
+    return f"xbar1_bias_{row_tile}"
+
+
+def reference_row_tile_name(column_tile: int) -> str:
+    """Subcircuit name of one column tile of the bidirectional crossbar's reference row
+    (shared_reference mapping: the reference of the backward read)."""
+    return f"xbar1_ref_{column_tile}"
 
 
 @dataclass(frozen=True)
@@ -44,7 +58,8 @@ class NodeMap:
     held_nodes: dict
     """h -> tuple of N_h node names carrying the held O^h(0)."""
     copies: tuple[str, ...]
-    """Instance-name suffix of each copy of the crossbars (dc form: one per cycle)."""
+    """Instance-name suffix of each copy of the crossbars (dc form: one per cycle; bidirectional:
+    one per read, ``_t`` marking the backward read)."""
     device_prefixes: dict
     """device kind (``plus``, ``minus``, ``reference``) -> element name prefix."""
     tile_shape: tuple[int, int]
@@ -53,6 +68,8 @@ class NodeMap:
     """Phase length (s) of the tran form; None for dc."""
     lead_in: int = 0
     """Idle phases before the first sample (tran form)."""
+    architecture: str = "conjoined"
+    """``conjoined`` (a crossbar per layer) or ``bidirectional`` (layer 2 reads layer 1's crossbar)."""
 
     @property
     def abscissa(self) -> str:
@@ -105,16 +122,29 @@ class NodeMap:
 
         Shape (copies, N_h, N_{h-1} + 1) for ``plus``/``minus`` (column N_{h-1} is the
         bias row), (copies, N_{h-1} + 1) for ``reference``. The dc form holds one
-        copy per cycle; every copy must be altered alike.
+        copy per cycle; every copy must be altered alike. In the bidirectional
+        architecture layer 2's weight (j, i) is layer 1's device (i, j): the two
+        layers name the same devices.
         """
         prefix = self.device_prefixes[device].lower()
         n_out, n_in = self.sizes[h], self.sizes[h - 1] + 1
-        rows, neurons = self.tile_shape
-        if device == "reference":
-            grid = [(0, j) for j in range(n_in)]
+        if self.architecture == "bidirectional" and h == 2:
+            sites = self._backward_sites(prefix, device)
+        elif device == "reference":
+            sites = [(f"xbar{h}_{j // self.tile_shape[0]}_0", f"{prefix}_{j}") for j in range(n_in)]
         else:
-            grid = [(i, j) for i in range(n_out) for j in range(n_in)]
-        names = np.array([[f"r.xxbar{h}_{j // rows}_{i // neurons}{copy}.{prefix}_"
-                           + (f"{j}" if device == "reference" else f"{i}_{j}") for i, j in grid]
-                          for copy in self.copies])
+            rows, neurons = self.tile_shape
+            sites = [(f"xbar{h}_{j // rows}_{i // neurons}", f"{prefix}_{i}_{j}")
+                     for i in range(n_out) for j in range(n_in)]
+        names = np.array([[f"r.x{tile}{copy}.{element}" for tile, element in sites] for copy in self.copies])
         return names.reshape((len(self.copies),) + ((n_in,) if device == "reference" else (n_out, n_in)))
+
+    def _backward_sites(self, prefix: str, device: str) -> list[tuple[str, str]]:
+        """(tile, device) of layer 2's weights in the bidirectional crossbar, row-major."""
+        rows, neurons = self.tile_shape
+        n0, n1 = self.sizes[0], self.sizes[1]
+        if device == "reference":
+            return [(reference_row_tile_name(i // neurons), f"r_{i}_{n0 + 1}") for i in range(n1 + 1)]
+        return [(f"xbar1_{j // rows}_{i // neurons}", f"{prefix}_{i}_{j}") if i < n1
+                else (bias_column_tile_name(j // rows), f"{prefix}_{n1}_{j}")
+                for j in range(n0) for i in range(n1 + 1)]

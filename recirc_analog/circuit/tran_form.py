@@ -1,4 +1,5 @@
-"""The tran form: the physical circuit, one crossbar per layer used in every phase.
+"""The tran form: the physical circuit, one crossbar per layer used in every phase
+(bidirectional architecture: one crossbar, with an instance per read).
 
 Each sample takes ``1 + m`` phases of ``clock.phase`` seconds (after
 ``clock.lead_in`` idle phases). Clocks (behavioural sources of ``time``, so
@@ -11,7 +12,7 @@ track the output in odd / even phases (phases >= 2). Mixers use ``rec`` as
 their enable, so in phase 0 every layer passes its fresh activity.
 """
 
-from recirc_analog.circuit.crossbar import LayerNodes, crossbar_read
+from recirc_analog.circuit.crossbar import LayerNodes
 from recirc_analog.circuit.model import (Block, Instance, PhaseClock, Resistor, SampleCounter, Transient,
                                          VoltageSource)
 from recirc_analog.circuit.modes import CHAIN_FRESH_MODES, MIXED_INPUT_MODES, MIXED_LAYER_MODES
@@ -65,9 +66,9 @@ def _recirculated(mode: str, m: int, n_layers: int, data, spec) -> tuple[list, l
     return elements, [f"rc_{j}" for j in range(n0)]
 
 
-def build_tran(net, spec, x, tiles, r_f):
+def build_tran(net, spec, x, read):
     """Blocks, analysis and node-map fields of the tran form for the batch x (batch, N0);
-    ``tiles[h-1]`` are layer h's crossbar tiles."""
+    ``read(h, nodes, inputs, bias, outputs)`` gives the elements of layer h's crossbar read."""
     mode, lam, m = spec.recirculation.mode, spec.recirculation.lam, spec.cycles
     n_layers, n0 = net.n_layers, net.sizes[0]
     data = [f"in_{j}" for j in range(n0)]
@@ -91,8 +92,7 @@ def build_tran(net, spec, x, tiles, r_f):
         out = [nodes.node("o", i) for i in range(net.sizes[h])]
         mixed = mode in MIXED_LAYER_MODES
         fresh = [nodes.node("f", i) for i in range(net.sizes[h])] if mixed else out
-        elements = crossbar_read(nodes, tiles[h - 1], chain, "vb", fresh, net.activations[h - 1], r_f,
-                                 spec.v_unit, spec.neuron)
+        elements = read(h, nodes, chain, "vb", fresh)
         if mixed:
             elements += [Instance(f"Xm{out[i]}", "mixer", (f"hd{h}_{i}", fresh[i], "rec", out[i]),
                                   (("lam", lam),)) for i in range(len(out))]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..cli_args import (add_data_options, add_network_options, add_recirculation_options, in_range,
                         parse_activations, parse_sizes, positive_float, positive_int)
+from ..circuit.config import ARCHITECTURES
 from ..errors import UsageError
 
 FORMS = ("dc", "tran")
@@ -22,6 +23,10 @@ def add_parser(commands) -> None:
     cosim.add_argument("--form", default="dc", choices=FORMS,
                        help="netlist form: dc (phases unrolled, batch as a .dc sweep; fast) or tran "
                             "(physical circuit with switches and hold capacitors) (default dc)")
+    cosim.add_argument("--architecture", default="conjoined", choices=ARCHITECTURES,
+                       help="Appendix A: conjoined (a crossbar per direction) or bidirectional (L = 2 only: one "
+                            "crossbar read both ways, so A^2 = A^1^T physically; the initial weights are tied and "
+                            "a shared device learns the sum of its two local updates) (default conjoined)")
     cosim.add_argument("--epochs", type=positive_int("--epochs"), default=1, help="epochs (default 1)")
     cosim.add_argument("--batches", type=positive_int("--batches"), default=None,
                        help="minibatches per epoch (default: the whole epoch)")
@@ -86,7 +91,7 @@ def build_configs(args):
                          downsample=args.downsample, data_dir=args.data_dir)
     hold = SampleHoldConfig(r_leak=args.r_leak) if args.r_leak else SampleHoldConfig()
     spec = CircuitSpec(recirculation=Recirculation(args.mode, args.lam, args.cycles), form=args.form,
-                       crossbar=CrossbarConfig(g_min=args.g_min, g_max=args.g_max, mapping=args.mapping),
+                       architecture=args.architecture, crossbar=CrossbarConfig(g_min=args.g_min, g_max=args.g_max, mapping=args.mapping),
                        neuron=NeuronConfig(kind=args.neuron), sample_hold=hold)
     if args.levels == 1:
         raise UsageError("--levels must be >= 2, got 1")

@@ -61,6 +61,10 @@ def run(args) -> int:
     else:
         sizes = parse_sizes(args.sizes)
         net = CircularAutoencoder.random(sizes, parse_activations(args.act, sizes), seed=args.seed)
+        if args.architecture == "bidirectional" and net.n_layers == 2:
+            from recirc_analog.reference.tied import tie_weights
+
+            net = tie_weights(net)  # one crossbar read both ways: A^2 = A^1^T
     spec = CircuitSpec(recirculation=Recirculation(args.mode, args.lam, args.cycles), form=args.form,
                        architecture=args.architecture, crossbar=CrossbarConfig(mapping=args.mapping),
                        neuron=NeuronConfig(kind=args.neuron))

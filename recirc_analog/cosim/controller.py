@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..circuit.builder import build_circuit
+from ..circuit.builder import build_circuit, get_conductances
 from ..circuit.config import CircuitSpec
 from ..circuit.mapping import ConductanceMapping
 from ..devices import DeviceConfig
@@ -51,9 +51,12 @@ class CosimController:
     Parameters
     ----------
     net : CircularAutoencoder
-        Sizes and activations, and the initial weights (mapped to conductances).
+        Sizes and activations, and the initial weights (mapped to conductances;
+        tied, A^2 = (A^1)^T, for the bidirectional architecture).
     spec : CircuitSpec
         The circuit; ``spec.crossbar.r_f`` must be set (the mapping stays fixed).
+        ``spec.architecture`` decides which devices a local update reaches (see
+        :class:`CrossbarState`).
     device : DeviceConfig
         Device model of every programmable conductance.
     engine : Engine
@@ -78,9 +81,7 @@ class CosimController:
         self.rates = np.asarray(rates, dtype=float)
         self.workers = workers
         self.mapping = ConductanceMapping(spec.crossbar, spec.crossbar.r_f)
-        initial = [self.mapping.to_conductances(w, b, layer=h)
-                   for h, (w, b) in enumerate(zip(net.weights, net.biases), start=1)]
-        self.state = CrossbarState(initial, self.mapping, device, seed)
+        self.state = CrossbarState(get_conductances(net, spec), self.mapping, device, seed, spec.architecture)
         self.loss = loss_for(net)
         self.writer = get_writer("ngspice")
         self.last_netlist = ""

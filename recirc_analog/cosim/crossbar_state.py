@@ -5,15 +5,25 @@ against the layer's fixed reference column). Programming a weight change is
 local to the synapse: its new target is the mapping of its *own* current
 weight plus the change (for a pair, the smaller device returns to g_min and
 the other carries the weight), and the device model decides what is realised.
+
+In the bidirectional architecture (L = 2) layer 2's weights are layer 1's
+devices read backwards: the state holds layer 1's array (N1, N0 + 1) and
+layer 2's own bias column (N0, 1), and a shared device is programmed once
+with the sum of its two local updates, ``dA^1_ij + dA^2_ji``
+(:func:`recirc_analog.reference.tied.tied_update`), so ``A^2 = (A^1)^T`` holds
+exactly at every step.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..circuit.bidirectional import backward_conductances, check_shared, own_devices
+from ..circuit.config import ARCHITECTURES
 from ..circuit.mapping import ConductanceMapping, Conductances
 from ..devices import DeviceArray, DeviceConfig
 from ..errors import ConfigError
+from ..reference.tied import tied_update
 from ..reference.updates import Update
 
 
@@ -30,34 +40,51 @@ class CrossbarState:
         Behaviour of every programmable device.
     seed : int
         Seed of the device model's random streams (one stream per device array).
+    architecture : str
+        ``conjoined`` (an array per layer) or ``bidirectional`` (L = 2; ``initial[1]``'s
+        weight devices must be ``initial[0]``'s transposed).
     """
 
     def __init__(self, initial: list[Conductances], mapping: ConductanceMapping, device: DeviceConfig,
-                 seed: int = 0):
+                 seed: int = 0, architecture: str = "conjoined"):
         if not isinstance(device, DeviceConfig):
             raise ConfigError(f"device must be a DeviceConfig, got {type(device).__name__}")
+        if architecture not in ARCHITECTURES:
+            raise ConfigError(f"architecture must be one of {', '.join(ARCHITECTURES)}, got {architecture!r}")
         self.mapping = mapping
         self.device = device
+        self.architecture = architecture
+        self.n_layers = len(initial)
+        """L."""
+        if architecture == "bidirectional":
+            if len(initial) != 2:
+                raise ConfigError(f"architecture 'bidirectional' needs 2 layers of conductances, got {len(initial)}")
+            check_shared(initial)
+            initial = [initial[0], own_devices(initial[1])]
         seeds = np.random.SeedSequence(seed).spawn(2 * len(initial))
         self.plus = [DeviceArray(device, c.plus, seed=int(s.generate_state(1)[0]))
                      for c, s in zip(initial, seeds[0::2])]
+        """Programmable (G+ or single) devices of each physical array."""
         self.minus = [None if c.minus is None else DeviceArray(device, c.minus, seed=int(s.generate_state(1)[0]))
                       for c, s in zip(initial, seeds[1::2])]
+        """G- devices of each physical array (differential mapping), else None."""
         self.reference = [c.reference for c in initial]
+        """Fixed reference devices of each physical array (shared_reference mapping), else None."""
         self.clipped = 0
         """Devices whose target fell outside [g_min, g_max] in the last :meth:`apply` call."""
 
-    @property
-    def n_layers(self) -> int:
-        """L."""
-        return len(self.plus)
+    def _array(self, k: int) -> Conductances:
+        """Present conductances (S) of physical array k (layer k + 1's own devices)."""
+        minus = self.minus[k]
+        return Conductances(self.plus[k].conductances.copy(), None if minus is None else minus.conductances.copy(),
+                            self.reference[k])
 
     def conductances(self, h: int) -> Conductances:
-        """Layer h's present conductances (S)."""
-        minus = self.minus[h - 1]
-        return Conductances(self.plus[h - 1].conductances.copy(),
-                            None if minus is None else minus.conductances.copy(),
-                            self.reference[h - 1])
+        """Layer h's present conductances (S), shape (N_h, N_{h-1} + 1); bidirectional layer 2
+        reads layer 1's devices transposed and its own bias column."""
+        if self.architecture == "bidirectional" and h == 2:
+            return backward_conductances(self._array(0), self._array(1))
+        return self._array(h - 1)
 
     def all_conductances(self) -> list[Conductances]:
         """Conductances of layers 1..L."""
@@ -69,30 +96,42 @@ class CrossbarState:
         return [w for w, _ in pairs], [b for _, b in pairs]
 
     def apply(self, update: Update) -> None:
-        """Program ``update`` (rates included) into every synapse, through the device model."""
+        """Program ``update`` (rates included) into every synapse, through the device model.
+
+        Bidirectional: a shared device receives ``dA^1_ij + dA^2_ji`` (once); layer 2's
+        bias column receives ``db^2``.
+        """
+        if self.architecture == "bidirectional":
+            update = tied_update(update)
+        changes = [np.concatenate([dw, db[:, None]], axis=1) for dw, db in zip(update.weights, update.biases)]
+        if self.architecture == "bidirectional":
+            changes = [changes[0], changes[1][:, -1:]]      # layer 2's weight change is already in layer 1's
+        self.clipped = 0
+        for k, change in enumerate(changes):
+            self._program(k, change)
+
+    def _program(self, k: int, change: np.ndarray) -> None:
+        """Move physical array k's weights by ``change`` (its shape, bias last) through the device model."""
         g_min, g_max = self.device.g_min, self.device.g_max
         r_f = self.mapping.r_f
-        self.clipped = 0
-        for h, (dw, db) in enumerate(zip(update.weights, update.biases), start=1):
-            change = np.concatenate([dw, db[:, None]], axis=1)
-            current = self.conductances(h)
-            plus, minus = self.plus[h - 1], self.minus[h - 1]
-            if minus is not None:
-                target_w = r_f * (current.plus - current.minus) + change
-                target_plus = g_min + np.maximum(target_w, 0) / r_f
-                target_minus = g_min + np.maximum(-target_w, 0) / r_f
-                self.clipped += int(np.count_nonzero((target_plus > g_max) | (target_minus > g_max)))
-                plus.apply(target_plus - current.plus)
-                minus.apply(target_minus - current.minus)
-            else:
-                target = current.plus + change / r_f
-                self.clipped += int(np.count_nonzero((target > g_max) | (target < g_min)))
-                plus.apply(target - current.plus)
+        current = self._array(k)
+        plus, minus = self.plus[k], self.minus[k]
+        if minus is not None:
+            target_w = r_f * (current.plus - current.minus) + change
+            target_plus = g_min + np.maximum(target_w, 0) / r_f
+            target_minus = g_min + np.maximum(-target_w, 0) / r_f
+            self.clipped += int(np.count_nonzero((target_plus > g_max) | (target_minus > g_max)))
+            plus.apply(target_plus - current.plus)
+            minus.apply(target_minus - current.minus)
+        else:
+            target = current.plus + change / r_f
+            self.clipped += int(np.count_nonzero((target > g_max) | (target < g_min)))
+            plus.apply(target - current.plus)
 
     def get_state(self) -> dict[str, np.ndarray]:
         """Arrays that restore this state exactly (conductances, stuck masks, RNG states)."""
         state = {}
-        for h in range(1, self.n_layers + 1):
+        for h in range(1, len(self.plus) + 1):
             for kind, arrays in (("plus", self.plus), ("minus", self.minus)):
                 device = arrays[h - 1]
                 if device is None:
@@ -104,7 +143,7 @@ class CrossbarState:
 
     def set_state(self, state) -> None:
         """Restore what :meth:`get_state` returned."""
-        for h in range(1, self.n_layers + 1):
+        for h in range(1, len(self.plus) + 1):
             for kind, arrays in (("plus", self.plus), ("minus", self.minus)):
                 device = arrays[h - 1]
                 if device is None:

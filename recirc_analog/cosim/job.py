@@ -4,6 +4,10 @@ Both start from the same weights (the initial weights passed through the
 conductance mapping and back), see the same minibatches in the same order,
 and use the same per-layer rates. Per batch it records the circuit's loss,
 the reference's loss and the relative weight difference per layer.
+
+Bidirectional architecture: the initial network is tied (A^2 := (A^1)^T) and
+the reference trains it with the summed update of a shared device
+(:class:`~recirc_analog.reference.tied.TiedRule`), the circuit's equivalent.
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ..circuit.bidirectional import check_network
 from ..circuit.config import CircuitSpec, CrossbarConfig
 from ..circuit.mapping import choose_r_f
 from ..devices import DeviceConfig
 from ..errors import ConfigError, check_range
 from ..reference.network import CircularAutoencoder
 from ..reference.rules import RecirculationRule
+from ..reference.tied import TiedRule, tie_weights
 from ..reference.training import TrainConfig, Trainer
 from .controller import CosimController
 from .local_rule import relative_difference
@@ -101,13 +107,20 @@ class LockStep:
     def create(cls, config: CosimConfig, spec: CircuitSpec, device: DeviceConfig, engine, data_mean):
         """Both learners from the same initial weights (mapped to conductances and back)."""
         net = CircularAutoencoder.random(config.sizes, config.activations, seed=config.seed, data_mean=data_mean)
+        bidirectional = spec.architecture == "bidirectional"
+        if bidirectional:
+            check_network(net, tied=False)
+            net = tie_weights(net)
         if spec.crossbar.r_f is None:
             crossbar = CrossbarConfig(**{**asdict(spec.crossbar), "headroom": config.headroom})
             r_f = choose_r_f(net.weights, net.biases, crossbar)
             spec = CircuitSpec(**{**_shallow(spec), "crossbar": CrossbarConfig(**{**asdict(crossbar), "r_f": r_f})})
         controller = CosimController(net, spec, device, engine, config.rates(), config.workers, config.seed)
         reference_net = controller.network()
-        reference = Trainer(reference_net, RecirculationRule(spec.recirculation),
+        rule = RecirculationRule(spec.recirculation)
+        if bidirectional:
+            rule = TiedRule(rule, config.rates())
+        reference = Trainer(reference_net, rule,
                             TrainConfig(epochs=config.epochs, batch_size=config.batch_size,
                                         layer_lrs=tuple(config.rates()), seed=config.seed, track_angles=False))
         return cls(controller, reference)

@@ -1,8 +1,9 @@
 """The example netlists in ``netlists/``: regenerate with ``python -m recirc_analog.netlist.examples``
 (``make netlists``). A test compares the committed files with :func:`get_example_texts`.
 
-Every example uses a Glorot-initialised network with seed 0 and a batch of
-inputs drawn uniformly from [0, 1) with ``numpy.random.default_rng(1)``.
+Every example uses a Glorot-initialised network with seed 0 (tied, A^2 := (A^1)^T,
+for the bidirectional architecture) and a batch of inputs drawn uniformly from
+[0, 1) with ``numpy.random.default_rng(1)``.
 """
 
 import sys
@@ -14,6 +15,7 @@ from recirc_analog.circuit.config import CircuitSpec, CrossbarConfig, NeuronConf
 from recirc_analog.netlist.api import generate_netlist
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.recirculation import Recirculation
+from recirc_analog.reference.tied import tie_weights
 
 NETLISTS_DIR = Path(__file__).resolve().parents[2] / "netlists"
 """Where the examples live in the repository."""
@@ -29,6 +31,8 @@ EXAMPLES = {
         title="error recirculation 8-4-8 dc form, op-amp neurons")),
     "rwcc_64-16-64_dc": ((64, 16, 64), ("tanh", "tanh"), 4, CircuitSpec(
         recirculation=Recirculation("rwcc", 0.5), title="RWCC lam 0.5 64-16-64 dc form")),
+    "bidirectional_pr_8-4-8_dc": ((8, 4, 8), ("tanh", "tanh"), 3, CircuitSpec(
+        architecture="bidirectional", title="PR 8-4-8 dc form, bidirectional: one crossbar read both ways")),
 }
 """name -> (sizes, activations, batch, spec)."""
 
@@ -38,6 +42,8 @@ def get_example_texts() -> dict[str, str]:
     texts = {}
     for name, (sizes, activations, batch, spec) in EXAMPLES.items():
         net = CircularAutoencoder.random(sizes, activations, seed=0)
+        if spec.architecture == "bidirectional":
+            net = tie_weights(net)
         x = np.random.default_rng(1).uniform(0, 1, size=(batch, sizes[0]))
         texts[f"{name}.cir"] = generate_netlist(net, spec, x)
     return texts
