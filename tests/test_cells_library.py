@@ -49,10 +49,12 @@ def test_opamp_tia_closed_loop_gain_offset_and_swing(bench):
 
 
 def test_ideal_neuron_activations(bench):
+    """tia_pair + act1_<f> (o..), two tia_ideal + act_<f> (p..) and tia_ref (rlin) all give vu * f(s)."""
     v, p = bench("tb_neuron.cir")
-    s = p["rf"] * (v["i(i-sweep)"] - p["in"]) / p["vu"]
-    expected = {"olin": s, "otanh": np.tanh(s), "olog": 1 / (1 + np.exp(-s)), "orelu": np.maximum(s, 0)}
-    for node, value in expected.items():
+    s = p["rf"] * (v["v(v-sweep)"] / p["rin"] - p["in"]) / p["vu"]
+    expected = {"lin": s, "tanh": np.tanh(s), "log": 1 / (1 + np.exp(-s)), "relu": np.maximum(s, 0)}
+    nodes = {f"{stage}{name}": value for stage in "op" for name, value in expected.items()}
+    for node, value in {**nodes, "rlin": s}.items():
         np.testing.assert_allclose(v[f"v({node})"], p["vu"] * value, rtol=1e-9, atol=1e-12, err_msg=node)
 
 

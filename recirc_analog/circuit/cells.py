@@ -33,13 +33,23 @@ class Cell:
     """Ports with a capacitor to ground."""
 
 
+_ACTIVATIONS = ("linear", "tanh", "logistic", "relu")
+
 _ACTIVATION_CELLS = {
-    name: Cell(f"act_{name}", "neuron.lib", ("tp", "tn", "out"), sources=(("out", "0"),))
-    for name in ("linear", "tanh", "logistic", "relu")
+    name: Cell(f"act_{name}", "neuron.lib", ("tp", "tn", "out"), sources=(("out", "0"),)) for name in _ACTIVATIONS
 }
+"""Activations of the difference of two TIA outputs, by activation name."""
+
+_SINGLE_INPUT_ACTIVATION_CELLS = {
+    name: Cell(f"act1_{name}", "neuron.lib", ("s", "out"), sources=(("out", "0"),)) for name in _ACTIVATIONS
+}
+"""Activations of one pre-activation voltage (``tia_pair`` / ``tia_ref`` output), by activation name."""
 
 CELLS = {
     "tia_ideal": Cell("tia_ideal", "neuron.lib", ("col", "t"), sources=(("col", "0"), ("t", "0"))),
+    # The output s of tia_pair / tia_ref is driven (current mirrors into rf to ground): a source for the checks.
+    "tia_pair": Cell("tia_pair", "neuron.lib", ("cp", "cn", "s"), sources=(("cp", "0"), ("cn", "0"), ("s", "0"))),
+    "tia_ref": Cell("tia_ref", "neuron.lib", ("c", "tr", "s"), sources=(("c", "0"), ("s", "0"))),
     "tia_opamp": Cell("tia_opamp", "opamp.lib", ("col", "t"), sources=(("t", "0"),),
                       resistors=(("col", "t"),)),
     "sample_hold": Cell("sample_hold", "sample_hold.lib", ("in", "clk", "cap", "out"),
@@ -47,6 +57,7 @@ CELLS = {
     "mixer": Cell("mixer", "mixer.lib", ("held", "fresh", "en", "out"), sources=(("out", "0"),)),
     "subtract": Cell("subtract", "mixer.lib", ("a", "b", "out"), sources=(("out", "0"),)),
     **{cell.name: cell for cell in _ACTIVATION_CELLS.values()},
+    **{cell.name: cell for cell in _SINGLE_INPUT_ACTIVATION_CELLS.values()},
 }
 """Every cell the builder may instantiate, by name."""
 
@@ -54,9 +65,10 @@ LIBRARY_ORDER = ("opamp.lib", "neuron.lib", "mixer.lib", "sample_hold.lib")
 """The order in which the writers inline library files (deterministic output)."""
 
 
-def activation_cell(activation: str) -> str:
-    """The cell name computing ``activation`` (one of the reference's activation names)."""
-    return _ACTIVATION_CELLS[activation].name
+def activation_cell(activation: str, single_input: bool = False) -> str:
+    """The cell name computing ``activation`` (one of the reference's activation names):
+    of the difference of two TIA outputs, or of one pre-activation voltage (``single_input``)."""
+    return (_SINGLE_INPUT_ACTIVATION_CELLS if single_input else _ACTIVATION_CELLS)[activation].name
 
 
 def get_library_text(library: str) -> str:

@@ -6,8 +6,11 @@ row lines ``r_<j>`` (inputs) and ``r_b`` (bias row, driven by ``v_unit``), then
 ``cp_<i>``, ``cn_<i>`` (differential: plus / minus column of neuron i) or
 ``c_<i>`` and ``cref`` (shared reference column). The devices are resistors
 ``Rp_<i>_<j>`` / ``Rn_<i>_<j>`` (pair of weight A^h_ij; j = N_in is the bias
-row) or ``R_<i>_<j>`` and ``Rref_<j>``. Each column ends in a transimpedance
-stage (``tia_ideal`` or ``tia_opamp``) and each neuron in an ``act_<f>`` cell.
+row) or ``R_<i>_<j>`` and ``Rref_<j>``. With ideal neurons, neuron i's columns
+feed one stage (``tia_pair``, or ``tia_ref`` against the reference column's
+``tia_ideal``) whose output ``s<h>.._<i>`` is the pre-activation v_unit * S, read
+by an ``act1_<f>`` cell; with op-amp neurons every column ends in a ``tia_opamp``
+and an ``act_<f>`` cell reads the difference of the two outputs.
 """
 
 from dataclasses import dataclass
@@ -79,32 +82,51 @@ def crossbar_read(nodes: LayerNodes, tiles, inputs, bias: str, outputs, activati
     """
     n_out = len(outputs)
     differential = tiles[0].minus_columns is not None
-    if differential:
-        columns = [nodes.node("cp", i) for i in range(n_out)] + [nodes.node("cn", i) for i in range(n_out)]
-        tia_outputs = [nodes.node("tp", i) for i in range(n_out)] + [nodes.node("tn", i) for i in range(n_out)]
-        minus = tia_outputs[n_out:]
-    else:
-        columns = [nodes.node("c", i) for i in range(n_out)] + [nodes.node("cr")]
-        tia_outputs = [nodes.node("tp", i) for i in range(n_out)] + [nodes.node("tr")]
-        minus = [tia_outputs[-1]] * n_out
+    plus = [nodes.node("cp" if differential else "c", i) for i in range(n_out)]
+    minus = [nodes.node("cn", i) for i in range(n_out)] if differential else [nodes.node("cr")]
     port_nodes = dict(zip([f"r_{j}" for j in range(len(inputs))] + ["r_b"], list(inputs) + [bias]))
-    port_nodes.update(zip([f"cp_{i}" if differential else f"c_{i}" for i in range(n_out)], columns))
+    port_nodes.update(zip([f"cp_{i}" if differential else f"c_{i}" for i in range(n_out)], plus))
     if differential:
-        port_nodes.update(zip([f"cn_{i}" for i in range(n_out)], columns[n_out:]))
+        port_nodes.update(zip([f"cn_{i}" for i in range(n_out)], minus))
     else:
-        port_nodes["cref"] = columns[-1]
+        port_nodes["cref"] = minus[0]
     elements = [Instance(f"X{tile.name}{nodes.tag}", tile.name, tuple(port_nodes[port] for port in tile.ports))
                 for tile in tiles]
     if neuron.kind == "ideal":
-        cell, params = "tia_ideal", (("rf", r_f),)
-    else:
-        cell = "tia_opamp"
-        params = (("rf", r_f), ("gain", neuron.gain), ("vos", neuron.offset), ("vsat", neuron.swing))
-    elements += [Instance(f"Xt{column}", cell, (column, out), params)
-                 for column, out in zip(columns, tia_outputs)]
+        return elements + _ideal_neurons(nodes, plus, minus, differential, outputs, activation, r_f, v_unit)
+    params = (("rf", r_f), ("gain", neuron.gain), ("vos", neuron.offset), ("vsat", neuron.swing))
+    tia_outputs = [nodes.node("tp", i) for i in range(n_out)]
+    tia_outputs += [nodes.node("tn", i) for i in range(n_out)] if differential else [nodes.node("tr")]
+    elements += [Instance(f"Xt{column}", "tia_opamp", (column, out), params)
+                 for column, out in zip(plus + minus, tia_outputs)]
+    tia_minus = tia_outputs[n_out:] if differential else tia_outputs[n_out:] * n_out
     act = activation_cell(activation)
-    elements += [Instance(f"Xa{outputs[i]}", act, (tia_outputs[i], minus[i], outputs[i]),
-                          (("vu", v_unit),)) for i in range(n_out)]
+    return elements + [Instance(f"Xa{outputs[i]}", act, (tia_outputs[i], tia_minus[i], outputs[i]),
+                                (("vu", v_unit),)) for i in range(n_out)]
+
+
+def _ideal_neurons(nodes: LayerNodes, plus, minus, differential: bool, outputs, activation: str, r_f: float,
+                   v_unit: float) -> list:
+    """Ideal neurons: per neuron one stage ``Xts..`` driving the pre-activation node
+    ``s<h>..`` and a single-input activation. The stage is a ``tia_pair`` of the
+    ``plus`` and ``minus`` columns (``differential``) or, with ``minus`` the one
+    reference column (shared reference), a ``tia_ref`` of the column and the
+    reference column's ``tia_ideal`` output ``tr<h>..``.
+
+    One pre-activation node per neuron, read by a one-variable behavioural source,
+    costs ngspice less per Newton iteration than two TIA outputs read by one source.
+    """
+    rf, vu = (("rf", r_f),), (("vu", v_unit),)
+    act = activation_cell(activation, single_input=True)
+    if differential:
+        elements, stages = [], [("tia_pair", (p, n)) for p, n in zip(plus, minus)]
+    else:
+        reference = nodes.node("tr")
+        elements = [Instance(f"Xt{minus[0]}", "tia_ideal", (minus[0], reference), rf)]
+        stages = [("tia_ref", (c, reference)) for c in plus]
+    for i, ((cell, columns), out) in enumerate(zip(stages, outputs)):
+        s = nodes.node("s", i)
+        elements += [Instance(f"Xt{s}", cell, columns + (s,), rf), Instance(f"Xa{out}", act, (s, out), vu)]
     return elements
 
 

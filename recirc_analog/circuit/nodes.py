@@ -10,8 +10,9 @@ Node names (also documented in ``netlists/README.md``):
     O^0(k) = ``o<L>_c<k-1>_<i>``; in the tran form layer 0 is ``o0_<i>``.
 ``hd<h>_<i>`` (tran form)
     buffered sample-and-hold output: O^h(0) * v_unit held through the later phases.
-``f<h>..``, ``cp/cn/c<h>..``, ``tp/tn/tr<h>..``
-    fresh (unmixed) activity, column lines and transimpedance outputs (not saved).
+``f<h>..``, ``cp/cn/c<h>..``, ``s<h>..``, ``tp/tn/tr<h>..``
+    fresh (unmixed) activity, column lines, pre-activations v_unit * S (ideal
+    neurons) and transimpedance outputs (not saved).
 ``r2..``, ``d2..``, ``bp/bn<h>..`` (bidirectional architecture)
     layer 2's output (row) lines, the negated drive of each column pair and the
     bias-line drives of a read (see :mod:`recirc_analog.circuit.bidirectional`).
