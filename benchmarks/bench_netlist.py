@@ -38,8 +38,9 @@ NOTES = """## Before / after (issue 3: dc form at 784-20-784 <= 30 ms per sample
 
 ms per sample at batch 100, ngspice analysis time, the previous tree (commit 0acba50:
 devices listed column by column, two tia_ideal + a two-input activation per neuron)
-against this one, run alternately in one session (two rounds; the machine is shared,
-so single runs vary by up to +-20 %):
+against this one, run alternately in one session (two rounds). The host is shared:
+the same netlist's time varies by up to +-25 % from run to run and hour to hour (the
+table above was measured in a busier hour), so compare rows measured together.
 
 | case | before | after |
 |---|---|---|
@@ -64,8 +65,8 @@ netlists, 5-8 pairs each):
   tied to ground was 1.2x slower than act1_<f>.
 - One behavioural source per neuron reading both ammeter currents (TIA and activation
   fused, no TIA nodes): 0.99-1.03, no gain (two controlling variables).
-- shared_reference mapping (half the devices and matrix entries): 0.40-0.45 before,
-  0.31-0.39 after the changes above.
+- shared_reference mapping (half the devices and matrix entries): 0.40-0.45 of the
+  differential time, with the old cells and with the new ones.
 - `.options`: default pivoting instead of pivtol=1e-30 pivrel=1e-14 and rshunt=1e15:
   0.97 / 0.94 (noise); reltol 1e-3 / 1e-4 / 1e-5 (batch 40): 4.65 / 4.93 / 5.08
   iterations per sample instead of 5.2, but errors 1.1e-5 / 1.2e-6 / 2.9e-7 instead
@@ -88,11 +89,13 @@ two do not (3.6 ms per iteration for one copy, 11 ms for two).
 
 Floor: with differential pairs the dc form needs ~5 iterations x ~10 ms = 45-55 ms
 per sample on this machine (ngspice 39), so 30 ms is not reachable in that form.
-It is reached (1) with the shared_reference mapping (25 ms; co-simulation exact with
-either mapping), or (2) with one ngspice analysis per cycle, cycle k's input table
-being cycle k-1's outputs read back (two runs per batch, a controller change): with
-the cycle-1 copy deleted from the netlist one cycle costs 14.3 ms (differential) /
-5.7 ms (shared_reference) per sample, i.e. ~29 / ~12 ms for both cycles.
+It is reached (1) with the shared_reference mapping (25 ms; the co-simulation tracks
+the reference with it too: 50 PR updates at 64-16-64, largest relative weight
+difference 2e-15 dc / 9e-10 tran), or (2) with one ngspice analysis per cycle,
+cycle k's input table being cycle k-1's outputs read back (two runs per batch, a
+controller change): with the cycle-1 copy deleted from the netlist one cycle costs
+14.3 ms (differential) / 5.7 ms (shared_reference) per sample, i.e. ~29 / ~12 ms for
+both cycles.
 
 784-100-20-100-784: ngspice's one-time matrix ordering (row and column exchanges)
 took 34 s before and 7-9 s now (4-sample dc run, `.options acct`); at batch 100 it

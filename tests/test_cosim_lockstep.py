@@ -8,7 +8,7 @@ leaky hold capacitor must make them differ (the held voltage drives learning).
 import numpy as np
 import pytest
 
-from recirc_analog.circuit.config import CircuitSpec, SampleHoldConfig, ideal_sample_hold
+from recirc_analog.circuit.config import CircuitSpec, CrossbarConfig, SampleHoldConfig, ideal_sample_hold
 from recirc_analog.cosim.job import CosimConfig, LockStep
 from recirc_analog.cosim.local_rule import local_update
 from recirc_analog.data import load_dataset
@@ -19,10 +19,10 @@ from recirc_analog.spice import get_engine
 
 
 def run_lockstep(form, batches, mode="pr", hold=None, sizes=(64, 16, 64), acts=("tanh", "linear"),
-                 batch_size=10, lr=0.01):
+                 batch_size=10, lr=0.01, mapping="differential"):
     config = CosimConfig(sizes=sizes, activations=acts, batch_size=batch_size, lr=lr, seed=1)
     spec = CircuitSpec(recirculation=Recirculation(mode, 0.5), form=form,
-                       sample_hold=hold or ideal_sample_hold())
+                       sample_hold=hold or ideal_sample_hold(), crossbar=CrossbarConfig(mapping=mapping))
     data = load_dataset("lowrank", seed=1, dim=sizes[0])
     engine = get_engine("batch")
     lockstep = LockStep.create(config, spec, DeviceConfig(), engine, data.train_mean)
@@ -32,9 +32,10 @@ def run_lockstep(form, batches, mode="pr", hold=None, sizes=(64, 16, 64), acts=(
     return lockstep, rows
 
 
-@pytest.mark.parametrize("form", ["dc", "tran"])
-def test_ideal_circuit_tracks_reference_for_50_updates(form):
-    lockstep, rows = run_lockstep(form, 50)
+@pytest.mark.parametrize("form, mapping", [("dc", "differential"), ("tran", "differential"),
+                                           ("dc", "shared_reference")])
+def test_ideal_circuit_tracks_reference_for_50_updates(form, mapping):
+    lockstep, rows = run_lockstep(form, 50, mapping=mapping)
     worst = max(max(r[f"weight_rel_diff_A{h}"] for h in (1, 2)) for r in rows)
     assert worst <= 1e-5, f"largest relative weight difference {worst:.3g}"
     # Learning happened: the circuit's loss fell.
