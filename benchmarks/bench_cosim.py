@@ -31,7 +31,7 @@ from recirc_analog.reference.recirculation import Recirculation
 from recirc_analog.spice import get_engine
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_reference import machine  # noqa: E402
+from bench_reference import machine, publish  # noqa: E402
 
 NETWORKS = {
     "64-16-64": ((64, 16, 64), ("tanh", "linear"), "lowrank", None),
@@ -95,11 +95,7 @@ def main(argv=None) -> int:
         lines += ["", f"One 60,000-sample MNIST epoch of 784-20-784, dc form, batch engine, 2 workers, fastest "
                       f"mapping: {epoch / 60:.1f} min (extrapolated from the rate above)."]
     lines += ["", "overhead = wall time x workers / ngspice analysis CPU time (1.0 = nothing but ngspice's analysis)."]
-    text = "\n".join(lines)
-    print(text)
-    if args.write:
-        with open(Path(__file__).with_name("RESULTS.md"), "a") as handle:
-            handle.write("\n## Co-simulation throughput\n\n" + text + "\n")
+    publish(lines, "Co-simulation throughput", args.write)
     return 0
 
 

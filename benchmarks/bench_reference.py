@@ -91,6 +91,15 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}"
 
 
+def publish(lines: list[str], heading: str, write: bool) -> None:
+    """Print the result lines; with ``write``, append them under ``heading`` to benchmarks/RESULTS.md."""
+    text = "\n".join(lines)
+    print(text)
+    if write:
+        with open(Path(__file__).with_name("RESULTS.md"), "a") as handle:
+            handle.write(f"\n## {heading}\n\n{text}\n")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -112,11 +121,7 @@ def main(argv=None) -> int:
         for rule, (seconds, loss) in results.items():
             lines.append(f"| {arch} | {rule} | {seconds:.2f} | {seconds / bp_s:.2f} | {loss:.2f} |")
         print("\n".join(lines[-len(results) - (torch_s is not None):]), flush=True)
-    text = "\n".join(lines)
-    print(text)
-    if args.write:
-        with open(Path(__file__).with_name("RESULTS.md"), "a") as handle:
-            handle.write("\n## Reference: time per MNIST epoch\n\n" + text + "\n")
+    publish(lines, "Reference: time per MNIST epoch", args.write)
     return 0
 
 

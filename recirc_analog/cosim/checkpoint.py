@@ -10,14 +10,13 @@ checkpoint intact.
 from __future__ import annotations
 
 import json
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError, UsageError
-from ..report import save_npz_atomic
+from ..errors import UsageError
+from ..report.files import load_npz, save_npz_atomic
 
 CHECKPOINT_NAME = "checkpoint.npz"
 
@@ -52,12 +51,9 @@ def load_checkpoint(folder: Path, fingerprint: str) -> Checkpoint:
     """Read the checkpoint in ``folder``; refuse one made by another configuration."""
     path = Path(folder) / CHECKPOINT_NAME
     try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
+        arrays = load_npz(path, "checkpoint")
     except FileNotFoundError:
         raise UsageError(f"--resume: no checkpoint in {folder} (expected {path})") from None
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-        raise DataError(f"checkpoint {path} is unreadable: {error}") from None
     saved = str(arrays["fingerprint"])
     if saved != fingerprint:
         differing = _differing_keys(saved, fingerprint)

@@ -16,6 +16,8 @@ exactly at every step.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from ..circuit.bidirectional import backward_conductances, check_shared, own_devices
@@ -157,12 +159,8 @@ class CrossbarState:
 
 
 def _rng_state_to_text(rng: np.random.Generator) -> str:
-    import json
-
     return json.dumps(rng.bit_generator.state)
 
 
 def _rng_state_from_text(text: str) -> dict:
-    import json
-
     return json.loads(text)

@@ -136,7 +136,7 @@ def run_train(job: TrainJob, *, show_progress: bool = True):
 def _write_outputs(out: Path, job: TrainJob, net, history, wall: float) -> None:
     net.save(out / "weights.npz")
     summary = {
-        "config": _jsonable(asdict(job)),
+        "config": asdict(job),
         "rule_label": job.rule.label(),
         "epochs_completed": history[-1].epoch if history else 0,
         "final_test_loss": history[-1].test_loss if history else None,
@@ -159,10 +159,3 @@ def _plot(out: Path, job: TrainJob, history) -> None:
         per_layer = {f"A{h + 1}": [m.angles[h] for m in rows] for h in range(len(rows[0].angles))}
         plots.plot_angles(out / "angles.png", [m.epoch for m in rows], per_layer)
 
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value

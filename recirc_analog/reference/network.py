@@ -14,7 +14,6 @@ array of length L+1) and ``activations`` (array of L strings).
 
 from collections.abc import Sequence
 from pathlib import Path
-import zipfile
 
 import numpy as np
 
@@ -220,13 +219,12 @@ class CircularAutoencoder:
     def load(cls, path) -> "CircularAutoencoder":
         """Read a weights.npz file; raise DataError if it is missing, unreadable or inconsistent."""
         path = Path(path)
+        from recirc_analog.report.files import load_npz
+
         try:
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {key: data[key] for key in data.files}
+            arrays = load_npz(path, "weights file")
         except FileNotFoundError:
             raise DataError(f"weights file {path} does not exist") from None
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-            raise DataError(f"weights file {path} is not a readable .npz file: {error}") from None
         for key in ("sizes", "activations"):
             if key not in arrays:
                 raise DataError(f"weights file {path} has no {key!r} array")

@@ -15,6 +15,7 @@ import csv
 import json
 import os
 import tempfile
+import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -83,6 +84,21 @@ def _to_json(value):
     if isinstance(value, os.PathLike):
         return os.fspath(value)
     raise TypeError(f"cannot write {type(value).__name__} to JSON: {value!r:.60}")
+
+
+def load_npz(path: str | os.PathLike, what: str) -> dict[str, np.ndarray]:
+    """All arrays of the npz file ``path`` (no pickles), read eagerly.
+
+    A missing file raises FileNotFoundError (callers decide what that means);
+    an unreadable one raises DataError naming ``what`` and the path.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {key: data[key] for key in data.files}
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise DataError(f"{what} {path} is not a readable .npz file: {error}") from None
 
 
 def save_npz_atomic(path: str | os.PathLike, **arrays) -> Path:
