@@ -221,3 +221,17 @@ def test_cross_entropy_from_logits_equals_the_definition():
     loss = ReconstructionLoss("logistic")
     np.testing.assert_allclose(loss.per_sample(t, o, s), expected, rtol=1e-12)
     np.testing.assert_allclose(loss.per_sample(t, o), expected, rtol=1e-12)
+    np.testing.assert_allclose(loss.value(t, o, s), np.mean(expected), rtol=1e-12)
+
+
+def test_cross_entropy_of_a_saturated_output_is_finite():
+    """An output that rounds to exactly 1 (logit 40) is clipped, not log(0) = -inf."""
+    from recirc_analog.reference.losses import CLIP, ReconstructionLoss
+
+    s = np.array([[40.0, -3.0]])
+    o = np.array([[1.0, 1.0 / (1.0 + np.exp(3.0))]])
+    t = np.array([[0.0, 1.0]])
+    loss = ReconstructionLoss("logistic")
+    expected = -np.log1p(-(1.0 - CLIP)) + np.log1p(np.exp(3.0))
+    assert loss.value(t, o, s) == pytest.approx(expected, rel=1e-12)
+    assert loss.value(t, o) == pytest.approx(expected, rel=1e-12)

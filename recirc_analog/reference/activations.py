@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, logit
+from scipy.special import logit
 
 from recirc_analog.errors import ConfigError
 
@@ -38,8 +38,27 @@ class Activation:
         return self.value(s)
 
 
+def _logistic(s):
+    """1 / (1 + exp(-s)) written as 0.5 + 0.5 tanh(s / 2).
+
+    NumPy's tanh is vectorised (SIMD) and about 3x faster than
+    ``scipy.special.expit`` on a (100, 784) batch, once the largest cost of a
+    training step. The absolute error is below 3e-16 for every s, which is
+    what activities (compared on the [0, 1] scale) and deltas ``T - O`` need;
+    outputs below about 1e-4 lose relative precision, so losses are computed
+    from the logits (see :mod:`~recirc_analog.reference.losses`).
+    """
+    y = np.multiply(s, 0.5, dtype=float)
+    if np.ndim(y) == 0:
+        return 0.5 + 0.5 * np.tanh(y)
+    np.tanh(y, out=y)
+    y *= 0.5
+    y += 0.5
+    return y
+
+
 def _logistic_derivative(s):
-    y = expit(s)
+    y = _logistic(s)
     return y * (1.0 - y)
 
 
@@ -60,7 +79,7 @@ _ACTIVATIONS = {
         derivative=lambda s: 1.0 - np.tanh(s) ** 2,
         preimage=lambda y: np.arctanh(np.clip(y, -1.0 + PREIMAGE_MARGIN, 1.0 - PREIMAGE_MARGIN)),
     ),
-    "logistic": Activation("logistic", expit, _logistic_derivative, _clipped_logit),
+    "logistic": Activation("logistic", _logistic, _logistic_derivative, _clipped_logit),
     "relu": Activation(
         "relu",
         value=lambda s: np.maximum(s, 0.0),

@@ -56,6 +56,15 @@ class ReconstructionLoss:
 
     def value(self, target: np.ndarray, output: np.ndarray, preactivation: np.ndarray | None = None) -> float:
         """Mean over the batch of the per-sample loss (float); see :meth:`per_sample`."""
+        if self.name == "cross_entropy" and preactivation is not None:
+            # The training loop's path: the batch total with one temporary; the
+            # clipped form is needed only where an output rounds to exactly 1.
+            log_complement = np.subtract(1.0, output)
+            with np.errstate(divide="ignore"):
+                np.log(log_complement, out=log_complement)
+            total = np.vdot(target, preactivation) + np.sum(log_complement)
+            if np.isfinite(total):
+                return float(-total / target.shape[0])
         return float(np.mean(self.per_sample(target, output, preactivation)))
 
     def top_delta(self, target: np.ndarray, output: np.ndarray, preactivation: np.ndarray) -> np.ndarray:

@@ -172,7 +172,9 @@ class CircularAutoencoder:
     def preactivation(self, h: int, below: np.ndarray, with_bias: bool = True) -> np.ndarray:
         """S^h = O^{h-1} A^h^T (+ b^h) for a batch ``below`` of shape (batch, N_{h-1})."""
         s = below @ self.weights[h - 1].T
-        return s + self.biases[h - 1] if with_bias else s
+        if with_bias:
+            s += self.biases[h - 1]
+        return s
 
     def layer(self, h: int, below: np.ndarray, with_bias: bool = True) -> np.ndarray:
         """O^h = f_h(S^h) for a batch ``below`` of shape (batch, N_{h-1}); shape (batch, N_h)."""

@@ -12,6 +12,7 @@ that gave an acceptable loss and raises :class:`DivergenceError`.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+import math
 import time
 
 import numpy as np
@@ -135,17 +136,21 @@ class Trainer:
         self.loss = loss_for(net)
         self.history: list[EpochMetrics] = []
         self._gradient = None if isinstance(rule, BackpropRule) or not config.track_angles else BackpropRule()
-        self._last_good = net.copy()
+        snapshot = net.copy()
+        # Weights and biases before the present step. step() replaces the arrays
+        # instead of changing them in place, so keeping references is a snapshot.
+        self._last_good = (snapshot.weights, snapshot.biases)
         self._evaluation_rng, self._training_rng = np.random.default_rng(config.seed).spawn(2)
         rule.prepare(net)
 
     def evaluate(self, x) -> float:
         """Mean per-sample loss of the current network on ``x`` (batch, N0)."""
-        x = self.net.check_input(x)
-        return self.loss.value(x, self.net.forward(x)[-1])
+        outputs, preactivations = self.net.forward_with_preactivations(x)
+        return self.loss.value(outputs[0], outputs[-1], preactivations[-1])
 
     def _diverged(self, what: str) -> DivergenceError:
-        self.net.assign(self._last_good)
+        self.net.weights = [w.copy() for w in self._last_good[0]]
+        self.net.biases = [b.copy() for b in self._last_good[1]]
         completed = self.history[-1].epoch if self.history else 0
         return DivergenceError(
             f"training diverged ({what}) after {completed} "
@@ -158,11 +163,11 @@ class Trainer:
 
     def step(self, x) -> StepResult:
         """Train on one minibatch ``x`` of shape (batch, N0)."""
-        x = self.net.check_input(x)
         forward = self.net.forward_with_preactivations(x)
+        x = forward[0][0]
         loss = self.loss.value(x, forward[0][-1], forward[1][-1])
         self._check_loss(loss, "minibatch")
-        self._last_good = self.net.copy()
+        self._last_good = (self.net.weights, self.net.biases)
         direction = self.rule.directions(self.net, x, forward)
         angles = None
         if self._gradient is not None:
@@ -172,7 +177,8 @@ class Trainer:
         if self.config.max_norm is not None:
             weights = [cap_row_norms(w, self.config.max_norm) for w in weights]
         biases = [b + db for b, db in zip(self.net.biases, applied.biases)]
-        if not all(np.all(np.isfinite(a)) for a in weights + biases):
+        # A NaN or inf anywhere makes the total non-finite: one reduction per array.
+        if not math.isfinite(sum(float(a.sum()) for a in weights + biases)):
             raise self._diverged("NaN or inf in the weights")
         self.net.weights, self.net.biases = weights, biases
         self.rule.after_update(applied)

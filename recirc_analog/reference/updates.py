@@ -33,13 +33,21 @@ class Update:
                       tuple(r * b for r, b in zip(rates, self.biases)))
 
 
+def _mean_outer(post: np.ndarray, pre: np.ndarray) -> np.ndarray:
+    """mean over the batch of post outer pre, shape (N_h, N_{h-1}); the 1/batch goes on the smaller factor."""
+    n = post.shape[0]
+    if post.size <= pre.size:
+        return (post / n).T @ pre
+    return post.T @ (pre / n)
+
+
 def hebbian_update(posts, pres) -> Update:
     """Update with dA^h = mean[post^h outer pre^{h-1}] and db^h = mean[post^h].
 
     ``posts[h-1]`` has shape (batch, N_h) and ``pres[h-1]`` shape (batch, N_{h-1}).
     """
-    weights = tuple(post.T @ pre / post.shape[0] for post, pre in zip(posts, pres))
-    biases = tuple(post.mean(axis=0) for post in posts)
+    weights = tuple(_mean_outer(post, pre) for post, pre in zip(posts, pres))
+    biases = tuple(post.sum(axis=0) / post.shape[0] for post in posts)
     return Update(weights, biases)
 
 
