@@ -1,18 +1,24 @@
 """Time per MNIST epoch of every reference learning rule, with PyTorch BP as the yardstick.
 
-Run:  .venv/bin/python benchmarks/bench_reference.py [--data-dir ../shared/data] [--epochs-samples 60000]
+Run:  .venv/bin/python benchmarks/bench_reference.py [--data-dir ../shared/data] [--max-train N]
+      [--repeats 5] [--write]
 
-For 784-20-784 (tanh, logistic) and 784-100-20-100-784 (tanh x3, logistic)
-it trains one epoch per rule (the fastest of --repeats runs) (minibatch 100, lr 0.01 / 0.001) without the
-angle diagnostics, and the same BP model in PyTorch on the CPU when torch is
-installed. Ratios are measured in the same run (the machines are shared and
-noisy): NumPy BP / PyTorch BP, and each rule / NumPy BP. Prints a Markdown
-table and, with --write, appends it to benchmarks/RESULTS.md.
+For 784-20-784 (tanh, logistic) and 784-100-20-100-784 (tanh x3, logistic) it
+trains one epoch per rule (minibatch 100, lr 0.01 / 0.001, no angle
+diagnostics), and the same BP model in PyTorch on the CPU when torch is
+installed: same initial weights, batches, loss and SGD, so both BP runs end at
+the same test loss (printed as a check). Every contender runs once per round,
+--repeats rounds; the table shows each one's fastest epoch and its ratio to
+NumPy BP (the PyTorch row above 1: NumPy is faster), and the per-round
+PyTorch / NumPy ratios. With --write the table is appended to
+benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import os
 import platform
 import subprocess
 import sys
@@ -48,14 +54,19 @@ def time_numpy_epoch(sizes, acts, lr, rule_name, dataset, seed=0):
 
 
 def time_torch_epoch(sizes, acts, lr, dataset, seed=0):
+    """The NumPy network's BP epoch in PyTorch: same initial weights, batches, loss and SGD."""
     try:
         import torch
     except ImportError:
         return None, None
-    torch.manual_seed(seed)
+    net = CircularAutoencoder.random(sizes, acts, seed=seed, data_mean=dataset.train_mean)
     layers = []
     for h in range(1, len(sizes)):
-        layers.append(torch.nn.Linear(sizes[h - 1], sizes[h], dtype=torch.float64))
+        linear = torch.nn.Linear(sizes[h - 1], sizes[h], dtype=torch.float64)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(net.weights[h - 1]))
+            linear.bias.copy_(torch.from_numpy(net.biases[h - 1]))
+        layers.append(linear)
         layers.append(torch.nn.Tanh() if acts[h - 1] == "tanh" else torch.nn.Sigmoid())
     model = torch.nn.Sequential(*layers[:-1])  # logits; BCE-with-logits matches the reference loss
     optimiser = torch.optim.SGD(model.parameters(), lr=lr)
@@ -74,10 +85,36 @@ def time_torch_epoch(sizes, acts, lr, dataset, seed=0):
     return seconds, test
 
 
-def fastest(repeats, timer, *args):
-    """(fastest seconds, loss) over ``repeats`` runs; interleaving with other load only slows runs down."""
-    runs = [timer(*args) for _ in range(max(1, repeats))]
+def interleaved_runs(repeats, timers: dict) -> dict:
+    """{name: [(seconds, loss), ...]}: ``repeats`` rounds that run every timer once each.
+
+    Interleaving keeps a burst of load on this shared machine from landing on one contender only.
+    """
+    runs = {name: [] for name in timers}
+    for _ in range(max(1, repeats)):
+        for name, timer in timers.items():
+            runs[name].append(timer())
+    return runs
+
+
+def fastest(runs: list) -> tuple:
+    """The (seconds, loss) run with the fewest seconds (a missing contender's None stays None)."""
     return min(runs, key=lambda r: float("inf") if r[0] is None else r[0])
+
+
+def blas() -> str:
+    """NumPy's BLAS library, version, kernel family and threads (needs threadpoolctl, in the dev extras)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "BLAS unknown (pip install threadpoolctl)"
+    for info in threadpool_info():
+        if info.get("user_api") == "blas" and "numpy" in info.get("filepath", ""):
+            forced = os.environ.get("OPENBLAS_CORETYPE")
+            how = f"forced by OPENBLAS_CORETYPE={forced}" if forced else "detected"
+            return (f"{info['internal_api']} {info['version']}, {info.get('architecture')} kernels ({how}), "
+                    f"{info['num_threads']} threads")
+    return "BLAS unknown"
 
 
 def machine() -> str:
@@ -87,8 +124,8 @@ def machine() -> str:
                      if line.startswith("Model name"))
     except (StopIteration, OSError):
         model = platform.processor() or "unknown CPU"
-    import os
-    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}"
+    return (f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"numpy {np.__version__} ({blas()})")
 
 
 def publish(lines: list[str], heading: str, write: bool) -> None:
@@ -102,9 +139,11 @@ def publish(lines: list[str], heading: str, write: bool) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+    parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"),
+                        help="folder with the MNIST IDX files (default ../shared/data)")
     parser.add_argument("--max-train", type=int, default=None, help="samples per epoch (default: all 60,000)")
-    parser.add_argument("--repeats", type=int, default=3, help="take the fastest of this many epochs (default 3)")
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="rounds; each contender's fastest epoch counts (default 5)")
     parser.add_argument("--write", action="store_true", help="append the table to benchmarks/RESULTS.md")
     args = parser.parse_args(argv)
     dataset = load_dataset("mnist", args.data_dir, max_train=args.max_train)
@@ -112,15 +151,27 @@ def main(argv=None) -> int:
              f"Command: `{' '.join([Path(sys.executable).name, *sys.argv])}`", "",
              "| network | rule | epoch (s) | / NumPy BP | test loss after 1 epoch |",
              "|---|---|---|---|---|"]
+    agreement, per_round = [], []
     for arch, (sizes, acts, lr) in ARCHITECTURES.items():
-        torch_s, torch_loss = fastest(args.repeats, time_torch_epoch, sizes, acts, lr, dataset)
-        results = {rule: fastest(args.repeats, time_numpy_epoch, sizes, acts, lr, rule, dataset) for rule in RULES}
-        bp_s = results["bp"][0]
+        timers = {"torch": lambda: time_torch_epoch(sizes, acts, lr, dataset)}
+        timers.update({rule: functools.partial(time_numpy_epoch, sizes, acts, lr, rule, dataset) for rule in RULES})
+        runs = interleaved_runs(args.repeats, timers)
+        results = {name: fastest(r) for name, r in runs.items()}
+        torch_s, torch_loss = results.pop("torch")
+        bp_s, bp_loss = results["bp"]
         if torch_s is not None:
             lines.append(f"| {arch} | PyTorch BP (CPU) | {torch_s:.2f} | {torch_s / bp_s:.2f} | {torch_loss:.2f} |")
+            agreement.append(f"{arch}: {abs(torch_loss - bp_loss) / bp_loss:.1e}")
+            ratios = sorted(t[0] / b[0] for t, b in zip(runs["torch"], runs["bp"]))
+            per_round.append(f"{arch}: {ratios[0]:.2f} / {ratios[len(ratios) // 2]:.2f} / {ratios[-1]:.2f}")
         for rule, (seconds, loss) in results.items():
             lines.append(f"| {arch} | {rule} | {seconds:.2f} | {seconds / bp_s:.2f} | {loss:.2f} |")
         print("\n".join(lines[-len(results) - (torch_s is not None):]), flush=True)
+    if agreement:
+        lines += ["", "PyTorch starts from the NumPy network's weights and sees the same batches; relative "
+                  "difference of the two BP test losses after the epoch: " + "; ".join(agreement) + ".",
+                  "", "PyTorch / NumPy BP epoch time in each round (min / median / max; above 1: NumPy "
+                  "faster): " + "; ".join(per_round) + "."]
     publish(lines, "Reference: time per MNIST epoch", args.write)
     return 0
 
