@@ -1,0 +1,111 @@
+"""Figure 8 of the paper: how REC, REC', BP and TOP behave in a deep MNIST autoencoder.
+
+Run:  .venv/bin/python benchmarks/bench_deep.py [--epochs 20] [--hidden 10] [--write]
+
+The paper's network has ten hidden layers of 100 tanh units (784-100x10-784,
+logistic output, cross-entropy), learning rate 0.01 for every rule and, for
+REC', 0.01 / 2**n in the n-th layer below the output (``lr_decay = 0.5``). It
+reports that REC first tracks BP, then its loss rises and does not recover,
+and that REC' avoids this. This script trains the four rules from the same
+initial weights on the same batches, records the test loss after every
+epoch (a diverged run keeps its last good loss and is marked), prints a
+Markdown table, and saves ``benchmarks/deep_stability.png``; with --write it
+appends the table to benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from recirc_analog.data import load_dataset
+from recirc_analog.errors import DivergenceError
+from recirc_analog.reference.network import CircularAutoencoder
+from recirc_analog.reference.rules import get_rule
+from recirc_analog.reference.training import TrainConfig, Trainer
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_reference import machine, publish  # noqa: E402
+
+RULES = {
+    "BP": ("bp", 1.0),
+    "REC": ("rec", 1.0),
+    "REC'": ("rec", 0.5),
+    "TOP": ("top", 1.0),
+}
+"""Label -> (rule name, lr_decay), as in Figure 8."""
+
+
+def train_rule(label: str, sizes, acts, lr: float, epochs: int, dataset, seed: int):
+    """(test loss per epoch 0..epochs with NaN after a divergence, epoch it diverged or None,
+    largest layer weight norm at the start and at the end, seconds)."""
+    rule, decay = RULES[label]
+    net = CircularAutoencoder.random(sizes, acts, seed=seed, data_mean=dataset.train_mean)
+    trainer = Trainer(net, get_rule(rule), TrainConfig(epochs=epochs, lr=lr, lr_decay=decay, seed=seed,
+                                                       track_angles=False))
+    start = time.perf_counter()
+    diverged = None
+    try:
+        trainer.fit(dataset)
+    except DivergenceError:
+        diverged = trainer.history[-1].epoch + 1
+    losses = [row.test_loss for row in trainer.history]
+    losses += [float("nan")] * (epochs + 1 - len(losses))
+    norms = (max(trainer.history[0].weight_norms), max(trainer.history[-1].weight_norms))
+    return np.array(losses), diverged, norms, time.perf_counter() - start
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"),
+                        help="folder with the MNIST IDX files (default ../shared/data)")
+    parser.add_argument("--epochs", type=int, default=20, help="epochs per rule (default 20)")
+    parser.add_argument("--hidden", type=int, default=10, help="hidden tanh layers of 100 units (default 10)")
+    parser.add_argument("--lr", type=float, default=0.01, help="learning rate of the top layer (default 0.01)")
+    parser.add_argument("--max-train", type=int, default=None, help="samples per epoch (default: all 60,000)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the weights and the batch order")
+    parser.add_argument("--write", action="store_true", help="append the table to benchmarks/RESULTS.md")
+    args = parser.parse_args(argv)
+    if args.epochs < 1 or args.hidden < 1:
+        parser.error(f"--epochs and --hidden must be >= 1, got {args.epochs} and {args.hidden}")
+    dataset = load_dataset("mnist", args.data_dir, max_train=args.max_train)
+    sizes = (784,) + (100,) * args.hidden + (784,)
+    acts = ("tanh",) * args.hidden + ("logistic",)
+    curves, notes = {}, []
+    for label in RULES:
+        losses, diverged, norms, seconds = train_rule(label, sizes, acts, args.lr, args.epochs, dataset, args.seed)
+        curves[label] = losses
+        finite = losses[np.isfinite(losses)]
+        best = int(np.nanargmin(losses))
+        notes.append(f"| {label} | {finite[-1]:.2f} | {losses[best]:.2f} (epoch {best}) | "
+                     f"{'epoch ' + str(diverged) if diverged else 'no'} | {norms[0]:.1f} -> {norms[1]:.1f} | "
+                     f"{seconds:.0f} |")
+        print(notes[-1], flush=True)
+    epochs = np.arange(args.epochs + 1)
+    lines = [f"Machine: {machine()}", "",
+             f"Command: `{' '.join([Path(sys.executable).name, *sys.argv])}`", "",
+             f"Network {'-'.join(map(str, sizes[:2]))}x{args.hidden}-784 (tanh, logistic output, cross-entropy), "
+             f"lr {args.lr}, REC' = lr / 2**n in the n-th layer below the output, minibatch 100, "
+             f"{dataset.n_train} training images per epoch.", "",
+             "| rule | last test loss | best test loss | diverged | largest layer weight norm | seconds |",
+             "|---|---|---|---|---|---|", *notes, "",
+             "Test loss per epoch:", "",
+             "| epoch | " + " | ".join(curves) + " |", "|---" * (len(curves) + 1) + "|"]
+    lines += [f"| {e} | " + " | ".join(f"{curves[k][e]:.2f}" for k in curves) + " |" for e in epochs]
+    try:
+        from recirc_analog.report.plots import plot_loss_curves
+        figure = plot_loss_curves(Path(__file__).with_name("deep_stability.png"), epochs, curves,
+                                  title=f"MNIST 784-100x{args.hidden}-784 (Fig. 8)")
+        lines += ["", f"Plot: `benchmarks/{figure.name}`."]
+    except ImportError:
+        lines += ["", "No plot: matplotlib is not installed."]
+    publish(lines, "Deep networks: REC, REC', BP and TOP (Figure 8)", args.write)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
