@@ -1,7 +1,7 @@
 """Time per MNIST epoch of every reference learning rule, with PyTorch BP as the yardstick.
 
 Run:  .venv/bin/python benchmarks/bench_reference.py [--data-dir ../shared/data] [--max-train N]
-      [--repeats 5] [--write]
+      [--repeats 5] [--rules bp,rbp,...] [--write]
 
 For 784-20-784 (tanh, logistic) and 784-100-20-100-784 (tanh x3, logistic) it
 trains one epoch per rule (minibatch 100, lr 0.01 / 0.001, no angle
@@ -144,8 +144,15 @@ def main(argv=None) -> int:
     parser.add_argument("--max-train", type=int, default=None, help="samples per epoch (default: all 60,000)")
     parser.add_argument("--repeats", type=int, default=5,
                         help="rounds; each contender's fastest epoch counts (default 5)")
+    parser.add_argument("--rules", default=",".join(RULES),
+                        help=f"comma-separated rules to time besides PyTorch BP; bp is always included "
+                             f"(default {','.join(RULES)})")
     parser.add_argument("--write", action="store_true", help="append the table to benchmarks/RESULTS.md")
     args = parser.parse_args(argv)
+    rules = ["bp"] + [r for r in args.rules.split(",") if r and r != "bp"]
+    unknown = sorted(set(rules) - set(RULES))
+    if unknown:
+        parser.error(f"--rules: unknown {', '.join(unknown)}; choose from {', '.join(RULES)}")
     dataset = load_dataset("mnist", args.data_dir, max_train=args.max_train)
     lines = [f"Machine: {machine()}", "",
              f"Command: `{' '.join([Path(sys.executable).name, *sys.argv])}`", "",
@@ -154,7 +161,7 @@ def main(argv=None) -> int:
     agreement, per_round = [], []
     for arch, (sizes, acts, lr) in ARCHITECTURES.items():
         timers = {"torch": lambda: time_torch_epoch(sizes, acts, lr, dataset)}
-        timers.update({rule: functools.partial(time_numpy_epoch, sizes, acts, lr, rule, dataset) for rule in RULES})
+        timers.update({rule: functools.partial(time_numpy_epoch, sizes, acts, lr, rule, dataset) for rule in rules})
         runs = interleaved_runs(args.repeats, timers)
         results = {name: fastest(r) for name, r in runs.items()}
         torch_s, torch_loss = results.pop("torch")

@@ -45,7 +45,8 @@ class ReconstructionLoss:
 
         For cross-entropy, passing the output pre-activation S (the logits)
         uses ``-sum(T S) - sum(log(1 - O))``, the same value with one
-        logarithm instead of two (the training loop's fast path).
+        logarithm instead of two, and no ``log O`` of outputs far below 1
+        (whose relative precision the fast logistic does not keep).
         """
         if self.name == "cross_entropy":
             o = np.clip(output, CLIP, 1.0 - CLIP)
