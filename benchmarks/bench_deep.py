@@ -1,16 +1,18 @@
 """Figure 8 of the paper: how REC, REC', BP and TOP behave in a deep MNIST autoencoder.
 
-Run:  .venv/bin/python benchmarks/bench_deep.py [--epochs 20] [--hidden 10] [--write]
+Run:  .venv/bin/python benchmarks/bench_deep.py [--epochs 20] [--hidden 10] [--caps 1,2,4] [--write]
 
 The paper's network has ten hidden layers of 100 tanh units (784-100x10-784,
 logistic output, cross-entropy), learning rate 0.01 for every rule and, for
 REC', 0.01 / 2**n in the n-th layer below the output (``lr_decay = 0.5``). It
 reports that REC first tracks BP, then its loss rises and does not recover,
-and that REC' avoids this. This script trains the four rules from the same
-initial weights on the same batches, records the test loss after every
-epoch (a diverged run keeps its last good loss and is marked), prints a
-Markdown table, and saves ``benchmarks/deep_stability.png``; with --write it
-appends the table to benchmarks/RESULTS.md.
+and that REC' avoids this; it also suggests weight constraints, which --caps
+tries (REC with a cap on each neuron's incoming weight norm). This script
+trains the rules from the same initial weights on the same batches, records
+the test loss after every epoch (a diverged run keeps its last good loss and
+is marked), prints a Markdown table, and saves
+``benchmarks/deep_stability.png``; with --write it appends the table to
+benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -32,21 +34,21 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_reference import machine, publish  # noqa: E402
 
 RULES = {
-    "BP": ("bp", 1.0),
-    "REC": ("rec", 1.0),
-    "REC'": ("rec", 0.5),
-    "TOP": ("top", 1.0),
+    "BP": ("bp", 1.0, None),
+    "REC": ("rec", 1.0, None),
+    "REC'": ("rec", 0.5, None),
+    "TOP": ("top", 1.0, None),
 }
-"""Label -> (rule name, lr_decay), as in Figure 8."""
+"""Label -> (rule name, lr_decay, max_norm), as in Figure 8."""
 
 
-def train_rule(label: str, sizes, acts, lr: float, epochs: int, dataset, seed: int):
+def train_rule(label: str, sizes, acts, lr: float, epochs: int, dataset, seed: int, rules=RULES):
     """(test loss per epoch 0..epochs with NaN after a divergence, epoch it diverged or None,
     largest layer weight norm at the start and at the end, seconds)."""
-    rule, decay = RULES[label]
+    rule, decay, max_norm = rules[label]
     net = CircularAutoencoder.random(sizes, acts, seed=seed, data_mean=dataset.train_mean)
-    trainer = Trainer(net, get_rule(rule), TrainConfig(epochs=epochs, lr=lr, lr_decay=decay, seed=seed,
-                                                       track_angles=False))
+    trainer = Trainer(net, get_rule(rule), TrainConfig(epochs=epochs, lr=lr, lr_decay=decay, max_norm=max_norm,
+                                                       seed=seed, track_angles=False))
     start = time.perf_counter()
     diverged = None
     try:
@@ -68,16 +70,29 @@ def main(argv=None) -> int:
     parser.add_argument("--lr", type=float, default=0.01, help="learning rate of the top layer (default 0.01)")
     parser.add_argument("--max-train", type=int, default=None, help="samples per epoch (default: all 60,000)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and the batch order")
+    parser.add_argument("--caps", default="",
+                        help="comma-separated caps on each neuron's incoming weight norm; each adds a REC run "
+                             "with that cap (the paper suggests weight constraints; default none)")
     parser.add_argument("--write", action="store_true", help="append the table to benchmarks/RESULTS.md")
     args = parser.parse_args(argv)
     if args.epochs < 1 or args.hidden < 1:
         parser.error(f"--epochs and --hidden must be >= 1, got {args.epochs} and {args.hidden}")
+    rules = dict(RULES)
+    for text in filter(None, args.caps.split(",")):
+        try:
+            cap = float(text)
+        except ValueError:
+            cap = float("nan")
+        if not cap > 0:
+            parser.error(f"--caps: each cap must be a number > 0, got {text!r}")
+        rules[f"REC, cap {cap:g}"] = ("rec", 1.0, cap)
     dataset = load_dataset("mnist", args.data_dir, max_train=args.max_train)
     sizes = (784,) + (100,) * args.hidden + (784,)
     acts = ("tanh",) * args.hidden + ("logistic",)
     curves, notes = {}, []
-    for label in RULES:
-        losses, diverged, norms, seconds = train_rule(label, sizes, acts, args.lr, args.epochs, dataset, args.seed)
+    for label in rules:
+        losses, diverged, norms, seconds = train_rule(label, sizes, acts, args.lr, args.epochs, dataset, args.seed,
+                                                      rules)
         curves[label] = losses
         finite = losses[np.isfinite(losses)]
         best = int(np.nanargmin(losses))
