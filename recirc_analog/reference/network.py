@@ -149,15 +149,6 @@ class CircularAutoencoder:
         """An independent deep copy."""
         return CircularAutoencoder(self.sizes, self.activations, self.weights, self.biases)
 
-    def assign(self, other: "CircularAutoencoder") -> None:
-        """Overwrite this network's weights and biases with copies of ``other``'s."""
-        if other.sizes != self.sizes or other.activations != self.activations:
-            raise ConfigError(
-                f"cannot assign a {other.sizes} {other.activations} network to a "
-                f"{self.sizes} {self.activations} one")
-        self.weights = [w.copy() for w in other.weights]
-        self.biases = [b.copy() for b in other.biases]
-
     # -------------------------------------------------------------- forward
     def check_input(self, x) -> np.ndarray:
         """Return ``x`` as a float array of shape (batch, N0), or raise ConfigError."""
