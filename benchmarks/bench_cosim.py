@@ -31,7 +31,7 @@ from recirc_analog.reference.recirculation import Recirculation
 from recirc_analog.spice import get_engine
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_reference import machine, publish  # noqa: E402
+from bench_reference import header, publish  # noqa: E402
 
 NETWORKS = {
     "64-16-64": ((64, 16, 64), ("tanh", "linear"), "lowrank", None),
@@ -70,8 +70,7 @@ def main(argv=None) -> int:
     parser.add_argument("--networks", default=",".join(NETWORKS), help="comma-separated subset of " + ", ".join(NETWORKS))
     parser.add_argument("--write", action="store_true", help="append the table to benchmarks/RESULTS.md")
     args = parser.parse_args(argv)
-    lines = [f"Machine: {machine()}", "",
-             f"Command: `{' '.join([Path(sys.executable).name, *sys.argv])}`", "",
+    lines = [*header(),
              "| network | mapping | form | engine | workers | samples/s | wall (s) | ngspice (CPU s) | netlist (s) "
              "| overhead |",
              "|---|---|---|---|---|---|---|---|---|---|"]

@@ -31,7 +31,7 @@ from recirc_analog.reference.rules import get_rule
 from recirc_analog.reference.training import TrainConfig, Trainer
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_reference import machine, publish  # noqa: E402
+from bench_reference import header, publish  # noqa: E402
 
 RULES = {
     "BP": ("bp", 1.0, None),
@@ -42,10 +42,9 @@ RULES = {
 """Label -> (rule name, lr_decay, max_norm), as in Figure 8."""
 
 
-def train_rule(label: str, sizes, acts, lr: float, epochs: int, dataset, seed: int, rules=RULES):
+def train_rule(rule: str, decay: float, max_norm, sizes, acts, lr: float, epochs: int, dataset, seed: int):
     """(test loss per epoch 0..epochs with NaN after a divergence, epoch it diverged or None,
     largest layer weight norm at the start and at the end, seconds)."""
-    rule, decay, max_norm = rules[label]
     net = CircularAutoencoder.random(sizes, acts, seed=seed, data_mean=dataset.train_mean)
     trainer = Trainer(net, get_rule(rule), TrainConfig(epochs=epochs, lr=lr, lr_decay=decay, max_norm=max_norm,
                                                        seed=seed, track_angles=False))
@@ -82,17 +81,17 @@ def main(argv=None) -> int:
         try:
             cap = float(text)
         except ValueError:
-            cap = float("nan")
-        if not cap > 0:
+            parser.error(f"--caps: each cap must be a number > 0, got {text!r}")
+        if not 0 < cap < float("inf"):
             parser.error(f"--caps: each cap must be a number > 0, got {text!r}")
         rules[f"REC, cap {cap:g}"] = ("rec", 1.0, cap)
     dataset = load_dataset("mnist", args.data_dir, max_train=args.max_train)
     sizes = (784,) + (100,) * args.hidden + (784,)
     acts = ("tanh",) * args.hidden + ("logistic",)
     curves, notes = {}, []
-    for label in rules:
-        losses, diverged, norms, seconds = train_rule(label, sizes, acts, args.lr, args.epochs, dataset, args.seed,
-                                                      rules)
+    for label, (rule, decay, max_norm) in rules.items():
+        losses, diverged, norms, seconds = train_rule(rule, decay, max_norm, sizes, acts, args.lr, args.epochs,
+                                                      dataset, args.seed)
         curves[label] = losses
         finite = losses[np.isfinite(losses)]
         best = int(np.nanargmin(losses))
@@ -101,8 +100,7 @@ def main(argv=None) -> int:
                      f"{seconds:.0f} |")
         print(notes[-1], flush=True)
     epochs = np.arange(args.epochs + 1)
-    lines = [f"Machine: {machine()}", "",
-             f"Command: `{' '.join([Path(sys.executable).name, *sys.argv])}`", "",
+    lines = [*header(),
              f"Network {'-'.join(map(str, sizes[:2]))}x{args.hidden}-784 (tanh, logistic output, cross-entropy), "
              f"lr {args.lr}, REC' = lr / 2**n in the n-th layer below the output, minibatch 100, "
              f"{dataset.n_train} training images per epoch.", "",

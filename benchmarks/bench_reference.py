@@ -128,6 +128,11 @@ def machine() -> str:
             f"numpy {np.__version__} ({blas()})")
 
 
+def header() -> list[str]:
+    """The opening lines of every result table: the machine and the exact command."""
+    return [f"Machine: {machine()}", "", f"Command: `{' '.join([Path(sys.executable).name, *sys.argv])}`", ""]
+
+
 def publish(lines: list[str], heading: str, write: bool) -> None:
     """Print the result lines; with ``write``, append them under ``heading`` to benchmarks/RESULTS.md."""
     text = "\n".join(lines)
@@ -154,8 +159,7 @@ def main(argv=None) -> int:
     if unknown:
         parser.error(f"--rules: unknown {', '.join(unknown)}; choose from {', '.join(RULES)}")
     dataset = load_dataset("mnist", args.data_dir, max_train=args.max_train)
-    lines = [f"Machine: {machine()}", "",
-             f"Command: `{' '.join([Path(sys.executable).name, *sys.argv])}`", "",
+    lines = [*header(),
              "| network | rule | epoch (s) | / NumPy BP | test loss after 1 epoch |",
              "|---|---|---|---|---|"]
     agreement, per_round = [], []
