@@ -16,7 +16,7 @@ test-slow: setup
 	.venv/bin/python -m pytest -m slow
 
 netlists: setup
-	.venv/bin/python -m recirc_analog.netlist.examples
+	.venv/bin/python -m recirc_analog.netlist_writers.examples
 
 clean:
 	rm -rf .venv runs .pytest_cache

@@ -21,14 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
-from recirc_analog.circuit.config import CircuitSpec, CrossbarConfig
-from recirc_analog.circuit.mapping import choose_r_f
+from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig
+from recirc_analog.schematic.mapping import choose_r_f
 from recirc_analog.cosim.controller import CosimController
 from recirc_analog.data import load_dataset
 from recirc_analog.devices import DeviceConfig
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.recirculation import Recirculation
-from recirc_analog.spice import get_engine
+from recirc_analog.engines import get_engine
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_reference import header, publish  # noqa: E402

@@ -81,7 +81,7 @@ def _timed(function):
 
 
 def measure_batch(netlist: str, repeats: int) -> dict:
-    from recirc_analog.spice import BatchEngine, read_raw
+    from recirc_analog.engines import BatchEngine, read_raw
 
     engine = BatchEngine()
     walls, analyses = [], []
@@ -102,8 +102,8 @@ def measure_batch(netlist: str, repeats: int) -> dict:
 
 
 def measure_shared(netlist: str, repeats: int) -> dict:
-    from recirc_analog.spice import SharedEngine
-    from recirc_analog.spice.libngspice import shared_library
+    from recirc_analog.engines import SharedEngine
+    from recirc_analog.engines.libngspice import shared_library
 
     (engine, start) = _timed(SharedEngine)
     _, load = _timed(lambda: engine.load(netlist))
@@ -132,7 +132,7 @@ def measure_shared(netlist: str, repeats: int) -> dict:
 def measure_pyspice(netlist: str, repeats: int) -> dict:
     import logging
 
-    from recirc_analog.spice.console import analysis_seconds
+    from recirc_analog.engines.console import analysis_seconds
 
     logging.disable(logging.WARNING)  # PySpice warns "Unsupported Ngspice version 39"
     start = time.perf_counter()
@@ -201,7 +201,7 @@ def _ms(seconds: float) -> str:
 
 
 def report(results: dict, host: str, sizes, samples: int, command: str) -> str:
-    from recirc_analog.spice import ngspice_version
+    from recirc_analog.engines import ngspice_version
 
     rows = ["# ngspice engine benchmark", "",
             f"Machine: {host}; ngspice {ngspice_version()}.",

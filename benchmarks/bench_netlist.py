@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from recirc_analog.circuit.builder import build_circuit
-from recirc_analog.circuit.config import CircuitSpec, CrossbarConfig, ideal_sample_hold
-from recirc_analog.netlist.api import get_writer
+from recirc_analog.schematic.builder import build_circuit
+from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, ideal_sample_hold
+from recirc_analog.netlist_writers.api import get_writer
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.recirculation import run_cycles
 

@@ -5,12 +5,12 @@ sum of the two rules' updates, and the co-simulation against the tied NumPy refe
 import numpy as np
 import pytest
 
-from recirc_analog.circuit.builder import get_conductances
-from recirc_analog.circuit.config import CircuitSpec, CrossbarConfig, ideal_sample_hold
-from recirc_analog.circuit.mapping import ConductanceMapping
+from recirc_analog.schematic.builder import get_conductances
+from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, ideal_sample_hold
+from recirc_analog.schematic.mapping import ConductanceMapping
 from recirc_analog.cli import main
 from recirc_analog.cosim.crossbar_state import CrossbarState
-from recirc_analog.cosim.job import CosimConfig, LockStep
+from recirc_analog.cosim.lockstep import CosimConfig, LockStep
 from recirc_analog.data import load_dataset
 from recirc_analog.devices import DeviceConfig
 from recirc_analog.errors import ConfigError
@@ -21,7 +21,7 @@ from recirc_analog.reference.rules import RecirculationRule, get_rule
 from recirc_analog.reference.tied import TiedRule, check_tied, tie_weights, tied_update
 from recirc_analog.reference.training import TrainConfig, Trainer
 from recirc_analog.reference.updates import Update
-from recirc_analog.spice import get_engine
+from recirc_analog.engines import get_engine
 
 
 def tied_net(sizes=(6, 4, 6), activations=("tanh", "linear"), seed=0):

@@ -10,11 +10,11 @@ import time
 import numpy as np
 import pytest
 
-from recirc_analog.circuit.config import CircuitSpec
+from recirc_analog.schematic.spec import CircuitSpec
 from recirc_analog.cli import main
 from recirc_analog.cosim import checkpoint as checkpoint_module
-from recirc_analog.cosim.job import CosimConfig
-from recirc_analog.cosim.run import run_cosim
+from recirc_analog.cosim.lockstep import CosimConfig
+from recirc_analog.jobs.cosim import run_cosim
 from recirc_analog.devices import DeviceConfig
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.recirculation import Recirculation

@@ -5,8 +5,8 @@ import argparse
 import numpy as np
 import pytest
 
-from recirc_analog.circuit.builder import build_circuit
-from recirc_analog.circuit.config import CircuitSpec
+from recirc_analog.schematic.builder import build_circuit
+from recirc_analog.schematic.spec import CircuitSpec
 from recirc_analog.cli_args import ArgumentParser
 from recirc_analog.errors import UsageError
 from recirc_analog.commands import netlist as command

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from recirc_analog.netlist.examples import EXAMPLES, NETLISTS_DIR, get_example_texts
+from recirc_analog.netlist_writers.examples import EXAMPLES, NETLISTS_DIR, get_example_texts
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.recirculation import run_cycles
 from test_netlist_sim import run_file

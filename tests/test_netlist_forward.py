@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from recirc_analog.circuit.builder import build_circuit, get_mapping
-from recirc_analog.circuit.config import CircuitSpec, CrossbarConfig, NeuronConfig, ideal_sample_hold
-from recirc_analog.circuit.crossbar import opamp_gain_error
-from recirc_analog.netlist.api import generate_netlist, get_writer
+from recirc_analog.schematic.builder import build_circuit, get_mapping
+from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, NeuronConfig, ideal_sample_hold
+from recirc_analog.schematic.crossbar import opamp_gain_error
+from recirc_analog.netlist_writers.api import generate_netlist, get_writer
 from recirc_analog.reference.network import CircularAutoencoder
 from test_netlist_sim import simulate
 

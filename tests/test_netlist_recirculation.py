@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from recirc_analog.circuit.config import CircuitSpec, CrossbarConfig, ideal_sample_hold
+from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, ideal_sample_hold
 from recirc_analog.reference.recirculation import RECIRCULATION_MODES, Recirculation, run_cycles
 from test_netlist_forward import random_network, run
 

@@ -1,4 +1,4 @@
-"""Private ngspice runner for the netlist tests (the lead will switch these to recirc_analog.spice).
+"""Private ngspice runner for the netlist tests (the lead will switch these to recirc_analog.engines).
 
 ``simulate(netlist_text, tmp_path)`` runs ``ngspice -b -r out.raw`` and returns
 the binary raw file's vectors as a dict ``name -> float64 array``.

@@ -5,12 +5,12 @@ import dataclasses
 import numpy as np
 import pytest
 
-from recirc_analog.circuit.builder import build_circuit
-from recirc_analog.circuit.config import CircuitSpec
-from recirc_analog.circuit.graph import validate
-from recirc_analog.circuit.model import Block, Capacitor, Instance, Resistor, VoltageSource
+from recirc_analog.schematic.builder import build_circuit
+from recirc_analog.schematic.spec import CircuitSpec
+from recirc_analog.schematic.graph import validate
+from recirc_analog.schematic.elements import Block, Capacitor, Instance, Resistor, VoltageSource
 from recirc_analog.errors import ConfigError, NetlistError
-from recirc_analog.netlist.api import generate_netlist
+from recirc_analog.netlist_writers.api import generate_netlist
 from recirc_analog.reference.network import CircularAutoencoder
 from test_netlist_sim import simulate
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..cli_args import (add_data_options, add_network_options, add_recirculation_options, in_range,
                         parse_activations, parse_sizes, positive_float, positive_int)
-from ..circuit.config import ARCHITECTURES
+from ..schematic.spec import ARCHITECTURES
 from ..errors import UsageError
 
 FORMS = ("dc", "tran")
@@ -75,8 +75,8 @@ def add_parser(commands) -> None:
 
 def build_configs(args):
     """(CosimConfig, CircuitSpec, DeviceConfig) from parsed arguments."""
-    from ..circuit.config import CircuitSpec, CrossbarConfig, NeuronConfig, SampleHoldConfig
-    from ..cosim.job import CosimConfig
+    from ..schematic.spec import CircuitSpec, CrossbarConfig, NeuronConfig, SampleHoldConfig
+    from ..cosim.lockstep import CosimConfig
     from ..devices import DeviceConfig
     from ..reference.recirculation import Recirculation
 
@@ -102,7 +102,7 @@ def build_configs(args):
 
 def run(args) -> int:
     """Run the cosim command; print the comparison table; return the exit code."""
-    from ..cosim.run import run_cosim
+    from ..jobs.cosim import run_cosim
 
     config, spec, device = build_configs(args)
     summary = run_cosim(config, spec, device, args.out, resume=args.resume, show_progress=not args.quiet)

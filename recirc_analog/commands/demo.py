@@ -41,9 +41,9 @@ def default_data_dir() -> str | None:
 
 def run(args) -> int:
     """Run the demo co-simulation; print the table; return the exit code."""
-    from ..circuit.config import CircuitSpec
-    from ..cosim.job import CosimConfig
-    from ..cosim.run import run_cosim
+    from ..schematic.spec import CircuitSpec
+    from ..cosim.lockstep import CosimConfig
+    from ..jobs.cosim import run_cosim
     from ..devices import DeviceConfig
     from ..reference.recirculation import Recirculation
     from .cosim import print_summary

@@ -5,14 +5,14 @@ Registered by :mod:`recirc_analog.cli`.
 
 import numpy as np
 
-from recirc_analog.circuit.config import ARCHITECTURES, FORMS, MAPPING_KINDS, NEURON_KINDS
+from recirc_analog.schematic.spec import ARCHITECTURES, FORMS, MAPPING_KINDS, NEURON_KINDS
 from recirc_analog.errors import ConfigError, DataError
 
 
 def add_parser(commands) -> None:
     """Register ``netlist`` on the sub-command parsers."""
     from recirc_analog.cli_args import add_network_options, add_recirculation_options, positive_int
-    from recirc_analog.netlist.api import DIALECTS
+    from recirc_analog.netlist_writers.api import DIALECTS
 
     parser = commands.add_parser("netlist", help="write the circuit of a network as a SPICE netlist",
                                  description="Write the circuit of a circular autoencoder as a SPICE netlist.")
@@ -50,9 +50,9 @@ def _inputs(path, batch: int, n0: int, seed: int) -> np.ndarray:
 
 def run(args) -> int:
     """Write the netlist; returns the exit code."""
-    from recirc_analog.circuit.config import CircuitSpec, CrossbarConfig, NeuronConfig
+    from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, NeuronConfig
     from recirc_analog.cli_args import parse_activations, parse_sizes
-    from recirc_analog.netlist.api import write_netlist
+    from recirc_analog.netlist_writers.api import write_netlist
     from recirc_analog.reference.network import CircularAutoencoder
     from recirc_analog.reference.recirculation import Recirculation
 

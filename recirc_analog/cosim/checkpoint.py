@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UsageError
-from ..report.files import load_npz, save_npz_atomic
+from ..fileio import load_npz, save_npz_atomic
 
 CHECKPOINT_NAME = "checkpoint.npz"
 

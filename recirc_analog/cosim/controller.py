@@ -16,17 +16,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..circuit.builder import build_circuit, get_conductances
-from ..circuit.config import CircuitSpec
-from ..circuit.mapping import ConductanceMapping
+from ..schematic.builder import build_circuit, get_conductances
+from ..schematic.spec import CircuitSpec
+from ..schematic.mapping import ConductanceMapping
 from ..devices import DeviceConfig
 from ..errors import ConfigError, DivergenceError
-from ..netlist.api import get_writer
+from ..netlist_writers.api import get_writer
 from ..reference.losses import loss_for
 from ..reference.network import CircularAutoencoder
 from .crossbar_state import CrossbarState
 from .local_rule import local_update
-from .readings import Readings, read_readings
+from ..engines.readings import Readings, read_readings
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class CosimController:
     device : DeviceConfig
         Device model of every programmable conductance.
     engine : Engine
-        An ngspice engine (``recirc_analog.spice.get_engine``).
+        An ngspice engine (``recirc_analog.engines.get_engine``).
     rates : array of shape (L,)
         Learning rate of each layer 1..L.
     workers : int

@@ -20,9 +20,9 @@ import json
 
 import numpy as np
 
-from ..circuit.bidirectional import backward_conductances, check_shared, own_devices
-from ..circuit.config import ARCHITECTURES
-from ..circuit.mapping import ConductanceMapping, Conductances
+from ..schematic.bidirectional import backward_conductances, check_shared, own_devices
+from ..schematic.spec import ARCHITECTURES
+from ..schematic.mapping import ConductanceMapping, Conductances
 from ..devices import DeviceArray, DeviceConfig
 from ..errors import ConfigError
 from ..reference.tied import tied_update

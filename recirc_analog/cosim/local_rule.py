@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..reference.updates import Update, hebbian_update
-from .readings import Readings
+from ..engines.readings import Readings
 
 
 def local_update(readings: Readings, mode: str, rates) -> Update:

@@ -4,7 +4,7 @@
 conductances, using its own seeded random stream.
 """
 
-from .config import DeviceConfig, ideal, reram_like
-from .model import DeviceArray
+from .parameters import DeviceConfig, ideal, reram_like
+from .array import DeviceArray
 
 __all__ = ["DeviceArray", "DeviceConfig", "ideal", "reram_like"]

@@ -22,7 +22,7 @@ from ..reference.recirculation import Recirculation
 from ..reference.rules import get_rule
 from ..reference.standard_channels import StandardChannels
 from ..reference.training import Trainer, TrainConfig
-from ..report import MetricsWriter, write_json_atomic
+from ..fileio import MetricsWriter, write_json_atomic
 from .progress import progress_bar
 
 

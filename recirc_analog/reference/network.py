@@ -204,7 +204,7 @@ class CircularAutoencoder:
     def save(self, path) -> None:
         """Write the network to ``path`` in the weights.npz format, atomically (an
         interrupted write leaves any previous file intact)."""
-        from recirc_analog.report.files import save_npz_atomic
+        from recirc_analog.fileio import save_npz_atomic
 
         save_npz_atomic(path, **self.to_arrays())
 
@@ -212,7 +212,7 @@ class CircularAutoencoder:
     def load(cls, path) -> "CircularAutoencoder":
         """Read a weights.npz file; raise DataError if it is missing, unreadable or inconsistent."""
         path = Path(path)
-        from recirc_analog.report.files import load_npz
+        from recirc_analog.fileio import load_npz
 
         try:
             arrays = load_npz(path, "weights file")

@@ -4,7 +4,7 @@ In a *bidirectional* circular autoencoder with one hidden layer (L = 2) the
 connections between layer 0 and layer 1 are used in both directions: layer 1
 reads them forwards and layer 2 backwards, so ``A^1 = W`` (N1, N0) and
 ``A^2 = W^T`` (N0, N1) hold physically (the circuit is one crossbar, see
-:mod:`recirc_analog.circuit.bidirectional`). The biases ``b^1`` (N1,) and
+:mod:`recirc_analog.schematic.bidirectional`). The biases ``b^1`` (N1,) and
 ``b^2`` (N0,) are separate. Here such a network is an ordinary
 :class:`CircularAutoencoder` whose weights satisfy ``A^2 = (A^1)^T``.
 

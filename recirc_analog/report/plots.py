@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from recirc_analog.errors import ConfigError, SetupError, check_range
-from recirc_analog.report.files import atomic_open
+from recirc_analog.fileio import atomic_open
 
 DPI = 120
 """Default resolution of raster figures (dots per inch)."""

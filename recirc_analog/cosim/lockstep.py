@@ -1,0 +1,147 @@
+"""A co-simulation run: the circuit and the NumPy reference trained in lock-step, with outputs.
+
+Both start from the same weights (the initial weights passed through the
+conductance mapping and back), see the same minibatches in the same order,
+and use the same per-layer rates. Per batch it records the circuit's loss,
+the reference's loss and the relative weight difference per layer.
+
+Bidirectional architecture: the initial network is tied (A^2 := (A^1)^T) and
+the reference trains it with the summed update of a shared device
+(:class:`~recirc_analog.reference.tied.TiedRule`), the circuit's equivalent.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ..schematic.bidirectional import check_network
+from ..schematic.spec import CircuitSpec, CrossbarConfig
+from ..schematic.mapping import choose_r_f
+from ..devices import DeviceConfig
+from ..errors import ConfigError, check_range
+from ..reference.network import CircularAutoencoder
+from ..reference.rules import RecirculationRule
+from ..reference.tied import TiedRule, tie_weights
+from ..reference.training import TrainConfig, Trainer
+from .controller import CosimController
+from .local_rule import relative_difference
+
+
+@dataclass(frozen=True)
+class CosimConfig:
+    """Training settings of a co-simulation (the circuit itself is a :class:`CircuitSpec`)."""
+
+    sizes: tuple[int, ...] = (100, 20, 100)
+    """Layer widths (N0, ..., N0)."""
+    activations: tuple[str, ...] = ("tanh", "linear")
+    """Activation of layers 1..L."""
+    data: str = "lowrank"
+    """Data set name (lowrank, mnist, fashion)."""
+    epochs: int = 1
+    """Passes over the (truncated) training stream."""
+    batches: int | None = None
+    """Minibatches per epoch; None for the whole epoch."""
+    batch_size: int = 100
+    """Samples per minibatch (one ngspice analysis)."""
+    lr: float = 0.001
+    """Learning rate of every layer (dimensionless)."""
+    lr_decay: float = 1.0
+    """Layer h learns at lr * lr_decay**(L - h)."""
+    seed: int = 0
+    """Seed of the initial weights, the data order and the device model."""
+    headroom: float = 2.0
+    """r_f is chosen so the largest initial |w| uses 1 / headroom of the conductance range."""
+    workers: int = 1
+    """Processes each minibatch is split across (batch engine)."""
+    engine: str = "batch"
+    """ngspice engine: batch (subprocess) or shared (libngspice)."""
+    checkpoint_every: int = 10
+    """Write a checkpoint every this many minibatches."""
+    test_samples: int = 100
+    """Test samples simulated at the end for the final losses and the reconstruction figure."""
+    downsample: int | None = None
+    """Image mean-pooling factor (2: 14x14)."""
+    data_dir: str | None = None
+    """Folder of the IDX files (or $RECIRC_ANALOG_DATA)."""
+
+    def __post_init__(self):
+        for name in ("epochs", "batch_size", "workers", "checkpoint_every", "test_samples"):
+            check_range(name, getattr(self, name), 1, None)
+        if self.batches is not None:
+            check_range("batches", self.batches, 1, None)
+        check_range("lr", self.lr, 0, None, low_open=True)
+        check_range("lr_decay", self.lr_decay, 0, None, low_open=True)
+        check_range("headroom", self.headroom, 1, None)
+        if self.engine not in ("batch", "shared"):
+            raise ConfigError(f"engine must be batch or shared, got {self.engine!r}")
+        if self.engine == "shared" and self.workers > 1:
+            raise ConfigError("workers > 1 needs engine 'batch' (libngspice holds one circuit per process)")
+
+    def rates(self) -> np.ndarray:
+        """Learning rate of each layer 1..L, shape (L,)."""
+        return TrainConfig(lr=self.lr, lr_decay=self.lr_decay).layer_rates(len(self.sizes) - 1)
+
+
+def fingerprint(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig) -> str:
+    """JSON of everything that must match for ``--resume`` (not epochs or workers)."""
+    settings = asdict(config)
+    for free in ("epochs", "workers", "engine", "data_dir"):
+        settings.pop(free)
+    settings["spec"] = asdict(spec)
+    settings["device"] = asdict(device)
+    return json.dumps(settings, sort_keys=True, default=str)
+
+
+@dataclass
+class LockStep:
+    """The circuit controller and the reference trainer, side by side."""
+
+    controller: CosimController
+    reference: Trainer
+    history: list = field(default_factory=list)
+
+    @classmethod
+    def create(cls, config: CosimConfig, spec: CircuitSpec, device: DeviceConfig, engine, data_mean):
+        """Both learners from the same initial weights (mapped to conductances and back)."""
+        net = CircularAutoencoder.random(config.sizes, config.activations, seed=config.seed, data_mean=data_mean)
+        bidirectional = spec.architecture == "bidirectional"
+        if bidirectional:
+            check_network(net, tied=False)
+            net = tie_weights(net)
+        if spec.crossbar.r_f is None:
+            crossbar = CrossbarConfig(**{**asdict(spec.crossbar), "headroom": config.headroom})
+            r_f = choose_r_f(net.weights, net.biases, crossbar)
+            spec = CircuitSpec(**{**_shallow(spec), "crossbar": CrossbarConfig(**{**asdict(crossbar), "r_f": r_f})})
+        controller = CosimController(net, spec, device, engine, config.rates(), config.workers, config.seed)
+        reference_net = controller.network()
+        rule = RecirculationRule(spec.recirculation)
+        if bidirectional:
+            rule = TiedRule(rule, config.rates())
+        reference = Trainer(reference_net, rule,
+                            TrainConfig(epochs=config.epochs, batch_size=config.batch_size,
+                                        layer_lrs=tuple(config.rates()), seed=config.seed, track_angles=False))
+        return cls(controller, reference)
+
+    def step(self, x: np.ndarray, label: str) -> dict:
+        """One minibatch for both; returns the metrics row (without batch bookkeeping)."""
+        record = self.controller.step(x, label)
+        reference_loss = self.reference.step(x).loss
+        cosim_w, cosim_b = self.controller.weights()
+        ref = self.reference.net
+        differences = relative_difference(
+            [np.concatenate([w, b[:, None]], axis=1) for w, b in zip(cosim_w, cosim_b)],
+            [np.concatenate([w, b[:, None]], axis=1) for w, b in zip(ref.weights, ref.biases)])
+        row = {"cosim_loss": record.loss, "reference_loss": reference_loss,
+               "weight_rel_diff_max": float(differences.max()),
+               "ngspice_seconds": record.ngspice_seconds, "netlist_seconds": record.netlist_seconds,
+               "clipped_devices": record.clipped}
+        row.update({f"weight_rel_diff_A{h}": float(d) for h, d in enumerate(differences, start=1)})
+        return row
+
+
+def _shallow(spec: CircuitSpec) -> dict:
+    """The spec's fields as a dict without recursing into nested configs."""
+    return {name: getattr(spec, name) for name in spec.__dataclass_fields__}

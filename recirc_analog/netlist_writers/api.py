@@ -1,0 +1,46 @@
+"""Functions the command line and the co-simulation call: circuit -> netlist text or file.
+
+To know what the netlist computes where, keep the Circuit: ``circuit.node_map``
+(:class:`recirc_analog.schematic.node_map.NodeMap`) names the saved vectors of each
+layer's held cycle-0 activity and cycle-k activity and the devices of each
+weight (for ``alter``)::
+
+    circuit = build_circuit(net, spec, x)
+    text = get_writer("ngspice").get_netlist(circuit)
+"""
+
+from pathlib import Path
+
+from recirc_analog.schematic.builder import build_circuit
+from recirc_analog.schematic.spec import CircuitSpec
+from recirc_analog.schematic.node_map import NodeMap
+from recirc_analog.errors import ConfigError
+from recirc_analog.netlist_writers.ngspice import NgspiceWriter
+from recirc_analog.netlist_writers.writer import SpiceWriter
+from recirc_analog.netlist_writers.xyce import XyceWriter
+
+DIALECTS = {"ngspice": NgspiceWriter, "xyce": XyceWriter}
+"""Writer class of each simulator dialect."""
+
+
+def get_writer(dialect: str = "ngspice") -> SpiceWriter:
+    """A writer for ``dialect`` (one of :data:`DIALECTS`)."""
+    try:
+        return DIALECTS[dialect]()
+    except (KeyError, TypeError):
+        raise ConfigError(f"dialect must be one of {', '.join(DIALECTS)}, got {dialect!r}") from None
+
+
+def generate_netlist(net, spec: CircuitSpec, inputs, dialect: str = "ngspice") -> str:
+    """The netlist text computing cycles 0..m of ``spec`` for ``inputs`` (batch, N0)."""
+    writer = get_writer(dialect)
+    return writer.get_netlist(build_circuit(net, spec, inputs))
+
+
+def write_netlist(path, net, spec: CircuitSpec, inputs, dialect: str = "ngspice") -> NodeMap:
+    """Write the netlist to ``path``; return its :class:`NodeMap`."""
+    writer = get_writer(dialect)
+    circuit = build_circuit(net, spec, inputs)
+    with open(Path(path), "w") as out:
+        writer.write_circuit(circuit, out)
+    return circuit.node_map

@@ -1,0 +1,16 @@
+"""The ngspice dialect (ngspice 39, DESIGN.md section 5)."""
+
+from recirc_analog.schematic.elements import Circuit, Transient
+from recirc_analog.netlist_writers.writer import SpiceWriter, number
+
+
+class NgspiceWriter(SpiceWriter):
+    """ngspice syntax; only the options card differs from the base writer."""
+
+    def format_options(self, circuit: Circuit) -> str:
+        # Fixed pivots keep the recirculation loop from re-ordering the matrix;
+        # backward Euler with a huge trtol takes one step per max_step (DESIGN.md section 5).
+        cards = [f".options reltol={number(circuit.reltol)} vntol={number(circuit.vntol)} pivtol=1e-30 pivrel=1e-14"]
+        if isinstance(circuit.analysis, Transient):
+            cards.append(".options method=gear maxord=1 trtol=1e9 itl4=100")
+        return "\n".join(cards)

@@ -1,0 +1,170 @@
+"""``build_circuit``: a circular autoencoder, a spec and a minibatch -> a validated Circuit.
+
+The forms (:mod:`.dc_form`, :mod:`.tran_form`) lay out the phases and ask a
+*reads* object for the elements of each crossbar read; the architecture
+decides which: :class:`ConjoinedReads` (a crossbar per layer) or
+:class:`~.bidirectional.BidirectionalReads` (L = 2, one crossbar read both ways).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from recirc_analog.schematic.bidirectional import bidirectional_reads, check_network, check_shared
+from recirc_analog.schematic.spec import CircuitSpec, NeuronConfig
+from recirc_analog.schematic.crossbar import LayerNodes, crossbar_read, crossbar_tiles
+from recirc_analog.schematic.dc_form import build_dc
+from recirc_analog.schematic.graph import validate
+from recirc_analog.schematic.mapping import ConductanceMapping, Conductances, choose_r_f
+from recirc_analog.schematic.elements import Circuit, Crossbar, Instance
+from recirc_analog.schematic.node_map import NodeMap
+from recirc_analog.schematic.tran_form import build_tran
+from recirc_analog.errors import ConfigError
+from recirc_analog.reference.network import CircularAutoencoder
+
+
+def get_r_f(net: CircularAutoencoder, spec: CircuitSpec) -> float:
+    """The feedback resistance (ohm): ``spec.crossbar.r_f`` or the one chosen from the weights."""
+    if spec.crossbar.r_f is not None:
+        return spec.crossbar.r_f
+    return choose_r_f(net.weights, net.biases, spec.crossbar)
+
+
+def get_mapping(net: CircularAutoencoder, spec: CircuitSpec) -> ConductanceMapping:
+    """The weight-to-conductance mapping the circuit of ``net`` under ``spec`` uses."""
+    return ConductanceMapping(spec.crossbar, get_r_f(net, spec))
+
+
+def get_conductances(net: CircularAutoencoder, spec: CircuitSpec) -> list[Conductances]:
+    """Layer h's conductances (S), shape (N_h, N_{h-1} + 1), mapped from ``net``'s weights.
+
+    In the bidirectional architecture layer 2 reads layer 1's devices, so both
+    layers are mapped from A^1 (``net`` must be tied: ConfigError otherwise).
+    """
+    if spec.architecture == "bidirectional":
+        check_network(net)
+        weights = [net.weights[0], net.weights[0].T]
+    else:
+        weights = net.weights
+    mapping = get_mapping(net, spec)
+    return [mapping.to_conductances(w, b, layer=h) for h, (w, b) in enumerate(zip(weights, net.biases), start=1)]
+
+
+@dataclass(frozen=True)
+class ConjoinedReads:
+    """The conjoined architecture: layer h reads its own crossbar ``tiles[h-1]``."""
+
+    tiles: tuple[tuple[Crossbar, ...], ...]
+    """Layer h's crossbar tiles at index h - 1."""
+    activations: tuple[str, ...]
+    r_f: float
+    """TIA feedback resistance (ohm)."""
+    v_unit: float
+    """Volts per unit activity (V)."""
+    neuron: NeuronConfig
+
+    instance_suffixes = ("",)
+    """Suffixes of a tile's instances within one cycle: its single read."""
+
+    @property
+    def crossbars(self) -> tuple[Crossbar, ...]:
+        """Every tile subcircuit, layer by layer."""
+        return tuple(tile for layer in self.tiles for tile in layer)
+
+    def read(self, h: int, nodes: LayerNodes, inputs, bias: str, outputs) -> list:
+        """Elements of layer h's crossbar read (see :func:`crossbar_read`)."""
+        return crossbar_read(nodes, self.tiles[h - 1], inputs, bias, outputs, self.activations[h - 1], self.r_f,
+                             self.v_unit, self.neuron)
+
+
+def _reads(net: CircularAutoencoder, spec: CircuitSpec, conductances, r_f: float):
+    config = spec.crossbar
+    common = dict(activations=net.activations, r_f=r_f, v_unit=spec.v_unit, neuron=spec.neuron)
+    if spec.architecture == "bidirectional":
+        return bidirectional_reads(conductances, config, **common)
+    tiles = tuple(crossbar_tiles(h, g, config.tile_rows, config.tile_neurons)
+                  for h, g in enumerate(conductances, start=1))
+    return ConjoinedReads(tiles, **common)
+
+
+def _check_inputs(net, inputs) -> np.ndarray:
+    if not isinstance(net, CircularAutoencoder):
+        raise ConfigError(f"net must be a CircularAutoencoder, got {type(net).__name__}")
+    try:
+        x = np.asarray(inputs, dtype=float)
+    except (TypeError, ValueError):
+        raise ConfigError(f"inputs must be an array of numbers of shape (batch, {net.sizes[0]})") from None
+    return net.check_input(x)
+
+
+def _description(net, spec, r_f, batch) -> tuple[str, ...]:
+    rec = spec.recirculation
+    return (
+        f"sizes {'-'.join(map(str, net.sizes))}, activations {','.join(net.activations)}",
+        f"recirculation mode {rec.mode}, lam {rec.lam:g}, cycles 0 to {rec.cycles[1]}, batch {batch}",
+        f"form {spec.form}, architecture {spec.architecture}, mapping {spec.crossbar.mapping}, "
+        f"neuron {spec.neuron.kind}",
+        f"v_unit {spec.v_unit:g} V per unit activity, G in [{spec.crossbar.g_min:g}, "
+        f"{spec.crossbar.g_max:g}] S, r_f {r_f:.9g} ohm (w = r_f * (G+ - G-))",
+    )
+
+
+def _check_conductances(net: CircularAutoencoder, spec: CircuitSpec, conductances) -> None:
+    if spec.crossbar.r_f is None:
+        raise ConfigError("spec.crossbar.r_f must be set when conductances are given")
+    if len(conductances) != net.n_layers:
+        raise ConfigError(f"conductances must hold {net.n_layers} layers, got {len(conductances)}")
+    differential = spec.crossbar.mapping == "differential"
+    for h, g in enumerate(conductances, start=1):
+        shape = (net.sizes[h], net.sizes[h - 1] + 1)
+        if g.plus.shape != shape or (differential and (g.minus is None or g.minus.shape != shape)):
+            raise ConfigError(f"conductances of layer {h} must have shape {shape} for the {spec.crossbar.mapping} "
+                              f"mapping")
+        arrays = [g.plus] + [a for a in (g.minus, g.reference) if a is not None]
+        if not all(np.all(np.isfinite(a)) and np.all(a > 0) for a in arrays):
+            raise ConfigError(f"conductances of layer {h} must be finite and > 0 S")
+
+
+def build_circuit(net: CircularAutoencoder, spec: CircuitSpec, inputs, conductances=None) -> Circuit:
+    """The circuit computing cycles 0..m of ``spec.recirculation`` for ``inputs`` (batch, N0).
+
+    ``conductances``: the devices of layers 1..L as :class:`Conductances` (S),
+    overriding the mapping of ``net``'s weights (the co-simulation passes the
+    programmed device state; ``spec.crossbar.r_f`` must then be set). In the
+    bidirectional architecture layer 2's weight devices must be layer 1's
+    transposed (they are the same devices), and without ``conductances`` the
+    network must be tied (A^2 = (A^1)^T). Raises ConfigError for bad inputs,
+    weights that do not fit the conductance range or an architecture the
+    network does not fit, NetlistError if the result fails the graph checks.
+    """
+    x = _check_inputs(net, inputs)
+    if not isinstance(spec, CircuitSpec):
+        raise ConfigError(f"spec must be a CircuitSpec, got {type(spec).__name__}")
+    bidirectional = spec.architecture == "bidirectional"
+    mapping = get_mapping(net, spec)
+    config = spec.crossbar
+    if conductances is None:
+        conductances = get_conductances(net, spec)
+    else:
+        if bidirectional:
+            check_network(net, tied=False)
+        _check_conductances(net, spec, conductances)
+        if bidirectional:
+            check_shared(conductances)
+    reads = _reads(net, spec, conductances, mapping.r_f)
+    build = build_dc if spec.form == "dc" else build_tran
+    blocks, analysis, fields = build(net, spec, x, reads.read)
+    fields["copies"] = tuple(tag + suffix for tag in fields["copies"] for suffix in reads.instance_suffixes)
+    prefixes = ({"plus": "Rp", "minus": "Rn"} if spec.crossbar.mapping == "differential"
+                else {"plus": "R", "reference": "Rref"})
+    node_map = NodeMap(form=spec.form, sizes=net.sizes, cycles=spec.cycles, batch=x.shape[0],
+                       v_unit=spec.v_unit, device_prefixes=prefixes, architecture=spec.architecture,
+                       tile_shape=(config.tile_rows, config.tile_neurons), **fields)
+    crossbars = reads.crossbars
+    cells = sorted({e.cell for b in blocks for e in b.elements if isinstance(e, Instance)}
+                   - {c.name for c in crossbars})
+    circuit = Circuit(title=spec.title, description=_description(net, spec, mapping.r_f, x.shape[0]),
+                      cells=tuple(cells), crossbars=crossbars, blocks=blocks, analysis=analysis,
+                      reltol=spec.reltol, vntol=spec.vntol, saves=node_map.saved_nodes(), node_map=node_map)
+    validate(circuit)
+    return circuit

@@ -1,0 +1,143 @@
+"""One layer's crossbar as a generated subcircuit, and the neurons that read it.
+
+The crossbar of layer h (``N_in`` inputs, ``N_out`` neurons) is a grid of tiles
+``xbar<h>_<r>_<c>`` (CrossbarConfig.tile_rows x tile_neurons). Their ports are
+row lines ``r_<j>`` (inputs) and ``r_b`` (bias row, driven by ``v_unit``), then
+``cp_<i>``, ``cn_<i>`` (differential: plus / minus column of neuron i) or
+``c_<i>`` and ``cref`` (shared reference column). The devices are resistors
+``Rp_<i>_<j>`` / ``Rn_<i>_<j>`` (pair of weight A^h_ij; j = N_in is the bias
+row) or ``R_<i>_<j>`` and ``Rref_<j>``. With ideal neurons, neuron i's columns
+feed one stage (``tia_pair``, or ``tia_ref`` against the reference column's
+``tia_ideal``) whose output ``s<h>.._<i>`` is the pre-activation v_unit * S, read
+by an ``act1_<f>`` cell; with op-amp neurons every column ends in a ``tia_opamp``
+and an ``act_<f>`` cell reads the difference of the two outputs.
+"""
+
+from dataclasses import dataclass
+
+from recirc_analog.schematic.cells import activation_cell
+from recirc_analog.schematic.spec import NeuronConfig
+from recirc_analog.schematic.mapping import Conductances
+from recirc_analog.schematic.elements import Crossbar, Instance
+
+
+def tile_name(h: int, row_tile: int, column_tile: int) -> str:
+    """Subcircuit name of one tile of layer h's crossbar."""
+    return f"xbar{h}_{row_tile}_{column_tile}"
+
+
+def _slice(array, rows: slice, columns: slice):
+    return None if array is None else array[columns, rows]
+
+
+def crossbar_tiles(h: int, conductances: Conductances, tile_rows: int, tile_neurons: int) -> tuple[Crossbar, ...]:
+    """The tiles of layer h's crossbar for ``conductances`` (S) of shape (N_out, N_in + 1).
+
+    Tile (r, c) holds rows ``r * tile_rows ..`` and neurons ``c * tile_neurons ..``;
+    the column lines of a neuron run through all row tiles (their currents add).
+    """
+    n_out, n_rows = conductances.plus.shape
+    row_names = [f"r_{j}" for j in range(n_rows - 1)] + ["r_b"]
+    differential = conductances.minus is not None
+    kind = "differential pairs" if differential else "shared reference column"
+    tiles = []
+    for r, row_start in enumerate(range(0, n_rows, tile_rows)):
+        rows = slice(row_start, min(row_start + tile_rows, n_rows))
+        for c, column_start in enumerate(range(0, n_out, tile_neurons)):
+            columns = slice(column_start, min(column_start + tile_neurons, n_out))
+            neurons = range(columns.start, columns.stop)
+            reference = conductances.reference[rows] if (not differential and c == 0) else None
+            tile = Conductances(conductances.plus[columns, rows], _slice(conductances.minus, rows, columns)
+                                if differential else None, reference)
+            comment = (f"layer {h} crossbar tile ({r}, {c}): rows {rows.start}..{rows.stop - 1} x neurons "
+                       f"{columns.start}..{columns.stop - 1}, {kind} (row {n_rows - 1} is the bias)")
+            tiles.append(Crossbar(
+                tile_name(h, r, c), comment, tuple(row_names[rows]),
+                tuple(f"cp_{i}" if differential else f"c_{i}" for i in neurons),
+                tuple(f"cn_{i}" for i in neurons) if differential else None,
+                "cref" if reference is not None else None, tile, rows.start, columns.start))
+    return tuple(tiles)
+
+
+@dataclass(frozen=True)
+class LayerNodes:
+    """Node names of one read of a crossbar (one layer at one cycle)."""
+
+    tag: str
+    """Suffix after the layer number: ``_c<k>`` in the dc form, empty in the tran form."""
+    h: int
+
+    def node(self, base: str, i: int | None = None) -> str:
+        """``<base><h><tag>`` or ``<base><h><tag>_<i>``."""
+        stem = f"{base}{self.h}{self.tag}"
+        return stem if i is None else f"{stem}_{i}"
+
+
+def crossbar_read(nodes: LayerNodes, tiles, inputs, bias: str, outputs, activation: str,
+                  r_f: float, v_unit: float, neuron: NeuronConfig) -> list:
+    """Elements of one crossbar read: the tile instances, the TIAs and the activations.
+
+    ``tiles`` are layer h's :func:`crossbar_tiles`, ``inputs`` the N_in row nodes,
+    ``bias`` the bias-row node, ``outputs`` the N_out activity nodes the activations drive.
+    """
+    n_out = len(outputs)
+    differential = tiles[0].minus_columns is not None
+    plus = [nodes.node("cp" if differential else "c", i) for i in range(n_out)]
+    minus = [nodes.node("cn", i) for i in range(n_out)] if differential else [nodes.node("cr")]
+    port_nodes = dict(zip([f"r_{j}" for j in range(len(inputs))] + ["r_b"], list(inputs) + [bias]))
+    port_nodes.update(zip([f"cp_{i}" if differential else f"c_{i}" for i in range(n_out)], plus))
+    if differential:
+        port_nodes.update(zip([f"cn_{i}" for i in range(n_out)], minus))
+    else:
+        port_nodes["cref"] = minus[0]
+    elements = [Instance(f"X{tile.name}{nodes.tag}", tile.name, tuple(port_nodes[port] for port in tile.ports))
+                for tile in tiles]
+    if neuron.kind == "ideal":
+        return elements + _ideal_neurons(nodes, plus, minus, differential, outputs, activation, r_f, v_unit)
+    params = (("rf", r_f), ("gain", neuron.gain), ("vos", neuron.offset), ("vsat", neuron.swing))
+    tia_outputs = [nodes.node("tp", i) for i in range(n_out)]
+    tia_outputs += [nodes.node("tn", i) for i in range(n_out)] if differential else [nodes.node("tr")]
+    elements += [Instance(f"Xt{column}", "tia_opamp", (column, out), params)
+                 for column, out in zip(plus + minus, tia_outputs)]
+    tia_minus = tia_outputs[n_out:] if differential else tia_outputs[n_out:] * n_out
+    act = activation_cell(activation)
+    return elements + [Instance(f"Xa{outputs[i]}", act, (tia_outputs[i], tia_minus[i], outputs[i]),
+                                (("vu", v_unit),)) for i in range(n_out)]
+
+
+def _ideal_neurons(nodes: LayerNodes, plus, minus, differential: bool, outputs, activation: str, r_f: float,
+                   v_unit: float) -> list:
+    """Ideal neurons: per neuron one stage ``Xts..`` driving the pre-activation node
+    ``s<h>..`` and a single-input activation. The stage is a ``tia_pair`` of the
+    ``plus`` and ``minus`` columns (``differential``) or, with ``minus`` the one
+    reference column (shared reference), a ``tia_ref`` of the column and the
+    reference column's ``tia_ideal`` output ``tr<h>..``.
+
+    One pre-activation node per neuron, read by a one-variable behavioural source,
+    costs ngspice less per Newton iteration than two TIA outputs read by one source.
+    """
+    rf, vu = (("rf", r_f),), (("vu", v_unit),)
+    act = activation_cell(activation, single_input=True)
+    if differential:
+        elements, stages = [], [("tia_pair", (p, n)) for p, n in zip(plus, minus)]
+    else:
+        reference = nodes.node("tr")
+        elements = [Instance(f"Xt{minus[0]}", "tia_ideal", (minus[0], reference), rf)]
+        stages = [("tia_ref", (c, reference)) for c in plus]
+    for i, ((cell, columns), out) in enumerate(zip(stages, outputs)):
+        s = nodes.node("s", i)
+        elements += [Instance(f"Xt{s}", cell, columns + (s,), rf), Instance(f"Xa{out}", act, (s, out), vu)]
+    return elements
+
+
+def opamp_gain_error(column_conductance, r_f: float, gain: float):
+    """Relative error of an op-amp TIA's output: ``(1 + r_f * G) / (gain + 1 + r_f * G)``.
+
+    ``column_conductance`` G (S) is the total conductance on the column; the
+    output is ``-r_f * sum_j G_j V_j * gain / (gain + 1 + r_f * G)`` instead of
+    ``-r_f * sum_j G_j V_j`` (zero offset, no clipping). The pre-activation of a
+    neuron with columns of outputs t+ and t- is then off by at most
+    ``error * (|t+| + |t-|) / v_unit``; activations have slope <= 1.
+    """
+    loop = r_f * column_conductance
+    return (1.0 + loop) / (gain + 1.0 + loop)

@@ -1,0 +1,117 @@
+"""The tran form: the physical circuit, one crossbar per layer used in every phase
+(bidirectional architecture: one crossbar, with an instance per read).
+
+Each sample takes ``1 + m`` phases of ``clock.phase`` seconds (after
+``clock.lead_in`` idle phases). Clocks (behavioural sources of ``time``, so
+they add no breakpoints): ``ph0`` (1 V in phase 0), ``rec`` (1 V in phases
+1..m), and for m >= 2 ``ph1``, ``odd``, ``even``. In phase 0 layer 0 is
+driven by the data and every layer's sample-and-hold ``hd<h>`` tracks its
+activity; in phase k >= 1 layer 0 is driven by the recirculated vector built
+from the held output (phase 1) or from two ping-pong banks ``bp``/``bq`` that
+track the output in odd / even phases (phases >= 2). Mixers use ``rec`` as
+their enable, so in phase 0 every layer passes its fresh activity.
+"""
+
+from recirc_analog.schematic.crossbar import LayerNodes
+from recirc_analog.schematic.elements import (Block, Instance, PhaseClock, Resistor, SampleCounter, Transient,
+                                         VoltageSource)
+from recirc_analog.schematic.modes import CHAIN_FRESH_MODES, MIXED_INPUT_MODES, MIXED_LAYER_MODES
+from recirc_analog.schematic.sources import input_tables
+
+
+def _hold(name: str, signal: str, clock: str, cap: str, out: str, sample_hold) -> list:
+    """A sample_hold cell (plus its leakage resistor when configured)."""
+    params = (("c", sample_hold.c_hold), ("ron", sample_hold.r_on), ("roff", sample_hold.r_off),
+              ("gain", sample_hold.buffer_gain))
+    elements = [Instance(name, "sample_hold", (signal, clock, cap, out), params)]
+    if sample_hold.r_leak is not None:
+        elements.append(Resistor(f"Rleak_{cap}", cap, "0", sample_hold.r_leak))
+    return elements
+
+
+def _clocks(spec, m: int) -> Block:
+    clock = spec.clock
+    phases = m + 1
+
+    def make(name, active, amplitude=1.0):
+        return PhaseClock(f"B{name}", name, clock.phase, phases, clock.lead_in, tuple(active), amplitude)
+
+    elements = [SampleCounter("Bsmp", "smp", clock.phase, phases, clock.lead_in),
+                make("ph0", [0]), make("rec", range(1, phases))]
+    if m >= 2:
+        elements += [make("ph1", [1]), make("odd", range(1, phases, 2)), make("even", range(0, phases, 2))]
+    if spec.recirculation.mode == "error":
+        elements.append(make("vb", [0], spec.v_unit))
+    else:
+        elements.append(VoltageSource("Vvb", "vb", "0", spec.v_unit))
+    return Block("clocks: sample counter smp, phase clocks, bias row vb", tuple(elements))
+
+
+def _recirculated(mode: str, m: int, n_layers: int, data, spec) -> tuple[list, list]:
+    """Elements and nodes of the vector fed back into layer 0 in phases >= 1."""
+    n0 = len(data)
+    held_out = [f"hd{n_layers}_{j}" for j in range(n0)]
+    if mode == "error":
+        rc = [f"rc_{j}" for j in range(n0)]
+        return [Instance(f"Xe{rc[j]}", "subtract", (data[j], held_out[j], rc[j])) for j in range(n0)], rc
+    if m == 1:
+        return [], held_out
+    elements = []
+    for j in range(n0):
+        out = f"o{n_layers}_{j}"
+        elements += _hold(f"Xbp_{j}", out, "odd", f"bpc_{j}", f"bp_{j}", spec.sample_hold)
+        elements += _hold(f"Xbq_{j}", out, "even", f"bqc_{j}", f"bq_{j}", spec.sample_hold)
+        elements.append(Instance(f"Xbx_{j}", "mixer", (f"bp_{j}", f"bq_{j}", "even", f"bx_{j}"), (("lam", 1.0),)))
+        elements.append(Instance(f"Xrc_{j}", "mixer", (held_out[j], f"bx_{j}", "ph1", f"rc_{j}"), (("lam", 1.0),)))
+    return elements, [f"rc_{j}" for j in range(n0)]
+
+
+def build_tran(net, spec, x, read):
+    """Blocks, analysis and node-map fields of the tran form for the batch x (batch, N0);
+    ``read(h, nodes, inputs, bias, outputs)`` gives the elements of layer h's crossbar read."""
+    mode, lam, m = spec.recirculation.mode, spec.recirculation.lam, spec.cycles
+    n_layers, n0 = net.n_layers, net.sizes[0]
+    data = [f"in_{j}" for j in range(n0)]
+    blocks = [_clocks(spec, m),
+              Block("data inputs: v_unit * x, a table of the sample counter", input_tables(x, spec.v_unit, "smp"))]
+    recirc_elements, recirc = _recirculated(mode, m, n_layers, data, spec)
+    o0 = [f"o0_{j}" for j in range(n0)]
+    if mode in MIXED_INPUT_MODES:
+        u0 = [f"u0_{j}" for j in range(n0)]
+        select = [Instance(f"Xs_{j}", "mixer", (data[j], recirc[j], "ph0", u0[j]), (("lam", 1.0),)) for j in range(n0)]
+        select += [Instance(f"Xm{o0[j]}", "mixer", (data[j], u0[j], "rec", o0[j]), (("lam", lam),)) for j in range(n0)]
+        chain = u0 if mode == "ccr" else o0
+    else:
+        select = [Instance(f"Xs_{j}", "mixer", (data[j], recirc[j], "ph0", o0[j]), (("lam", 1.0),)) for j in range(n0)]
+        chain = o0
+    blocks.append(Block("layer 0: data in phase 0, recirculated vector afterwards",
+                        tuple(recirc_elements + select)))
+    activity = {0: tuple(o0)}
+    for h in range(1, n_layers + 1):
+        nodes = LayerNodes("", h)
+        out = [nodes.node("o", i) for i in range(net.sizes[h])]
+        mixed = mode in MIXED_LAYER_MODES
+        fresh = [nodes.node("f", i) for i in range(net.sizes[h])] if mixed else out
+        elements = read(h, nodes, chain, "vb", fresh)
+        if mixed:
+            elements += [Instance(f"Xm{out[i]}", "mixer", (f"hd{h}_{i}", fresh[i], "rec", out[i]),
+                                  (("lam", lam),)) for i in range(len(out))]
+        blocks.append(Block(f"layer {h}: crossbar, TIAs, {net.activations[h - 1]}" + (", mixers" if mixed else ""),
+                            tuple(elements)))
+        activity[h] = tuple(out)
+        chain = fresh if mode in CHAIN_FRESH_MODES else out
+    holds = []
+    for h in range(n_layers + 1):
+        for i in range(net.sizes[h]):
+            holds += _hold(f"Xh{h}_{i}", activity[h][i], "ph0", f"hc{h}_{i}", f"hd{h}_{i}", spec.sample_hold)
+    blocks.append(Block("sample-and-hold of every layer: tracks in phase 0, holds afterwards", tuple(holds)))
+    clock = spec.clock
+    slots = clock.lead_in + x.shape[0] * (m + 1)
+    analysis = Transient(clock.phase, (slots - 0.75) * clock.phase, clock.phase / clock.steps_per_phase)
+    node_map = dict(
+        activity_nodes={(h, k): activity[h] for h in range(n_layers + 1) for k in range(m + 1)},
+        held_nodes={h: tuple(f"hd{h}_{i}" for i in range(net.sizes[h])) for h in range(n_layers + 1)},
+        copies=("",),
+        slot=clock.phase, lead_in=clock.lead_in,
+    )
+    return tuple(blocks), analysis, node_map
