@@ -58,7 +58,8 @@ class CosimController:
         ``spec.architecture`` decides which devices a local update reaches (see
         :class:`CrossbarState`).
     device : DeviceConfig
-        Device model of every programmable conductance.
+        Device record of every programmable conductance; its models are built inside
+        ``spec.crossbar``'s conductance window (the only copy of it).
     engine : Engine
         An ngspice engine (``recirc_analog.engines.get_engine``).
     rates : array of shape (L,)

@@ -86,12 +86,16 @@ class CosimConfig:
 
 
 def fingerprint(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig) -> str:
-    """JSON of everything that must match for ``--resume`` (not epochs or workers)."""
+    """JSON of everything that must match for ``--resume`` (not epochs or workers).
+
+    The conductance window is in ``spec`` (``crossbar.g_min``, ``g_max``) only: the
+    device record holds relative parameters and is built inside that window.
+    """
     settings = asdict(config)
     for free in ("epochs", "workers", "engine", "data_dir"):
         settings.pop(free)
     settings["spec"] = asdict(spec)
-    settings["device"] = asdict(device)
+    settings["device"] = {"kind": type(device).__name__, **asdict(device)}
     return json.dumps(settings, sort_keys=True, default=str)
 
 
