@@ -78,9 +78,9 @@ class CrossbarState:
         """Fixed reference devices of each physical array (shared_reference mapping), else None."""
         self.clipped = 0
         """Devices whose target fell outside [g_min, g_max] in the last :meth:`apply` call."""
-
         self.t = 0.0
-        """Time (s) passed to the device models when they are programmed and read."""
+        """Time (s) passed to the device models when they are read and programmed; the owner
+        of the clock sets it (nothing advances it yet, and today's models ignore it)."""
 
     def _array(self, k: int) -> Conductances:
         """Present conductances (S) of physical array k (layer k + 1's own devices), read at :attr:`t`."""
