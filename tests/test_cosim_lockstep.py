@@ -10,7 +10,7 @@ import pytest
 
 from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, SampleHoldConfig, ideal_sample_hold
 from recirc_analog.cosim.lockstep import CosimConfig, LockStep
-from recirc_analog.cosim.local_rule import local_update
+from recirc_analog.cosim.local_rule import RecirculationLocalRule
 from recirc_analog.data import load_dataset
 from recirc_analog.devices import DeviceConfig
 from recirc_analog.reference.recirculation import Recirculation
@@ -61,7 +61,8 @@ def test_local_update_from_readings_equals_reference_rule(form, mode, cycles):
     net = lockstep.controller.network()
     readings, _, _ = lockstep.controller.simulate(x, "one batch")
     rates = lockstep.controller.rates
-    from_circuit = local_update(readings, mode, rates)
+    assert lockstep.controller.rule == RecirculationLocalRule(recirculation)       # the default rule
+    from_circuit = lockstep.controller.rule.directions(readings).scaled(rates)
     expected = RecirculationRule(recirculation).directions(net, x).scaled(rates)
     for got, want in zip(from_circuit.weights + from_circuit.biases, expected.weights + expected.biases):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7 * np.abs(want).max())

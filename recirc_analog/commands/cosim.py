@@ -95,8 +95,9 @@ def build_configs(args):
                        neuron=NeuronConfig(kind=args.neuron), sample_hold=hold)
     if args.levels == 1:
         raise UsageError("--levels must be >= 2, got 1")
-    device = DeviceConfig(g_min=args.g_min, g_max=args.g_max, levels=args.levels, write_noise=args.write_noise,
-                          up_gain=args.up_gain, down_gain=args.down_gain, stuck_fraction=args.stuck_fraction)
+    # The conductance window is the crossbar's alone (--g-min/--g-max above); the devices get it when built.
+    device = DeviceConfig(levels=args.levels, write_noise=args.write_noise, up_gain=args.up_gain,
+                          down_gain=args.down_gain, stuck_fraction=args.stuck_fraction)
     return config, spec, device
 
 

@@ -25,7 +25,7 @@ from ..netlist_writers.api import get_writer
 from ..reference.losses import loss_for
 from ..reference.network import CircularAutoencoder
 from .crossbar_state import CrossbarState
-from .local_rule import local_update
+from .local_rule import LocalRule, check_rule, rule_for
 from ..engines.readings import Readings, read_readings
 
 
@@ -46,7 +46,7 @@ class StepRecord:
 
 
 class CosimController:
-    """Trains a circuit with local recirculation updates inside ngspice.
+    """Trains a circuit with local updates inside ngspice.
 
     Parameters
     ----------
@@ -58,7 +58,8 @@ class CosimController:
         ``spec.architecture`` decides which devices a local update reaches (see
         :class:`CrossbarState`).
     device : DeviceConfig
-        Device model of every programmable conductance.
+        Device record of every programmable conductance; its models are built inside
+        ``spec.crossbar``'s conductance window (the only copy of it).
     engine : Engine
         An ngspice engine (``recirc_analog.engines.get_engine``).
     rates : array of shape (L,)
@@ -67,10 +68,14 @@ class CosimController:
         Processes a minibatch is split across (batch engine only).
     seed : int
         Seed of the device model's random streams.
+    rule : LocalRule, optional
+        Computes the update from the readings (:mod:`.local_rule`); default the
+        recirculation rule of ``spec.recirculation``. Its readings must be the
+        ones the circuit takes (the cycle pair of ``spec.recirculation``).
     """
 
     def __init__(self, net: CircularAutoencoder, spec: CircuitSpec, device: DeviceConfig, engine, rates,
-                 workers: int = 1, seed: int = 0):
+                 workers: int = 1, seed: int = 0, rule: LocalRule | None = None):
         if spec.crossbar.r_f is None:
             raise ConfigError("spec.crossbar.r_f must be set for co-simulation (the mapping must stay fixed)")
         if workers > 1 and not hasattr(engine, "run_many"):
@@ -80,6 +85,7 @@ class CosimController:
         self.engine = engine
         self.rates = np.asarray(rates, dtype=float)
         self.workers = workers
+        self.rule = check_rule(rule_for(spec.recirculation) if rule is None else rule, spec.recirculation)
         self.mapping = ConductanceMapping(spec.crossbar, spec.crossbar.r_f)
         self.state = CrossbarState(get_conductances(net, spec), self.mapping, device, seed, spec.architecture)
         self.loss = loss_for(net)
@@ -124,5 +130,5 @@ class CosimController:
         loss = self.loss.value(readings.held[0], readings.output)
         if not np.isfinite(loss):
             raise DivergenceError(f"batch {label!r}: the circuit's loss is {loss}; conductances left unchanged")
-        self.state.apply(local_update(readings, self.spec.recirculation.mode, self.rates))
+        self.state.apply(self.rule.directions(readings).scaled(self.rates))
         return StepRecord(loss, readings, ngspice, netlist_seconds, self.state.clipped)

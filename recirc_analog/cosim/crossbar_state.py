@@ -16,14 +16,12 @@ exactly at every step.
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
 from ..schematic.bidirectional import backward_conductances, check_shared, own_devices
 from ..schematic.spec import ARCHITECTURES
 from ..schematic.mapping import ConductanceMapping, Conductances
-from ..devices import DeviceArray, DeviceConfig
+from ..devices import ConductanceWindow, DeviceConfig, DeviceModel
 from ..errors import ConfigError
 from ..reference.tied import tied_update
 from ..reference.updates import Update
@@ -39,7 +37,9 @@ class CrossbarState:
     mapping : ConductanceMapping
         The weight <-> conductance mapping (fixed ``r_f`` for the whole run).
     device : DeviceConfig
-        Behaviour of every programmable device.
+        Behaviour of every programmable device; each physical array's devices are a
+        :class:`~recirc_analog.devices.DeviceModel` built from it in the mapping's
+        conductance window (the crossbar's ``g_min``, ``g_max``: the one source).
     seed : int
         Seed of the device model's random streams (one stream per device array).
     architecture : str
@@ -49,12 +49,15 @@ class CrossbarState:
 
     def __init__(self, initial: list[Conductances], mapping: ConductanceMapping, device: DeviceConfig,
                  seed: int = 0, architecture: str = "conjoined"):
-        if not isinstance(device, DeviceConfig):
-            raise ConfigError(f"device must be a DeviceConfig, got {type(device).__name__}")
+        if not callable(getattr(device, "build", None)):
+            raise ConfigError(f"device must be a device configuration with build(window, initial, seed) "
+                              f"(e.g. DeviceConfig), got {type(device).__name__}")
         if architecture not in ARCHITECTURES:
             raise ConfigError(f"architecture must be one of {', '.join(ARCHITECTURES)}, got {architecture!r}")
         self.mapping = mapping
         self.device = device
+        self.window = ConductanceWindow(mapping.config.g_min, mapping.config.g_max)
+        """The crossbar's conductance window, shared by the mapping and every device model."""
         self.architecture = architecture
         self.n_layers = len(initial)
         """L."""
@@ -64,21 +67,25 @@ class CrossbarState:
             check_shared(initial)
             initial = [initial[0], own_devices(initial[1])]
         seeds = np.random.SeedSequence(seed).spawn(2 * len(initial))
-        self.plus = [DeviceArray(device, c.plus, seed=int(s.generate_state(1)[0]))
-                     for c, s in zip(initial, seeds[0::2])]
+        self.plus: list[DeviceModel] = [device.build(self.window, c.plus, seed=int(s.generate_state(1)[0]))
+                                         for c, s in zip(initial, seeds[0::2])]
         """Programmable (G+ or single) devices of each physical array."""
-        self.minus = [None if c.minus is None else DeviceArray(device, c.minus, seed=int(s.generate_state(1)[0]))
-                      for c, s in zip(initial, seeds[1::2])]
+        self.minus: list[DeviceModel | None] = [
+            None if c.minus is None else device.build(self.window, c.minus, seed=int(s.generate_state(1)[0]))
+            for c, s in zip(initial, seeds[1::2])]
         """G- devices of each physical array (differential mapping), else None."""
         self.reference = [c.reference for c in initial]
         """Fixed reference devices of each physical array (shared_reference mapping), else None."""
         self.clipped = 0
         """Devices whose target fell outside [g_min, g_max] in the last :meth:`apply` call."""
+        self.t = 0.0
+        """Time (s) passed to the device models when they are read and programmed; the owner
+        of the clock sets it (nothing advances it yet, and today's models ignore it)."""
 
     def _array(self, k: int) -> Conductances:
-        """Present conductances (S) of physical array k (layer k + 1's own devices)."""
+        """Present conductances (S) of physical array k (layer k + 1's own devices), read at :attr:`t`."""
         minus = self.minus[k]
-        return Conductances(self.plus[k].conductances.copy(), None if minus is None else minus.conductances.copy(),
+        return Conductances(self.plus[k].read(self.t), None if minus is None else minus.read(self.t),
                             self.reference[k])
 
     def conductances(self, h: int) -> Conductances:
@@ -114,7 +121,7 @@ class CrossbarState:
 
     def _program(self, k: int, change: np.ndarray) -> None:
         """Move physical array k's weights by ``change`` (its shape, bias last) through the device model."""
-        g_min, g_max = self.device.g_min, self.device.g_max
+        g_min, g_max = self.window.g_min, self.window.g_max
         r_f = self.mapping.r_f
         current = self._array(k)
         plus, minus = self.plus[k], self.minus[k]
@@ -123,44 +130,36 @@ class CrossbarState:
             target_plus = g_min + np.maximum(target_w, 0) / r_f
             target_minus = g_min + np.maximum(-target_w, 0) / r_f
             self.clipped += int(np.count_nonzero((target_plus > g_max) | (target_minus > g_max)))
-            plus.apply(target_plus - current.plus)
-            minus.apply(target_minus - current.minus)
+            plus.program(target_plus - current.plus, self.t)
+            minus.program(target_minus - current.minus, self.t)
         else:
             target = current.plus + change / r_f
-            self.clipped += int(np.count_nonzero((target > g_max) | (target < g_min)))
-            plus.apply(target - current.plus)
+            self.clipped += int(np.count_nonzero(self.window.outside(target)))
+            plus.program(target - current.plus, self.t)
 
     def get_state(self) -> dict[str, np.ndarray]:
-        """Arrays that restore this state exactly (conductances, stuck masks, RNG states)."""
+        """Arrays that restore this state exactly: each device model's state arrays, keyed
+        ``<name>_<plus|minus>_<h>`` (``g``, ``stuck`` and ``rng`` for :class:`DevicePopulation`)."""
         state = {}
-        for h in range(1, len(self.plus) + 1):
-            for kind, arrays in (("plus", self.plus), ("minus", self.minus)):
-                device = arrays[h - 1]
-                if device is None:
-                    continue
-                state[f"g_{kind}_{h}"] = device.conductances
-                state[f"stuck_{kind}_{h}"] = device.stuck
-                state[f"rng_{kind}_{h}"] = np.array(_rng_state_to_text(device.rng))
+        for kind, h, device in self._devices():
+            state.update({f"{name}_{kind}_{h}": array for name, array in device.get_state().items()})
         return state
 
     def set_state(self, state) -> None:
         """Restore what :meth:`get_state` returned."""
+        for kind, h, device in self._devices():
+            suffix = f"_{kind}_{h}"
+            own = {key[:-len(suffix)]: value for key, value in state.items() if key.endswith(suffix)}
+            if not own:
+                raise ConfigError(f"checkpoint has no device state for the {kind} devices of array {h}")
+            try:
+                device.set_state(own)
+            except ConfigError as error:
+                raise ConfigError(f"checkpoint's {kind} devices of array {h}: {error}") from None
+
+    def _devices(self):
+        """(kind, h, device model) of every programmable population, h = 1.. (physical arrays)."""
         for h in range(1, len(self.plus) + 1):
             for kind, arrays in (("plus", self.plus), ("minus", self.minus)):
-                device = arrays[h - 1]
-                if device is None:
-                    continue
-                key = f"g_{kind}_{h}"
-                if key not in state or state[key].shape != device.conductances.shape:
-                    raise ConfigError(f"checkpoint has no matching {key} array")
-                device.conductances = np.array(state[key], dtype=float)
-                device.stuck = np.array(state[f"stuck_{kind}_{h}"], dtype=bool)
-                device.rng.bit_generator.state = _rng_state_from_text(str(state[f"rng_{kind}_{h}"]))
-
-
-def _rng_state_to_text(rng: np.random.Generator) -> str:
-    return json.dumps(rng.bit_generator.state)
-
-
-def _rng_state_from_text(text: str) -> dict:
-    return json.loads(text)
+                if arrays[h - 1] is not None:
+                    yield kind, h, arrays[h - 1]

@@ -1,38 +1,105 @@
-"""The local update computed from circuit readings only (DESIGN.md §4, Eq. 18 and 23).
+"""Local rules: the update of every synapse computed from circuit readings only (DESIGN.md §4).
 
-For every layer h (layer L's post-synaptic neurons are layer 0's):
-``dA^h = eta_h * mean_b[(O^h(n) - O^h(m)) outer O^{h-1}(n)]`` and
-``db^h = eta_h * mean_b[O^h(n) - O^h(m)]``; error recirculation uses the
-post-synaptic term O^h(1) itself. A synapse needs only its own two neurons'
-readings: this is what makes the rule physical.
+A :class:`LocalRule` states which readings it needs (:class:`ReadingsNeeded`:
+the held cycle-0 voltages, the cycle-n and the cycle-m voltages, and which
+cycle pair) and computes the eta-free update from a :class:`Readings`. A
+synapse may use only its own two neurons' readings: this is what makes the
+rule physical. The controller takes any such rule; the default is
+:func:`rule_for` of the circuit's recirculation scheme.
+
+The arithmetic of recirculation is not written here: :class:`RecirculationLocalRule`
+and the reference's :class:`~recirc_analog.reference.rules.RecirculationRule`
+both call :func:`~recirc_analog.reference.rules.recirculation_directions`, so the
+circuit and the reference cannot drift apart.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
-from ..reference.updates import Update, hebbian_update
 from ..engines.readings import Readings
+from ..errors import ConfigError
+from ..reference.recirculation import Recirculation
+from ..reference import rules as reference_rules
+from ..reference.updates import Update
+
+READING_KINDS = ("held", "early", "late")
+"""Fields of :class:`Readings`: O^h(0) from the hold cells, O^h(n), O^h(m)."""
 
 
-def local_update(readings: Readings, mode: str, rates) -> Update:
-    """The update of every layer from ``readings``; ``rates`` is eta per layer 1..L, shape (L,)."""
-    n_layers = len(readings.held) - 1
-    post_layers = list(range(1, n_layers)) + [0]
-    if mode == "error":
-        posts = [readings.late[k] for k in post_layers]
-        pres = readings.held[:-1]
-    else:
-        posts = [readings.early[k] - readings.late[k] for k in post_layers]
-        pres = readings.early[:-1]
-    return hebbian_update(posts, pres).scaled(rates)
+@dataclass(frozen=True)
+class ReadingsNeeded:
+    """Which readings a local rule uses."""
+
+    kinds: tuple[str, ...]
+    """A subset of :data:`READING_KINDS`."""
+    cycles: tuple[int, int]
+    """The cycle pair (n, m) that ``early`` and ``late`` must be read at."""
+
+    def __post_init__(self):
+        unknown = [k for k in self.kinds if k not in READING_KINDS]
+        if unknown or not self.kinds:
+            raise ConfigError(f"kinds must be a non-empty subset of {', '.join(READING_KINDS)}, got {self.kinds!r}")
+
+    def satisfied_by(self, cycles: tuple[int, int]) -> bool:
+        """True when readings taken at the cycle pair ``cycles`` hold everything needed."""
+        n, m = cycles
+        return (("early" not in self.kinds or n == self.cycles[0])
+                and ("late" not in self.kinds or m == self.cycles[1]))
 
 
-def relative_difference(a: list[np.ndarray], b: list[np.ndarray]) -> np.ndarray:
-    """Per layer ||a_h - b_h|| / ||b_h|| (Frobenius), shape (L,); 0 where both are zero."""
-    out = []
-    for x, y in zip(a, b):
-        scale = np.linalg.norm(y)
-        diff = np.linalg.norm(x - y)
-        out.append(diff / scale if scale > 0 else diff)
-    return np.array(out)
+@runtime_checkable
+class LocalRule(Protocol):
+    """A learning rule a synapse computes from its own neurons' circuit readings."""
+
+    name: str
+    """Short name (reports)."""
+
+    @property
+    def needs(self) -> ReadingsNeeded:
+        """The readings :meth:`directions` uses."""
+
+    def directions(self, readings: Readings) -> Update:
+        """The eta-free update of every layer (dA^h, db^h averaged over the batch) from ``readings``."""
+
+
+@dataclass(frozen=True)
+class RecirculationLocalRule:
+    """Recirculation learning from readings: Eq. 23 / Theorem 6.3, error mode Eq. 18."""
+
+    recirculation: Recirculation = Recirculation()
+    """The scheme (mode and cycle pair) the circuit runs."""
+
+    name = "rec"
+
+    def __post_init__(self):
+        if not isinstance(self.recirculation, Recirculation):
+            raise ConfigError(f"recirculation must be a Recirculation, got {self.recirculation!r}")
+
+    @property
+    def needs(self) -> ReadingsNeeded:
+        """Output modes: ``early`` and ``late``; error mode: ``held`` and ``late``."""
+        kinds = ("held", "late") if self.recirculation.mode == "error" else ("early", "late")
+        return ReadingsNeeded(kinds, self.recirculation.cycles)
+
+    def directions(self, readings: Readings) -> Update:
+        return reference_rules.recirculation_directions(self.recirculation.mode, readings.held, readings.early,
+                                                        readings.late)
+
+
+def rule_for(recirculation: Recirculation) -> LocalRule:
+    """The local rule that matches the circuit's recirculation scheme."""
+    return RecirculationLocalRule(recirculation)
+
+
+def check_rule(rule, recirculation: Recirculation) -> LocalRule:
+    """``rule`` if it is a :class:`LocalRule` whose readings a circuit running ``recirculation`` takes;
+    ConfigError otherwise."""
+    if not isinstance(rule, LocalRule):
+        raise ConfigError(f"rule must be a local rule with needs and directions(readings), "
+                          f"got {type(rule).__name__}")
+    if not rule.needs.satisfied_by(recirculation.cycles):
+        raise ConfigError(f"rule {rule.name!r} needs readings at cycles {rule.needs.cycles}, "
+                          f"but the circuit reads cycles {recirculation.cycles}")
+    return rule

@@ -27,7 +27,6 @@ from ..reference.rules import RecirculationRule
 from ..reference.tied import TiedRule, tie_weights
 from ..reference.training import TrainConfig, Trainer
 from .controller import CosimController
-from .local_rule import relative_difference
 
 
 @dataclass(frozen=True)
@@ -86,12 +85,16 @@ class CosimConfig:
 
 
 def fingerprint(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig) -> str:
-    """JSON of everything that must match for ``--resume`` (not epochs or workers)."""
+    """JSON of everything that must match for ``--resume`` (not epochs or workers).
+
+    The conductance window is in ``spec`` (``crossbar.g_min``, ``g_max``) only: the
+    device record holds relative parameters and is built inside that window.
+    """
     settings = asdict(config)
     for free in ("epochs", "workers", "engine", "data_dir"):
         settings.pop(free)
     settings["spec"] = asdict(spec)
-    settings["device"] = asdict(device)
+    settings["device"] = {"kind": type(device).__name__, **asdict(device)}
     return json.dumps(settings, sort_keys=True, default=str)
 
 
@@ -140,6 +143,16 @@ class LockStep:
                "clipped_devices": record.clipped}
         row.update({f"weight_rel_diff_A{h}": float(d) for h, d in enumerate(differences, start=1)})
         return row
+
+
+def relative_difference(a: list[np.ndarray], b: list[np.ndarray]) -> np.ndarray:
+    """Per layer ||a_h - b_h|| / ||b_h|| (Frobenius), shape (L,); 0 where both are zero."""
+    out = []
+    for x, y in zip(a, b):
+        scale = np.linalg.norm(y)
+        diff = np.linalg.norm(x - y)
+        out.append(diff / scale if scale > 0 else diff)
+    return np.array(out)
 
 
 def _shallow(spec: CircuitSpec) -> dict:

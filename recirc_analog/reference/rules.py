@@ -187,16 +187,33 @@ class RecirculationRule(LearningRule):
 
     def directions(self, net, x, forward=None) -> Update:
         cycles = run_cycles(net, x, self.recirculation, None if forward is None else forward[0])
-        top = net.n_layers
-        post_layer = list(range(1, top)) + [0]
-        if self.recirculation.mode == "error":
-            posts = [cycles[1][k] for k in post_layer]
-            pres = cycles[0][:-1]
-        else:
-            n, m = self.recirculation.cycles
-            posts = [cycles[n][k] - cycles[m][k] for k in post_layer]
-            pres = cycles[n][:-1]
-        return hebbian_update(posts, pres)
+        n, m = self.recirculation.cycles
+        return recirculation_directions(self.recirculation.mode, cycles[0], cycles[n], cycles[m])
+
+
+def recirculation_directions(mode: str, held, early, late) -> Update:
+    """The recirculation update (eta-free) from each layer's activity in three cycles.
+
+    ``held[h]``, ``early[h]``, ``late[h]`` (h = 0..L, shape (batch, N_h)) are
+    O^h(0), O^h(n) and O^h(m) for the cycle pair (n, m); layer 0 holds the
+    vector recirculated into it. Output recirculation: post-synaptic term
+    ``early - late`` of layers 1..L-1 and 0 (the top layer's post-synaptic
+    neurons are layer 0), pre-synaptic ``early`` of layers 0..L-1 (Eq. 23).
+    Error mode (m = 1): post ``late``, pre ``held`` (Eq. 18).
+
+    This is the one place the arithmetic lives: :class:`RecirculationRule`
+    calls it with the reference's cycles, the co-simulation
+    (:mod:`recirc_analog.cosim.local_rule`) with the circuit's readings.
+    """
+    n_layers = len(held) - 1
+    post_layers = list(range(1, n_layers)) + [0]
+    if mode == "error":
+        posts = [late[k] for k in post_layers]
+        pres = held[:-1]
+    else:
+        posts = [early[k] - late[k] for k in post_layers]
+        pres = early[:-1]
+    return hebbian_update(posts, pres)
 
 
 RULES = {

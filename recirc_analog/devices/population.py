@@ -1,0 +1,154 @@
+"""A population of programmable devices: a step model inside a window, with noise, levels and stuck devices.
+
+:class:`DevicePopulation` implements :class:`~.protocol.DeviceModel` for the
+devices of one crossbar. Programming a change goes through fixed stages, each
+a separate piece:
+
+1. the step model (:mod:`.steps`) turns the request into a change;
+2. cycle-to-cycle write noise multiplies it by ``1 + write_noise * N(0, 1)``;
+3. the result is clipped to the conductance window and snapped to the
+   programmable levels;
+4. stuck devices keep their conductance.
+
+The random stream is the population's own (seeded); it is drawn in a fixed
+order (stuck mask once when built, then one normal per device per noisy
+write), so the same seed gives the same conductances.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+
+from ..errors import ConfigError
+from .protocol import StepModel
+from .window import ConductanceWindow
+
+
+class DevicePopulation:
+    """Devices of one crossbar, any array shape (see the module docstring).
+
+    Parameters
+    ----------
+    window : ConductanceWindow
+        The crossbar's programmable range.
+    initial : array
+        Initial conductances (S); settled into the window and onto the levels.
+    step : StepModel
+        Deterministic response to a request or a pulse train.
+    levels : int or None
+        Evenly spaced programmable states in the window; None for analog.
+    write_noise : float
+        Standard deviation of the programming error relative to the change (unitless).
+    stuck : bool array or None
+        Devices frozen at their initial conductance (shape of ``initial``).
+    rng : numpy Generator
+        The population's random stream (write noise).
+    """
+
+    def __init__(self, window: ConductanceWindow, initial: np.ndarray, step: StepModel, *,
+                 levels: int | None = None, write_noise: float = 0.0, stuck: np.ndarray | None = None,
+                 rng: np.random.Generator | None = None) -> None:
+        g = np.array(initial, dtype=np.float64)
+        if not np.all(np.isfinite(g)):
+            raise ConfigError("initial conductances must be finite")
+        if stuck is None:
+            stuck = np.zeros(g.shape, dtype=bool)
+        if np.shape(stuck) != g.shape:
+            raise ConfigError(f"stuck must have shape {g.shape}, got {np.shape(stuck)}")
+        self.window = window
+        self.step = step
+        self.levels = levels
+        self.write_noise = write_noise
+        self.stuck = np.array(stuck, dtype=bool)
+        """Devices that never move (read-only; restored by :meth:`set_state`)."""
+        self.rng = rng if rng is not None else np.random.default_rng(0)
+        self._g = self._settle(g)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of the population."""
+        return self._g.shape
+
+    @property
+    def level_step(self) -> float | None:
+        """Spacing of the programmable levels (S); None for analog devices."""
+        if self.levels is None:
+            return None
+        return (self.window.g_max - self.window.g_min) / (self.levels - 1)
+
+    def _settle(self, g: np.ndarray) -> np.ndarray:
+        """Clip to the window and snap to the programmable levels."""
+        g = self.window.clip(g)
+        step = self.level_step
+        if step is not None:
+            g = self.window.g_min + np.round((g - self.window.g_min) / step) * step
+        return g
+
+    def _write(self, change: np.ndarray) -> np.ndarray:
+        """Stages 2-4 of the module docstring for a deterministic ``change`` (S)."""
+        if self.write_noise > 0:
+            change = change * (1.0 + self.write_noise * self.rng.standard_normal(change.shape))
+        new = self._settle(self._g + change)
+        self._g = np.where(self.stuck, self._g, new)
+        return self._g.copy()
+
+    def _check(self, name: str, values, dtype=np.float64) -> np.ndarray:
+        array = np.asarray(values, dtype=dtype)
+        if array.shape != self.shape:
+            raise ConfigError(f"{name} must have shape {self.shape}, got {array.shape}")
+        return array
+
+    def program(self, request: np.ndarray, t: float = 0.0) -> np.ndarray:
+        """Program the requested change ``request`` (S) at time ``t`` (s); return the new conductances (S)."""
+        _check_time(t)
+        request = self._check("request", request)
+        if not np.all(np.isfinite(request)):
+            raise ConfigError("request contains NaN or inf")
+        return self._write(self.step.realised(self._g, request))
+
+    def program_pulses(self, up: np.ndarray, down: np.ndarray, t: float = 0.0) -> np.ndarray:
+        """Apply ``up`` / ``down`` pulses (non-negative integers) at time ``t`` (s); a nominal pulse
+        moves a device by one level. Needs ``levels``."""
+        _check_time(t)
+        pulse = self.level_step
+        if pulse is None:
+            raise ConfigError("pulse programming needs devices with levels (the pulse size is one level), "
+                              "got analog devices (levels None)")
+        counts = []
+        for name, values in (("up", up), ("down", down)):
+            array = self._check(name, values)
+            if not np.all((array >= 0) & (array == np.round(array))):
+                raise ConfigError(f"{name} must hold non-negative integer pulse counts")
+            counts.append(array)
+        return self._write(self.step.pulsed(self._g, counts[0], counts[1], pulse))
+
+    def read(self, t: float = 0.0) -> np.ndarray:
+        """Conductances (S) at time ``t`` (s): exactly as programmed (no drift or read noise here)."""
+        _check_time(t)
+        return self._g.copy()
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        """``g`` (conductances), ``stuck`` (mask) and ``rng`` (the stream's state as JSON text)."""
+        return {"g": self._g.copy(), "stuck": self.stuck.copy(),
+                "rng": np.array(json.dumps(self.rng.bit_generator.state))}
+
+    def set_state(self, state: dict[str, np.ndarray]) -> None:
+        """Restore what :meth:`get_state` returned."""
+        for key in ("g", "stuck", "rng"):
+            if key not in state:
+                raise ConfigError(f"device state has no {key!r} array")
+        g = np.array(state["g"], dtype=np.float64)
+        stuck = np.array(state["stuck"], dtype=bool)
+        if g.shape != self.shape or stuck.shape != self.shape:
+            raise ConfigError(f"device state must have shape {self.shape}, got {g.shape} and {stuck.shape}")
+        self.rng.bit_generator.state = json.loads(str(state["rng"]))
+        self._g = g
+        self.stuck = stuck
+
+
+def _check_time(t: float) -> None:
+    if not (isinstance(t, (int, float, np.floating, np.integer)) and math.isfinite(t) and t >= 0):
+        raise ConfigError(f"t must be a time in [0, inf) s, got {t!r}")
