@@ -141,3 +141,11 @@ def test_xyce_dialect_changes_only_syntax(small):
     assert " PARAMS: rf=" in xyce and ".print tran format=raw v(hd0_0)" in xyce
     strip = [line for line in ngspice.splitlines() if line.startswith(("R", "Xxbar"))]
     assert strip and all(line in xyce.splitlines() for line in strip)   # devices and tiles identical
+
+
+def test_parameter_names_are_checked(small):
+    circuit = build_circuit(small[0], CircuitSpec(), small[1])
+    bad = _with_block(circuit, Instance("Xm2", "mixer", ("vb", "vb_", "one", "m_"), (("lam\n.control", 0.5),)),
+                      Resistor("Rv", "vb_", "0", 1e3))
+    with pytest.raises(NetlistError, match="illegal parameter name of Xm2"):
+        validate(bad)

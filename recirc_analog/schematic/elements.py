@@ -18,7 +18,9 @@ the checks and the writers need and nothing about SPICE syntax:
 ``sensed(cells)``
     the nodes it only reads (high-impedance inputs);
 ``parameters()``
-    its numbers, each with a label, for the finite-number check.
+    its numbers, each with a label, for the finite-number check;
+``keywords()``
+    the parameter names it writes (``name=value``), for the name check.
 
 :func:`register_element` adds a class to :data:`ELEMENT_KINDS`; the checks
 reject an element whose class is not registered. A new element kind (a wire
@@ -63,15 +65,16 @@ ELEMENT_KINDS: dict[str, type] = {}
 def register_element(cls: type) -> type:
     """Register the element class ``cls`` under ``cls.kind`` (usable as a class decorator).
 
-    ``cls`` must define ``kind`` (a new name), ``name``, ``branches``, ``sensed`` and
-    ``parameters`` (see the module docstring); NetlistError otherwise.
+    ``cls`` must define ``kind`` (a new name), ``name``, ``branches``, ``sensed``,
+    ``parameters`` and ``keywords`` (see the module docstring; :class:`ElementBase`
+    supplies the last three); NetlistError otherwise.
     """
     kind = getattr(cls, "kind", None)
     if not isinstance(kind, str) or not kind.isidentifier():
         raise NetlistError(f"element class {cls.__name__} must define kind as an identifier, got {kind!r}")
     if ELEMENT_KINDS.get(kind, cls) is not cls:
         raise NetlistError(f"element kind {kind!r} is already registered by {ELEMENT_KINDS[kind].__name__}")
-    missing = [m for m in ("branches", "sensed", "parameters") if not callable(getattr(cls, m, None))]
+    missing = [m for m in ("branches", "sensed", "parameters", "keywords") if not callable(getattr(cls, m, None))]
     if missing:
         raise NetlistError(f"element class {cls.__name__} must define {', '.join(missing)}")
     ELEMENT_KINDS[kind] = cls
@@ -92,6 +95,10 @@ class ElementBase:
 
     def parameters(self) -> tuple[tuple[str, float], ...]:
         """(label, value) of every number this element writes, for the finite-number check."""
+        return ()
+
+    def keywords(self) -> tuple[str, ...]:
+        """Parameter names this element writes as ``name=value``, for the name check."""
         return ()
 
 
@@ -271,6 +278,9 @@ class Instance(ElementBase):
 
     def parameters(self):
         return tuple((f"parameter {key} of {self.name}", value) for key, value in self.params)
+
+    def keywords(self):
+        return tuple(key for key, _ in self.params)
 
 
 Element = Resistor | Capacitor | VoltageSource | TableSource | PhaseClock | SampleCounter | Instance

@@ -6,7 +6,9 @@ nodes and whose edges are element branches, each with ``kind`` ``source``
 contributes one hub node (every row is joined to every column by a device of
 finite resistance, so a star is equivalent for connectivity). Behavioural
 sources drive their output node against ground; the nodes they only read are
-listed in the graph attribute ``sensed``.
+listed in the graph attribute ``sensed``. Each element declares its own branches
+and sensed nodes (:mod:`recirc_analog.schematic.elements`), so a new element kind
+needs no change here.
 
 :func:`validate` raises NetlistError naming the node or element when a name is
 illegal, a node is floating (touched by a single terminal and not driven), a
@@ -71,7 +73,7 @@ def _check_names(circuit: Circuit) -> None:
 
 def _check_parameters(circuit: Circuit) -> None:
     for e in _all_elements(circuit):
-        for key, _ in getattr(e, "params", ()):
+        for key in e.keywords():
             check_name(key, f"parameter name of {e.name}")
         for label, value in e.parameters():
             check_number(value, label)
