@@ -284,6 +284,8 @@ class Instance(ElementBase):
 
 
 Element = Resistor | Capacitor | VoltageSource | TableSource | PhaseClock | SampleCounter | Instance
+"""The built-in element kinds (all in :data:`ELEMENT_KINDS`); the checks and writers accept any
+registered kind, this union only documents the ones the builder makes."""
 
 
 @dataclass(frozen=True)
