@@ -26,9 +26,50 @@ def _with_block(circuit, *elements):
     return dataclasses.replace(circuit, blocks=circuit.blocks + (Block("extra", tuple(elements)),))
 
 
-def test_valid_circuit_passes(small):
-    graph = validate(build_circuit(small[0], CircuitSpec(), small[1]))
-    assert graph.number_of_nodes() > 0
+def _edges(graph, kind=None):
+    return sorted((min(a, b), max(a, b), d["kind"], d["element"]) for a, b, d in graph.edges(data=True)
+                  if kind in (None, d["kind"]))
+
+
+def test_graph_of_a_small_known_circuit():
+    """A 2-1-2 network, pr, cycles 0 and 1, dc form: every edge and sensed node written out by hand."""
+    net = CircularAutoencoder.random((2, 1, 2), ("tanh", "tanh"), seed=2)
+    graph = validate(build_circuit(net, CircuitSpec(), np.zeros((2, 2))))
+    sizes, inputs = (2, 1, 2), {(1, 0): ["in_0", "in_1"], (1, 1): ["o2_c0_0", "o2_c0_1"],
+                                (2, 0): ["o1_c0_0"], (2, 1): ["o1_c1_0"]}
+    sources = [("0", "sel", "source", "Vsel"), ("0", "vb", "source", "Vvb"),
+               ("0", "in_0", "source", "Bin_0"), ("0", "in_1", "source", "Bin_1")]
+    sensed = {("sel", "Bin_0"), ("sel", "Bin_1")}
+    for k in (0, 1):
+        for h in (1, 2):
+            hub = f"Xxbar{h}_0_0_c{k}.mesh"
+            ports = inputs[(h, k)] + ["vb"] + [f"c{pm}{h}_c{k}_{i}" for pm in "pn" for i in range(sizes[h])]
+            assert set(graph.neighbors(hub)) == set(ports)   # the hub joins every port of the tile, nothing else
+            assert all(d["kind"] == "resistor" for _, _, d in graph.edges(hub, data=True))
+            for i in range(sizes[h]):
+                stage, act = f"Xts{h}_c{k}_{i}", f"Xao{h}_c{k}_{i}"
+                sources += [("0", f"cp{h}_c{k}_{i}", "source", stage), ("0", f"cn{h}_c{k}_{i}", "source", stage),
+                            ("0", f"s{h}_c{k}_{i}", "source", stage), ("0", f"o{h}_c{k}_{i}", "source", act)]
+                sensed.add((f"s{h}_c{k}_{i}", act))
+    assert _edges(graph, "source") == sorted(sources)
+    assert len(_edges(graph, "resistor")) == 2 * (5 + 6) and not _edges(graph, "capacitor")
+    assert graph.graph["sensed"] == sensed
+
+
+def test_graph_of_the_sample_and_hold(small):
+    """Tran form: each hold capacitor node has its switch (a resistive path from the tracked
+    activity) and its capacitor to ground, and the buffer drives the held node."""
+    net, x = small
+    graph = validate(build_circuit(net, CircuitSpec(form="tran"), x))
+    for h, size in enumerate(net.sizes):
+        for i in range(size):
+            cap, element = f"hc{h}_{i}", f"Xh{h}_{i}"
+            assert [e for e in _edges(graph) if e[3] == element] == sorted(
+                [("0", cap, "capacitor", element), (cap, f"o{h}_{i}", "resistor", element),
+                 ("0", f"hd{h}_{i}", "source", element)])
+            assert [e for e in _edges(graph) if cap in e[:2]] == sorted(   # nothing else touches the capacitor
+                [("0", cap, "capacitor", element), (cap, f"o{h}_{i}", "resistor", element)])
+            assert ("ph0", element) in graph.graph["sensed"]
 
 
 def test_floating_node_is_rejected_by_name(small):
@@ -100,3 +141,11 @@ def test_xyce_dialect_changes_only_syntax(small):
     assert " PARAMS: rf=" in xyce and ".print tran format=raw v(hd0_0)" in xyce
     strip = [line for line in ngspice.splitlines() if line.startswith(("R", "Xxbar"))]
     assert strip and all(line in xyce.splitlines() for line in strip)   # devices and tiles identical
+
+
+def test_parameter_names_are_checked(small):
+    circuit = build_circuit(small[0], CircuitSpec(), small[1])
+    bad = _with_block(circuit, Instance("Xm2", "mixer", ("vb", "vb_", "one", "m_"), (("lam\n.control", 0.5),)),
+                      Resistor("Rv", "vb_", "0", 1e3))
+    with pytest.raises(NetlistError, match="illegal parameter name of Xm2"):
+        validate(bad)

@@ -15,6 +15,7 @@ import numpy as np
 from recirc_analog.schematic.cells import get_libraries, get_library_text
 from recirc_analog.schematic.elements import (Block, Capacitor, Circuit, Crossbar, DcSweep, Instance, PhaseClock,
                                          Resistor, SampleCounter, TableSource, Transient, VoltageSource)
+from recirc_analog.errors import NetlistError
 from recirc_analog.schematic.names import check_name, check_number, clean_text
 
 LINE_WIDTH = 100
@@ -27,7 +28,10 @@ def number(value) -> str:
 
 
 class SpiceWriter:
-    """Writes a :class:`Circuit` as SPICE text (the ngspice dialect is :class:`NgspiceWriter`)."""
+    """Writes a :class:`Circuit` as SPICE text (the ngspice dialect is :class:`NgspiceWriter`).
+
+    Elements are written by the method :attr:`element_formatters` names for their
+    ``kind``; a dialect overrides ``format_*`` methods and nothing else."""
 
     # ------------------------------------------------------------- write_*
     def write_circuit(self, circuit: Circuit, out: TextIO) -> None:
@@ -126,23 +130,44 @@ class SpiceWriter:
     def format_subckt_end(self, name: str) -> str:
         return f".ends {check_name(name)}"
 
+    element_formatters = {
+        "resistor": "format_resistor",
+        "capacitor": "format_capacitor",
+        "voltage_source": "format_voltage_source",
+        "table_source": "format_table_source",
+        "phase_clock": "format_phase_clock",
+        "sample_counter": "format_sample_counter",
+        "instance": "format_instance",
+    }
+    """Name of the method writing each element kind (``kind`` of the element class).
+
+    A new element kind adds one entry and one method; a dialect overrides the
+    method only. A plain dict (no name mangling), so a kind can never reach an
+    unrelated ``format_*`` method by accident."""
+
     def format_element(self, e) -> str:
-        """Dispatch on the element type."""
-        if isinstance(e, Resistor):
-            return f"{check_name(e.name)} {check_name(e.a)} {check_name(e.b)} {number(e.ohms)}"
-        if isinstance(e, Capacitor):
-            return f"{check_name(e.name)} {check_name(e.a)} {check_name(e.b)} {number(e.farads)}"
-        if isinstance(e, VoltageSource):
-            return f"{check_name(e.name)} {check_name(e.pos)} {check_name(e.neg)} dc {number(e.volts)}"
-        if isinstance(e, TableSource):
-            return self.format_table_source(e)
-        if isinstance(e, PhaseClock):
-            return self.format_behavioural(e.name, e.pos, self.format_clock_expression(e))
-        if isinstance(e, SampleCounter):
-            return self.format_behavioural(e.name, e.pos, self.format_counter_expression(e))
-        if isinstance(e, Instance):
-            return self.format_instance(e)
-        raise TypeError(f"no SPICE form for {type(e).__name__}")
+        """The card(s) of one element, by the formatter registered for its kind."""
+        kind = getattr(e, "kind", None)
+        method = self.element_formatters.get(kind) if isinstance(kind, str) else None
+        if method is None:
+            raise NetlistError(f"{type(self).__name__} has no formatter for element kind {kind!r} "
+                               f"({type(e).__name__}); registered kinds: {', '.join(self.element_formatters)}")
+        return getattr(self, method)(e)
+
+    def format_resistor(self, e: Resistor) -> str:
+        return f"{check_name(e.name)} {check_name(e.a)} {check_name(e.b)} {number(e.ohms)}"
+
+    def format_capacitor(self, e: Capacitor) -> str:
+        return f"{check_name(e.name)} {check_name(e.a)} {check_name(e.b)} {number(e.farads)}"
+
+    def format_voltage_source(self, e: VoltageSource) -> str:
+        return f"{check_name(e.name)} {check_name(e.pos)} {check_name(e.neg)} dc {number(e.volts)}"
+
+    def format_phase_clock(self, e: PhaseClock) -> str:
+        return self.format_behavioural(e.name, e.pos, self.format_clock_expression(e))
+
+    def format_sample_counter(self, e: SampleCounter) -> str:
+        return self.format_behavioural(e.name, e.pos, self.format_counter_expression(e))
 
     def format_behavioural(self, name: str, pos: str, expression: str) -> str:
         return f"{check_name(name)} {check_name(pos)} 0 V = {expression}"

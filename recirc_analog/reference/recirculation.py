@@ -28,11 +28,47 @@ import numpy as np
 from recirc_analog.errors import ConfigError, check_range
 from recirc_analog.reference.network import CircularAutoencoder
 
-RECIRCULATION_MODES = ("pr", "ccr", "rcc", "ccrcc", "rwcc", "error")
-"""Names of the recirculation schemes, see the module docstring."""
 
-_MIXED_INPUT_MODES = ("ccr", "rcc", "ccrcc", "rwcc")
-_MIXED_LAYER_MODES = ("ccr", "ccrcc")
+@dataclass(frozen=True)
+class ModeWiring:
+    """What one recirculation mode feeds where in cycles k >= 1 (the table in the module docstring).
+
+    The one vocabulary of the modes: the reference below, the netlist forms and
+    the command line all read these flags, never lists of mode names.
+    """
+
+    name: str
+    recirculates_error: bool
+    """Layer 0 receives the error I - O^L(0) and the layers run without bias (``error``)."""
+    blends_data_into_layer0: bool
+    """Layer 0 receives lam I + (1 - lam) O^L(k-1) (a mixer per input neuron)."""
+    layer1_reads_previous_output: bool
+    """Layer 1 reads the unmixed O^L(k-1) instead of what layer 0 receives (``ccr``)."""
+    blends_held_into_layers: bool
+    """Layers 1..L output lam O^h(0) + (1 - lam) x fresh activity (a mixer per neuron)."""
+    next_layer_reads_fresh: bool
+    """With blended layers: the next layer reads the fresh (unblended) activity u^h
+    (``ccr``, ``ccrcc``) rather than the blended output (``rwcc``)."""
+
+
+MODES = {
+    wiring.name: wiring for wiring in (
+        #          name     error  blend0 l1_prev blend_h fresh
+        ModeWiring("pr", False, False, False, False, False),
+        ModeWiring("ccr", False, True, True, True, True),
+        ModeWiring("rcc", False, True, False, False, False),
+        ModeWiring("ccrcc", False, True, False, True, True),
+        ModeWiring("rwcc", False, True, False, True, False),
+        ModeWiring("error", True, False, False, False, False),
+    )
+}
+"""The wiring of every recirculation mode, by name."""
+
+MODE_NAMES = tuple(MODES)
+"""Names of the recirculation schemes, see the module docstring (the command line's choices)."""
+
+RECIRCULATION_MODES = MODE_NAMES
+"""Former name of :data:`MODE_NAMES`."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +76,7 @@ class Recirculation:
     """How activity is recirculated, and which two cycles the local rule compares."""
 
     mode: str = "pr"
-    """One of :data:`RECIRCULATION_MODES`."""
+    """One of :data:`MODE_NAMES`."""
     lam: float = 0.5
     """Mixing weight lambda in [0, 1] (dimensionless) of the held cycle-0 activity;
     unused by ``pr`` and ``error``."""
@@ -49,9 +85,8 @@ class Recirculation:
     ``error`` mode needs (0, 1)."""
 
     def __post_init__(self):
-        if self.mode not in RECIRCULATION_MODES:
-            raise ConfigError(
-                f"mode must be one of {', '.join(RECIRCULATION_MODES)}, got {self.mode!r}")
+        if self.mode not in MODES:
+            raise ConfigError(f"mode must be one of {', '.join(MODE_NAMES)}, got {self.mode!r}")
         check_range("lam", self.lam, 0, 1)
         try:
             n, m = self.cycles
@@ -64,6 +99,11 @@ class Recirculation:
             raise ConfigError(f"cycles must be (0, 1) in error mode, got {self.cycles!r}")
         object.__setattr__(self, "cycles", (int(n), int(m)))
 
+    @property
+    def wiring(self) -> ModeWiring:
+        """The wiring of :attr:`mode` (:data:`MODES`)."""
+        return MODES[self.mode]
+
 
 def _chain(net: CircularAutoencoder, start: np.ndarray, with_bias: bool = True) -> list[np.ndarray]:
     """[u^1, ..., u^L] of a forward chain from u^0 = ``start`` (batch, N0)."""
@@ -75,20 +115,21 @@ def _chain(net: CircularAutoencoder, start: np.ndarray, with_bias: bool = True) 
 
 def _next_cycle(net, mode, lam, initial, previous):
     """[O^0(k), ..., O^L(k)] from cycle 0 (``initial``) and cycle k-1 (``previous``)."""
+    wiring = MODES[mode]
     data, previous_output = initial[0], previous[-1]
-    if mode == "error":
+    if wiring.recirculates_error:
         z = data - previous_output
         return [z] + _chain(net, z, with_bias=False)
-    if mode == "pr":
+    if not wiring.blends_data_into_layer0:
         return [previous_output] + _chain(net, previous_output)
     z = lam * data + (1.0 - lam) * previous_output
-    if mode == "rwcc":
+    if wiring.blends_held_into_layers and not wiring.next_layer_reads_fresh:
         layers = [z]
         for h in range(1, net.n_layers + 1):
             layers.append(lam * initial[h] + (1.0 - lam) * net.layer(h, layers[-1]))
         return layers
-    fresh = _chain(net, previous_output if mode == "ccr" else z)
-    if mode in _MIXED_LAYER_MODES:
+    fresh = _chain(net, previous_output if wiring.layer1_reads_previous_output else z)
+    if wiring.blends_held_into_layers:
         fresh = [lam * held + (1.0 - lam) * u for held, u in zip(initial[1:], fresh)]
     return [z] + fresh
 

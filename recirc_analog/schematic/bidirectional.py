@@ -50,8 +50,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from recirc_analog.schematic.cells import activation_cell
-from recirc_analog.schematic.spec import CrossbarConfig, NeuronConfig
+from recirc_analog.schematic.periphery import Periphery
+from recirc_analog.schematic.spec import CrossbarConfig
 from recirc_analog.schematic.crossbar import LayerNodes, crossbar_read, crossbar_tiles
 from recirc_analog.schematic.mapping import Conductances
 from recirc_analog.schematic.elements import Crossbar, Instance, VoltageSource
@@ -160,11 +160,8 @@ class BidirectionalReads:
     reference_row: tuple[Crossbar, ...]
     """Tiles ``xbar1_ref_<c>`` (shared_reference mapping), else empty."""
     activations: tuple[str, ...]
-    r_f: float
-    """TIA feedback resistance (ohm)."""
-    v_unit: float
-    """Volts per unit activity (V)."""
-    neuron: NeuronConfig
+    periphery: Periphery
+    """The transimpedance and activation cells of both reads."""
 
     instance_suffixes = ("", BACKWARD)
     """Suffixes of a tile's instances within one cycle: the forward and the backward read."""
@@ -200,8 +197,7 @@ class BidirectionalReads:
         return [Instance(f"X{tile.name}{suffix}", tile.name, tuple(ports[p] for p in tile.ports)) for tile in tiles]
 
     def _forward(self, nodes, inputs, bias, bias_plus, bias_minus, outputs) -> list:
-        elements = crossbar_read(nodes, self.shared, inputs, bias, outputs, self.activations[0], self.r_f,
-                                 self.v_unit, self.neuron)
+        elements = crossbar_read(nodes, self.shared, inputs, bias, outputs, self.activations[0], self.periphery)
         ports = {f"r_{j}": node for j, node in enumerate(inputs)}
         if self.differential:
             ports.update(cp_b=bias_plus, cn_b=bias_minus)
@@ -228,29 +224,20 @@ class BidirectionalReads:
             sensed = lines + [nodes.node("rr")]
             minus = [nodes.node("tr")] * len(lines)
         elements += self._instances(self.crossbars, nodes.tag + BACKWARD, ports)
-        cell, params = self._tia_cell()
+        cell, params = self.periphery.column_stage()
         tia_outputs = [nodes.node("tp", j) for j in range(len(lines))] + ([] if self.differential
                                                                           else [nodes.node("tr")])
         elements += [Instance(f"Xt{line}", cell, (line, out), params) for line, out in zip(sensed, tia_outputs)]
-        act = activation_cell(self.activations[1])
-        elements += [Instance(f"Xa{outputs[j]}", act, (tia_outputs[j], minus[j], outputs[j]), (("vu", self.v_unit),))
-                     for j in range(len(outputs))]
+        elements += [self.periphery.difference_activation(f"Xa{outputs[j]}", tia_outputs[j], minus[j], outputs[j],
+                                                          self.activations[1]) for j in range(len(outputs))]
         return elements
 
-    def _tia_cell(self) -> tuple[str, tuple]:
-        """(cell, parameters) of one transimpedance stage."""
-        if self.neuron.kind == "ideal":
-            return "tia_ideal", (("rf", self.r_f),)
-        return "tia_opamp", (("rf", self.r_f), ("gain", self.neuron.gain), ("vos", self.neuron.offset),
-                             ("vsat", self.neuron.swing))
 
-
-def bidirectional_reads(conductances, config: CrossbarConfig, activations, r_f: float, v_unit: float,
-                        neuron: NeuronConfig) -> BidirectionalReads:
+def bidirectional_reads(conductances, config: CrossbarConfig, activations, periphery: Periphery) -> BidirectionalReads:
     """The reads of the one crossbar holding ``conductances`` (per layer, layer 2's weights
     being layer 1's devices transposed, see :func:`check_shared`)."""
     first, second = conductances
     reference_row = () if second.reference is None else reference_row_tiles(second, config.tile_neurons)
     return BidirectionalReads(crossbar_tiles(1, first, config.tile_rows, config.tile_neurons),
                               bias_column_tiles(second, config.tile_rows), reference_row,
-                              tuple(activations), r_f, v_unit, neuron)
+                              tuple(activations), periphery)

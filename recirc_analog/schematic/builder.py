@@ -11,13 +11,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from recirc_analog.schematic.bidirectional import bidirectional_reads, check_network, check_shared
-from recirc_analog.schematic.spec import CircuitSpec, NeuronConfig
+from recirc_analog.schematic.spec import CircuitSpec
 from recirc_analog.schematic.crossbar import LayerNodes, crossbar_read, crossbar_tiles
 from recirc_analog.schematic.dc_form import build_dc
 from recirc_analog.schematic.graph import validate
 from recirc_analog.schematic.mapping import ConductanceMapping, Conductances, choose_r_f
 from recirc_analog.schematic.elements import Circuit, Crossbar, Instance
 from recirc_analog.schematic.node_map import NodeMap
+from recirc_analog.schematic.periphery import Periphery, get_periphery
 from recirc_analog.schematic.tran_form import build_tran
 from recirc_analog.errors import ConfigError
 from recirc_analog.reference.network import CircularAutoencoder
@@ -57,11 +58,8 @@ class ConjoinedReads:
     tiles: tuple[tuple[Crossbar, ...], ...]
     """Layer h's crossbar tiles at index h - 1."""
     activations: tuple[str, ...]
-    r_f: float
-    """TIA feedback resistance (ohm)."""
-    v_unit: float
-    """Volts per unit activity (V)."""
-    neuron: NeuronConfig
+    periphery: Periphery
+    """The transimpedance and activation cells of every read."""
 
     instance_suffixes = ("",)
     """Suffixes of a tile's instances within one cycle: its single read."""
@@ -73,13 +71,13 @@ class ConjoinedReads:
 
     def read(self, h: int, nodes: LayerNodes, inputs, bias: str, outputs) -> list:
         """Elements of layer h's crossbar read (see :func:`crossbar_read`)."""
-        return crossbar_read(nodes, self.tiles[h - 1], inputs, bias, outputs, self.activations[h - 1], self.r_f,
-                             self.v_unit, self.neuron)
+        return crossbar_read(nodes, self.tiles[h - 1], inputs, bias, outputs, self.activations[h - 1],
+                             self.periphery)
 
 
 def _reads(net: CircularAutoencoder, spec: CircuitSpec, conductances, r_f: float):
     config = spec.crossbar
-    common = dict(activations=net.activations, r_f=r_f, v_unit=spec.v_unit, neuron=spec.neuron)
+    common = dict(activations=net.activations, periphery=get_periphery(spec.neuron, r_f, spec.v_unit))
     if spec.architecture == "bidirectional":
         return bidirectional_reads(conductances, config, **common)
     tiles = tuple(crossbar_tiles(h, g, config.tile_rows, config.tile_neurons)

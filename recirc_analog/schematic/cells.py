@@ -23,8 +23,8 @@ class Cell:
     """A hand-written subcircuit: its file, ports and internal port connections."""
 
     name: str
-    library: str
-    """File name in ``circuits/``."""
+    library: str | None
+    """File name in ``circuits/``; None for a generated subcircuit."""
     ports: tuple[str, ...]
     sources: tuple[tuple[str, str], ...] = ()
     """(port, other) pairs joined by an ideal voltage source; other may be ``"0"``."""
@@ -32,6 +32,15 @@ class Cell:
     """(port, other) pairs joined by a resistive path."""
     capacitors: tuple[str, ...] = ()
     """Ports with a capacitor to ground."""
+    mesh: bool = False
+    """Every port joined to every other by a resistive path inside (a generated crossbar tile)."""
+
+    @property
+    def wired_ports(self) -> frozenset[str]:
+        """Ports with a source, resistor or capacitor inside; the others are only sensed."""
+        if self.mesh:
+            return frozenset(self.ports)
+        return frozenset(p for pair in self.sources + self.resistors for p in pair) | set(self.capacitors)
 
 
 _ACTIVATIONS = ("linear", "tanh", "logistic", "relu")

@@ -10,13 +10,12 @@ row) or ``R_<i>_<j>`` and ``Rref_<j>``. With ideal neurons, neuron i's columns
 feed one stage (``tia_pair``, or ``tia_ref`` against the reference column's
 ``tia_ideal``) whose output ``s<h>.._<i>`` is the pre-activation v_unit * S, read
 by an ``act1_<f>`` cell; with op-amp neurons every column ends in a ``tia_opamp``
-and an ``act_<f>`` cell reads the difference of the two outputs.
+and an ``act_<f>`` cell reads the difference of the two outputs (the choice is
+made by :mod:`recirc_analog.schematic.periphery`).
 """
 
 from dataclasses import dataclass
 
-from recirc_analog.schematic.cells import activation_cell
-from recirc_analog.schematic.spec import NeuronConfig
 from recirc_analog.schematic.mapping import Conductances
 from recirc_analog.schematic.elements import Crossbar, Instance
 
@@ -73,9 +72,9 @@ class LayerNodes:
         return stem if i is None else f"{stem}_{i}"
 
 
-def crossbar_read(nodes: LayerNodes, tiles, inputs, bias: str, outputs, activation: str,
-                  r_f: float, v_unit: float, neuron: NeuronConfig) -> list:
-    """Elements of one crossbar read: the tile instances, the TIAs and the activations.
+def crossbar_read(nodes: LayerNodes, tiles, inputs, bias: str, outputs, activation: str, periphery) -> list:
+    """Elements of one crossbar read: the tile instances, then ``periphery``'s neurons
+    (:mod:`recirc_analog.schematic.periphery`) reading the columns.
 
     ``tiles`` are layer h's :func:`crossbar_tiles`, ``inputs`` the N_in row nodes,
     ``bias`` the bias-row node, ``outputs`` the N_out activity nodes the activations drive.
@@ -92,42 +91,7 @@ def crossbar_read(nodes: LayerNodes, tiles, inputs, bias: str, outputs, activati
         port_nodes["cref"] = minus[0]
     elements = [Instance(f"X{tile.name}{nodes.tag}", tile.name, tuple(port_nodes[port] for port in tile.ports))
                 for tile in tiles]
-    if neuron.kind == "ideal":
-        return elements + _ideal_neurons(nodes, plus, minus, differential, outputs, activation, r_f, v_unit)
-    params = (("rf", r_f), ("gain", neuron.gain), ("vos", neuron.offset), ("vsat", neuron.swing))
-    tia_outputs = [nodes.node("tp", i) for i in range(n_out)]
-    tia_outputs += [nodes.node("tn", i) for i in range(n_out)] if differential else [nodes.node("tr")]
-    elements += [Instance(f"Xt{column}", "tia_opamp", (column, out), params)
-                 for column, out in zip(plus + minus, tia_outputs)]
-    tia_minus = tia_outputs[n_out:] if differential else tia_outputs[n_out:] * n_out
-    act = activation_cell(activation)
-    return elements + [Instance(f"Xa{outputs[i]}", act, (tia_outputs[i], tia_minus[i], outputs[i]),
-                                (("vu", v_unit),)) for i in range(n_out)]
-
-
-def _ideal_neurons(nodes: LayerNodes, plus, minus, differential: bool, outputs, activation: str, r_f: float,
-                   v_unit: float) -> list:
-    """Ideal neurons: per neuron one stage ``Xts..`` driving the pre-activation node
-    ``s<h>..`` and a single-input activation. The stage is a ``tia_pair`` of the
-    ``plus`` and ``minus`` columns (``differential``) or, with ``minus`` the one
-    reference column (shared reference), a ``tia_ref`` of the column and the
-    reference column's ``tia_ideal`` output ``tr<h>..``.
-
-    One pre-activation node per neuron, read by a one-variable behavioural source,
-    costs ngspice less per Newton iteration than two TIA outputs read by one source.
-    """
-    rf, vu = (("rf", r_f),), (("vu", v_unit),)
-    act = activation_cell(activation, single_input=True)
-    if differential:
-        elements, stages = [], [("tia_pair", (p, n)) for p, n in zip(plus, minus)]
-    else:
-        reference = nodes.node("tr")
-        elements = [Instance(f"Xt{minus[0]}", "tia_ideal", (minus[0], reference), rf)]
-        stages = [("tia_ref", (c, reference)) for c in plus]
-    for i, ((cell, columns), out) in enumerate(zip(stages, outputs)):
-        s = nodes.node("s", i)
-        elements += [Instance(f"Xt{s}", cell, columns + (s,), rf), Instance(f"Xa{out}", act, (s, out), vu)]
-    return elements
+    return elements + periphery.neurons(nodes, plus, minus, differential, outputs, activation)
 
 
 def opamp_gain_error(column_conductance, r_f: float, gain: float):

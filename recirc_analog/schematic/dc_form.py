@@ -11,49 +11,48 @@ cycle-0 node itself.
 
 from recirc_analog.schematic.crossbar import LayerNodes
 from recirc_analog.schematic.elements import Block, DcSweep, Instance, VoltageSource
-from recirc_analog.schematic.modes import CHAIN_FRESH_MODES, MIXED_INPUT_MODES, MIXED_LAYER_MODES
 from recirc_analog.schematic.sources import input_tables
 
 
-def _layer0_block(mode, lam, k, data, previous):
-    """Layer 0 at cycle k >= 1: (block or None, activity nodes, chain nodes)."""
-    if mode == "pr":
+def _layer0_block(wiring, lam, k, data, previous):
+    """Layer 0 at cycle k >= 1 under ``wiring`` (a ModeWiring): (block or None, activity nodes, chain nodes)."""
+    if not (wiring.recirculates_error or wiring.blends_data_into_layer0):
         return None, previous, previous
     z = [f"o0_c{k}_{j}" for j in range(len(data))]
-    if mode == "error":
+    if wiring.recirculates_error:
         elements = [Instance(f"Xe{z[j]}", "subtract", (data[j], previous[j], z[j])) for j in range(len(z))]
         comment = f"cycle {k}, layer 0: error I - O^L(0)"
     else:
         elements = [Instance(f"Xm{z[j]}", "mixer", (data[j], previous[j], "one", z[j]), (("lam", lam),))
                     for j in range(len(z))]
         comment = f"cycle {k}, layer 0: lam * I + (1 - lam) * O^L({k - 1})"
-    chain = previous if mode == "ccr" else z
+    chain = previous if wiring.layer1_reads_previous_output else z
     return Block(comment, tuple(elements)), z, chain
 
 
 def build_dc(net, spec, x, read):
     """Blocks, analysis and node-map fields of the dc form for the batch x (batch, N0);
     ``read(h, nodes, inputs, bias, outputs)`` gives the elements of layer h's crossbar read."""
-    mode, lam, m = spec.recirculation.mode, spec.recirculation.lam, spec.cycles
+    wiring, lam, m = spec.recirculation.wiring, spec.recirculation.lam, spec.cycles
     n_layers = net.n_layers
     data = [f"in_{j}" for j in range(net.sizes[0])]
     sources = [VoltageSource("Vsel", "sel", "0", 0.0), VoltageSource("Vvb", "vb", "0", spec.v_unit)]
-    if mode in MIXED_INPUT_MODES:
+    if wiring.blends_data_into_layer0:
         sources.append(VoltageSource("Vone", "one", "0", 1.0))
     blocks = [Block("sample selector, bias row and mixer enable", tuple(sources)),
               Block("data inputs: v_unit * x, one table point per sample", input_tables(x, spec.v_unit, "sel"))]
     activity, chain = {(0, 0): tuple(data)}, {(0, 0): tuple(data)}
     for k in range(m + 1):
         if k > 0:
-            block, activity[(0, k)], chain[(0, k)] = _layer0_block(mode, lam, k, data, activity[(n_layers, k - 1)])
+            block, activity[(0, k)], chain[(0, k)] = _layer0_block(wiring, lam, k, data, activity[(n_layers, k - 1)])
             if block is not None:
                 blocks.append(block)
         for h in range(1, n_layers + 1):
             nodes = LayerNodes(f"_c{k}", h)
             out = tuple(nodes.node("o", i) for i in range(net.sizes[h]))
-            mixed = k > 0 and mode in MIXED_LAYER_MODES
+            mixed = k > 0 and wiring.blends_held_into_layers
             fresh = tuple(nodes.node("f", i) for i in range(net.sizes[h])) if mixed else out
-            bias = "0" if (mode == "error" and k > 0) else "vb"
+            bias = "0" if (wiring.recirculates_error and k > 0) else "vb"
             elements = read(h, nodes, chain[(h - 1, k)], bias, fresh)
             if mixed:
                 held = activity[(h, 0)]
@@ -62,7 +61,7 @@ def build_dc(net, spec, x, read):
             blocks.append(Block(f"cycle {k}, layer {h}: crossbar read, TIAs, {net.activations[h - 1]}"
                                 + (", mixers" if mixed else ""), tuple(elements)))
             activity[(h, k)] = out
-            chain[(h, k)] = fresh if (k > 0 and mode in CHAIN_FRESH_MODES) else out
+            chain[(h, k)] = fresh if (mixed and wiring.next_layer_reads_fresh) else out
     batch = x.shape[0]
     node_map = dict(
         activity_nodes=activity,

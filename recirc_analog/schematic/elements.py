@@ -5,16 +5,106 @@ layer), named :class:`Block` groups of elements (each becomes a commented
 section of the netlist), the hand-written cells it uses (by name, see
 :mod:`recirc_analog.schematic.cells`), the analysis and the saved nodes.
 Node ``"0"`` is ground. Values are SI: ohm, farad, volt, second.
+
+Element kinds. Every element is one frozen dataclass that says, as data, what
+the checks and the writers need and nothing about SPICE syntax:
+
+``kind``
+    the name the writers look their formatter up by (``format_<kind>`` in
+    :class:`recirc_analog.netlist_writers.writer.SpiceWriter`);
+``branches(cells)``
+    the two-terminal paths it puts between nodes (:class:`Branch`, of kind
+    ``source``, ``resistor`` or ``capacitor``) for the connectivity checks;
+``sensed(cells)``
+    the nodes it only reads (high-impedance inputs);
+``parameters()``
+    its numbers, each with a label, for the finite-number check;
+``keywords()``
+    the parameter names it writes (``name=value``), for the name check.
+
+:func:`register_element` adds a class to :data:`ELEMENT_KINDS`; the checks
+reject an element whose class is not registered. A new element kind (a wire
+segment, a memristor with a model card, a PDK subcircuit) is one such class
+plus one ``format_<kind>`` writer method.
 """
 
 from dataclasses import dataclass
+from typing import ClassVar, Mapping
 
+from recirc_analog.errors import NetlistError
+from recirc_analog.schematic.cells import Cell
 from recirc_analog.schematic.mapping import Conductances
 from recirc_analog.schematic.node_map import NodeMap
 
+GROUND = "0"
+"""The ground node."""
+
+BRANCH_KINDS = ("source", "resistor", "capacitor")
+"""How a branch conducts, as the graph checks see it: an ideal voltage source, a
+DC path of finite resistance, or a capacitor (no DC path)."""
+
 
 @dataclass(frozen=True)
-class Resistor:
+class Branch:
+    """One two-terminal path an element puts between nodes ``a`` and ``b``."""
+
+    a: str
+    b: str
+    kind: str
+    """One of :data:`BRANCH_KINDS`."""
+
+    def __post_init__(self):
+        if self.kind not in BRANCH_KINDS:
+            raise NetlistError(f"branch kind must be one of {', '.join(BRANCH_KINDS)}, got {self.kind!r}")
+
+
+ELEMENT_KINDS: dict[str, type] = {}
+"""Registered element classes by their ``kind``; see :func:`register_element`."""
+
+
+def register_element(cls: type) -> type:
+    """Register the element class ``cls`` under ``cls.kind`` (usable as a class decorator).
+
+    ``cls`` must define ``kind`` (a new name), ``name``, ``branches``, ``sensed``,
+    ``parameters`` and ``keywords`` (see the module docstring; :class:`ElementBase`
+    supplies the last three); NetlistError otherwise.
+    """
+    kind = getattr(cls, "kind", None)
+    if not isinstance(kind, str) or not kind.isidentifier():
+        raise NetlistError(f"element class {cls.__name__} must define kind as an identifier, got {kind!r}")
+    if ELEMENT_KINDS.get(kind, cls) is not cls:
+        raise NetlistError(f"element kind {kind!r} is already registered by {ELEMENT_KINDS[kind].__name__}")
+    missing = [m for m in ("branches", "sensed", "parameters", "keywords") if not callable(getattr(cls, m, None))]
+    if missing:
+        raise NetlistError(f"element class {cls.__name__} must define {', '.join(missing)}")
+    ELEMENT_KINDS[kind] = cls
+    return cls
+
+
+class ElementBase:
+    """Defaults for element classes: nothing sensed, no numbers. Plain inheritance, no magic."""
+
+    kind: ClassVar[str]
+
+    def branches(self, cells: Mapping[str, Cell]) -> tuple[Branch, ...]:
+        raise NotImplementedError
+
+    def sensed(self, cells: Mapping[str, Cell]) -> tuple[str, ...]:
+        """Nodes this element only reads."""
+        return ()
+
+    def parameters(self) -> tuple[tuple[str, float], ...]:
+        """(label, value) of every number this element writes, for the finite-number check."""
+        return ()
+
+    def keywords(self) -> tuple[str, ...]:
+        """Parameter names this element writes as ``name=value``, for the name check."""
+        return ()
+
+
+@register_element
+@dataclass(frozen=True)
+class Resistor(ElementBase):
     """Linear resistor between ``a`` and ``b`` (ohm)."""
 
     name: str
@@ -22,9 +112,18 @@ class Resistor:
     b: str
     ohms: float
 
+    kind = "resistor"
 
+    def branches(self, cells):
+        return (Branch(self.a, self.b, "resistor"),)
+
+    def parameters(self):
+        return ((f"resistance of {self.name}", self.ohms),)
+
+
+@register_element
 @dataclass(frozen=True)
-class Capacitor:
+class Capacitor(ElementBase):
     """Linear capacitor between ``a`` and ``b`` (F)."""
 
     name: str
@@ -32,9 +131,18 @@ class Capacitor:
     b: str
     farads: float
 
+    kind = "capacitor"
 
+    def branches(self, cells):
+        return (Branch(self.a, self.b, "capacitor"),)
+
+    def parameters(self):
+        return ((f"capacitance of {self.name}", self.farads),)
+
+
+@register_element
 @dataclass(frozen=True)
-class VoltageSource:
+class VoltageSource(ElementBase):
     """Constant voltage source, ``v(pos) - v(neg) = volts`` (V)."""
 
     name: str
@@ -42,9 +150,18 @@ class VoltageSource:
     neg: str
     volts: float
 
+    kind = "voltage_source"
 
+    def branches(self, cells):
+        return (Branch(self.pos, self.neg, "source"),)
+
+    def parameters(self):
+        return ((f"voltage of {self.name}", self.volts),)
+
+
+@register_element
 @dataclass(frozen=True)
-class TableSource:
+class TableSource(ElementBase):
     """Behavioural source ``v(pos) = table(v(control))``, linear between the points.
 
     Holds a minibatch: ``xs`` are sample indices 0..B-1 (the swept selector in
@@ -57,9 +174,21 @@ class TableSource:
     xs: tuple[float, ...]
     ys: tuple[float, ...]
 
+    kind = "table_source"
 
+    def branches(self, cells):
+        return (Branch(self.pos, GROUND, "source"),)
+
+    def sensed(self, cells):
+        return (self.control,)
+
+    def parameters(self):
+        return tuple((f"table value of {self.name}", value) for value in self.xs + self.ys)
+
+
+@register_element
 @dataclass(frozen=True)
-class PhaseClock:
+class PhaseClock(ElementBase):
     """Behavioural clock of ``time``: ``amplitude`` volts while the phase index
     (0..``phases``-1 within each sample) is one of ``active``, else 0 V.
 
@@ -75,9 +204,18 @@ class PhaseClock:
     active: tuple[int, ...]
     amplitude: float = 1.0
 
+    kind = "phase_clock"
 
+    def branches(self, cells):
+        return (Branch(self.pos, GROUND, "source"),)
+
+    def parameters(self):
+        return ((f"slot of {self.name}", self.slot), (f"amplitude of {self.name}", self.amplitude))
+
+
+@register_element
 @dataclass(frozen=True)
-class SampleCounter:
+class SampleCounter(ElementBase):
     """Behavioural source whose voltage is the index of the current sample (V = index):
     ``floor((n - lead_in) / phases)`` in slot ``n`` (see :class:`PhaseClock`)."""
 
@@ -87,9 +225,18 @@ class SampleCounter:
     phases: int
     lead_in: int
 
+    kind = "sample_counter"
 
+    def branches(self, cells):
+        return (Branch(self.pos, GROUND, "source"),)
+
+    def parameters(self):
+        return ((f"slot of {self.name}", self.slot),)
+
+
+@register_element
 @dataclass(frozen=True)
-class Instance:
+class Instance(ElementBase):
     """An instance of a hand-written cell or a generated subcircuit.
 
     ``params`` are (name, value) pairs passed to a cell; generated subcircuits
@@ -101,8 +248,44 @@ class Instance:
     nodes: tuple[str, ...]
     params: tuple[tuple[str, float], ...] = ()
 
+    kind = "instance"
+
+    def _ports(self, cells) -> dict:
+        """Port name -> node (and ground -> ground) of the cell this instance uses."""
+        if len(set(self.nodes)) != len(self.nodes):
+            raise NetlistError(f"instance {self.name} connects two of its ports to the same node")
+        cell = cells.get(self.cell)
+        if cell is None:
+            raise NetlistError(f"instance {self.name} uses unknown cell {self.cell!r}")
+        if len(self.nodes) != len(cell.ports):
+            raise NetlistError(f"instance {self.name} of {cell.name} needs {len(cell.ports)} nodes, "
+                               f"got {len(self.nodes)}")
+        return dict(zip(cell.ports, self.nodes), **{GROUND: GROUND})
+
+    def branches(self, cells):
+        """The cell's internal paths between the connected nodes; a generated crossbar
+        (``cell.mesh``) joins every port to one hub node ``<name>.mesh``."""
+        port, cell = self._ports(cells), cells[self.cell]
+        if cell.mesh:
+            return tuple(Branch(node, f"{self.name}.mesh", "resistor") for node in self.nodes)
+        return (tuple(Branch(port[a], port[b], "source") for a, b in cell.sources)
+                + tuple(Branch(port[a], port[b], "resistor") for a, b in cell.resistors)
+                + tuple(Branch(port[a], GROUND, "capacitor") for a in cell.capacitors))
+
+    def sensed(self, cells):
+        port, cell = self._ports(cells), cells[self.cell]
+        return tuple(port[p] for p in cell.ports if p not in cell.wired_ports)
+
+    def parameters(self):
+        return tuple((f"parameter {key} of {self.name}", value) for key, value in self.params)
+
+    def keywords(self):
+        return tuple(key for key, _ in self.params)
+
 
 Element = Resistor | Capacitor | VoltageSource | TableSource | PhaseClock | SampleCounter | Instance
+"""The built-in element kinds (all in :data:`ELEMENT_KINDS`); the checks and writers accept any
+registered kind, this union only documents the ones the builder makes."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +324,12 @@ class Crossbar:
         """All ports in instance order."""
         tail = (self.minus_columns or ()) + ((self.reference_column,) if self.reference_column else ())
         return self.rows + self.plus_columns + tail
+
+    @property
+    def cell(self) -> Cell:
+        """This tile as the graph checks see it: every port joined to one hub (a device of
+        finite resistance joins every row to every column, so a star is equivalent)."""
+        return Cell(self.name, None, self.ports, mesh=True)
 
 
 @dataclass(frozen=True)

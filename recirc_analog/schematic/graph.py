@@ -6,7 +6,9 @@ nodes and whose edges are element branches, each with ``kind`` ``source``
 contributes one hub node (every row is joined to every column by a device of
 finite resistance, so a star is equivalent for connectivity). Behavioural
 sources drive their output node against ground; the nodes they only read are
-listed in the graph attribute ``sensed``.
+listed in the graph attribute ``sensed``. Each element declares its own branches
+and sensed nodes (:mod:`recirc_analog.schematic.elements`), so a new element kind
+needs no change here.
 
 :func:`validate` raises NetlistError naming the node or element when a name is
 illegal, a node is floating (touched by a single terminal and not driven), a
@@ -15,67 +17,49 @@ node has no DC path to ground, or ideal voltage sources form a loop.
 
 import networkx as nx
 
-from recirc_analog.schematic.cells import CELLS
-from recirc_analog.schematic.elements import (Capacitor, Circuit, Instance, PhaseClock, Resistor, SampleCounter,
-                                         TableSource, VoltageSource)
 from recirc_analog.errors import NetlistError
+from recirc_analog.schematic.cells import CELLS
+from recirc_analog.schematic.elements import ELEMENT_KINDS, GROUND, Circuit
 from recirc_analog.schematic.names import check_name, check_number
 
-GROUND = "0"
+
+def _all_elements(circuit: Circuit):
+    for block in circuit.blocks:
+        yield from block.elements
 
 
-def _add_instance(graph: nx.MultiGraph, inst: Instance, crossbars: dict) -> None:
-    if len(set(inst.nodes)) != len(inst.nodes):
-        raise NetlistError(f"instance {inst.name} connects two of its ports to the same node")
-    if inst.cell in crossbars:
-        hub = f"{inst.name}.mesh"
-        for node in inst.nodes:
-            graph.add_edge(node, hub, kind="resistor", element=inst.name)
-        return
-    cell = CELLS.get(inst.cell)
-    if cell is None:
-        raise NetlistError(f"instance {inst.name} uses unknown cell {inst.cell!r}")
-    if len(inst.nodes) != len(cell.ports):
-        raise NetlistError(f"instance {inst.name} of {cell.name} needs {len(cell.ports)} nodes, got {len(inst.nodes)}")
-    port = dict(zip(cell.ports, inst.nodes), **{GROUND: GROUND})
-    for a, b in cell.sources:
-        graph.add_edge(port[a], port[b], kind="source", element=inst.name)
-    for a, b in cell.resistors:
-        graph.add_edge(port[a], port[b], kind="resistor", element=inst.name)
-    for a in cell.capacitors:
-        graph.add_edge(port[a], GROUND, kind="capacitor", element=inst.name)
-    wired = {p for pair in cell.sources + cell.resistors for p in pair} | set(cell.capacitors)
-    graph.graph["sensed"].update((port[p], inst.name) for p in cell.ports if p not in wired)
+def available_cells(circuit: Circuit) -> dict:
+    """Every cell an instance in ``circuit`` may use: the hand-written cells and the crossbar tiles."""
+    return {**CELLS, **{crossbar.name: crossbar.cell for crossbar in circuit.crossbars}}
 
 
 def circuit_graph(circuit: Circuit) -> nx.MultiGraph:
-    """The connectivity graph of ``circuit`` (see the module docstring)."""
+    """The connectivity graph of ``circuit`` (see the module docstring): an edge per
+    :class:`~recirc_analog.schematic.elements.Branch` each element declares."""
     graph = nx.MultiGraph(sensed=set())
     graph.add_node(GROUND)
-    crossbars = {c.name: c for c in circuit.crossbars}
-    for block in circuit.blocks:
-        for e in block.elements:
-            if isinstance(e, (Resistor, Capacitor)):
-                graph.add_edge(e.a, e.b, kind="resistor" if isinstance(e, Resistor) else "capacitor", element=e.name)
-            elif isinstance(e, VoltageSource):
-                graph.add_edge(e.pos, e.neg, kind="source", element=e.name)
-            elif isinstance(e, (TableSource, PhaseClock, SampleCounter)):
-                graph.add_edge(e.pos, GROUND, kind="source", element=e.name)
-                if isinstance(e, TableSource):
-                    graph.graph["sensed"].add((e.control, e.name))
-            else:
-                _add_instance(graph, e, crossbars)
+    cells = available_cells(circuit)
+    for e in _all_elements(circuit):
+        for branch in e.branches(cells):
+            graph.add_edge(branch.a, branch.b, kind=branch.kind, element=e.name)
+        graph.graph["sensed"].update((node, e.name) for node in e.sensed(cells))
     return graph
+
+
+def _check_kinds(circuit: Circuit) -> None:
+    for e in _all_elements(circuit):
+        if ELEMENT_KINDS.get(getattr(type(e), "kind", None)) is not type(e):
+            raise NetlistError(f"element {getattr(e, 'name', e)!r} is of unregistered kind {type(e).__name__}: "
+                               f"register its class with register_element (registered: {', '.join(ELEMENT_KINDS)})")
 
 
 def _check_names(circuit: Circuit) -> None:
     names = set()
-    for block in circuit.blocks:
-        for e in block.elements:
-            check_name(e.name, "element name")
-            if e.name.lower() in names:
-                raise NetlistError(f"element name {e.name} is used twice")
-            names.add(e.name.lower())
+    for e in _all_elements(circuit):
+        check_name(e.name, "element name")
+        if e.name.lower() in names:
+            raise NetlistError(f"element name {e.name} is used twice")
+        names.add(e.name.lower())
     for crossbar in circuit.crossbars:
         check_name(crossbar.name, "subcircuit name")
         for port in crossbar.ports:
@@ -88,19 +72,16 @@ def _check_names(circuit: Circuit) -> None:
 
 
 def _check_parameters(circuit: Circuit) -> None:
-    for block in circuit.blocks:
-        for e in block.elements:
-            if isinstance(e, Instance):
-                for key, value in e.params:
-                    check_name(key, f"parameter name of {e.name}")
-                    check_number(value, f"parameter {key} of {e.name}")
-            elif isinstance(e, TableSource):
-                for value in e.xs + e.ys:
-                    check_number(value, f"table value of {e.name}")
+    for e in _all_elements(circuit):
+        for key in e.keywords():
+            check_name(key, f"parameter name of {e.name}")
+        for label, value in e.parameters():
+            check_number(value, label)
 
 
 def validate(circuit: Circuit) -> nx.MultiGraph:
     """Run every check; return the graph. Raises NetlistError naming the culprit."""
+    _check_kinds(circuit)
     _check_names(circuit)
     _check_parameters(circuit)
     graph = circuit_graph(circuit)

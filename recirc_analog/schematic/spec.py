@@ -16,7 +16,8 @@ MAPPING_KINDS = ("differential", "shared_reference")
 """Weight-to-conductance mappings, see :mod:`recirc_analog.schematic.mapping`."""
 
 NEURON_KINDS = ("ideal", "opamp")
-"""Transimpedance stages: exact virtual ground, or the op-amp macromodel."""
+"""Transimpedance stages: exact virtual ground, or the op-amp macromodel; each names a periphery
+strategy in :data:`recirc_analog.schematic.periphery.PERIPHERIES` (a test keeps the two equal)."""
 
 FORMS = ("dc", "tran")
 """Netlist forms: unrolled ``.dc`` sweep over the batch, or the physical ``.tran`` circuit."""

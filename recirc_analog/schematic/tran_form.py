@@ -15,7 +15,6 @@ their enable, so in phase 0 every layer passes its fresh activity.
 from recirc_analog.schematic.crossbar import LayerNodes
 from recirc_analog.schematic.elements import (Block, Instance, PhaseClock, Resistor, SampleCounter, Transient,
                                          VoltageSource)
-from recirc_analog.schematic.modes import CHAIN_FRESH_MODES, MIXED_INPUT_MODES, MIXED_LAYER_MODES
 from recirc_analog.schematic.sources import input_tables
 
 
@@ -40,18 +39,18 @@ def _clocks(spec, m: int) -> Block:
                 make("ph0", [0]), make("rec", range(1, phases))]
     if m >= 2:
         elements += [make("ph1", [1]), make("odd", range(1, phases, 2)), make("even", range(0, phases, 2))]
-    if spec.recirculation.mode == "error":
+    if spec.recirculation.wiring.recirculates_error:
         elements.append(make("vb", [0], spec.v_unit))
     else:
         elements.append(VoltageSource("Vvb", "vb", "0", spec.v_unit))
     return Block("clocks: sample counter smp, phase clocks, bias row vb", tuple(elements))
 
 
-def _recirculated(mode: str, m: int, n_layers: int, data, spec) -> tuple[list, list]:
+def _recirculated(wiring, m: int, n_layers: int, data, spec) -> tuple[list, list]:
     """Elements and nodes of the vector fed back into layer 0 in phases >= 1."""
     n0 = len(data)
     held_out = [f"hd{n_layers}_{j}" for j in range(n0)]
-    if mode == "error":
+    if wiring.recirculates_error:
         rc = [f"rc_{j}" for j in range(n0)]
         return [Instance(f"Xe{rc[j]}", "subtract", (data[j], held_out[j], rc[j])) for j in range(n0)], rc
     if m == 1:
@@ -69,18 +68,18 @@ def _recirculated(mode: str, m: int, n_layers: int, data, spec) -> tuple[list, l
 def build_tran(net, spec, x, read):
     """Blocks, analysis and node-map fields of the tran form for the batch x (batch, N0);
     ``read(h, nodes, inputs, bias, outputs)`` gives the elements of layer h's crossbar read."""
-    mode, lam, m = spec.recirculation.mode, spec.recirculation.lam, spec.cycles
+    wiring, lam, m = spec.recirculation.wiring, spec.recirculation.lam, spec.cycles
     n_layers, n0 = net.n_layers, net.sizes[0]
     data = [f"in_{j}" for j in range(n0)]
     blocks = [_clocks(spec, m),
               Block("data inputs: v_unit * x, a table of the sample counter", input_tables(x, spec.v_unit, "smp"))]
-    recirc_elements, recirc = _recirculated(mode, m, n_layers, data, spec)
+    recirc_elements, recirc = _recirculated(wiring, m, n_layers, data, spec)
     o0 = [f"o0_{j}" for j in range(n0)]
-    if mode in MIXED_INPUT_MODES:
+    if wiring.blends_data_into_layer0:
         u0 = [f"u0_{j}" for j in range(n0)]
         select = [Instance(f"Xs_{j}", "mixer", (data[j], recirc[j], "ph0", u0[j]), (("lam", 1.0),)) for j in range(n0)]
         select += [Instance(f"Xm{o0[j]}", "mixer", (data[j], u0[j], "rec", o0[j]), (("lam", lam),)) for j in range(n0)]
-        chain = u0 if mode == "ccr" else o0
+        chain = u0 if wiring.layer1_reads_previous_output else o0
     else:
         select = [Instance(f"Xs_{j}", "mixer", (data[j], recirc[j], "ph0", o0[j]), (("lam", 1.0),)) for j in range(n0)]
         chain = o0
@@ -90,7 +89,7 @@ def build_tran(net, spec, x, read):
     for h in range(1, n_layers + 1):
         nodes = LayerNodes("", h)
         out = [nodes.node("o", i) for i in range(net.sizes[h])]
-        mixed = mode in MIXED_LAYER_MODES
+        mixed = wiring.blends_held_into_layers
         fresh = [nodes.node("f", i) for i in range(net.sizes[h])] if mixed else out
         elements = read(h, nodes, chain, "vb", fresh)
         if mixed:
@@ -99,7 +98,7 @@ def build_tran(net, spec, x, read):
         blocks.append(Block(f"layer {h}: crossbar, TIAs, {net.activations[h - 1]}" + (", mixers" if mixed else ""),
                             tuple(elements)))
         activity[h] = tuple(out)
-        chain = fresh if mode in CHAIN_FRESH_MODES else out
+        chain = fresh if (mixed and wiring.next_layer_reads_fresh) else out
     holds = []
     for h in range(n_layers + 1):
         for i in range(net.sizes[h]):
