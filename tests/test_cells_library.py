@@ -6,23 +6,21 @@ import shutil
 import numpy as np
 import pytest
 
-from test_netlist_sim import CIRCUITS, run_file
 
-
-def _params(testbench) -> dict:
+def _params(path) -> dict:
     """The ``.param`` values of a testbench (the oracle uses the same numbers)."""
-    text = (CIRCUITS / testbench).read_text()
+    text = path.read_text()
     pairs = re.findall(r"(\w+)=([-+0-9.eE]+)", " ".join(re.findall(r"^\.param (.*)$", text, re.M)))
     return {k: float(v) for k, v in pairs}
 
 
 @pytest.fixture
-def bench(tmp_path):
+def bench(tmp_path, circuits_dir, ngspice):
     def run(testbench):
-        for path in CIRCUITS.glob("*.lib"):
+        for path in circuits_dir.glob("*.lib"):
             shutil.copy(path, tmp_path)
-        shutil.copy(CIRCUITS / testbench, tmp_path)
-        return run_file(tmp_path / testbench), _params(testbench)
+        shutil.copy(circuits_dir / testbench, tmp_path)
+        return ngspice.run_file(tmp_path / testbench), _params(circuits_dir / testbench)
     return run
 
 

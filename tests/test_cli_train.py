@@ -13,8 +13,6 @@ from recirc_analog.data import load_dataset
 from recirc_analog.reference.losses import loss_for
 from recirc_analog.reference.network import CircularAutoencoder
 
-from conftest_paths import DATA_DIR
-
 
 def test_train_writes_consistent_outputs(tmp_path, capsys):
     out = tmp_path / "run"
@@ -39,10 +37,10 @@ def test_train_writes_consistent_outputs(tmp_path, capsys):
     assert (out / "loss.png").stat().st_size > 1000
 
 
-def test_train_on_mnist_subset_via_data_dir(tmp_path):
+def test_train_on_mnist_subset_via_data_dir(tmp_path, data_dir):
     out = tmp_path / "mnist"
     code = main(["train", "--rule", "bp", "--sizes", "196,10,196", "--act", "tanh,logistic", "--data", "mnist",
-                 "--data-dir", str(DATA_DIR), "--downsample", "2", "--max-train", "1000", "--epochs", "1",
+                 "--data-dir", str(data_dir), "--downsample", "2", "--max-train", "1000", "--epochs", "1",
                  "--out", str(out), "--quiet"])
     assert code == 0
     summary = json.loads((out / "summary.json").read_text())

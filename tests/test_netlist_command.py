@@ -12,7 +12,6 @@ from recirc_analog.errors import UsageError
 from recirc_analog.commands import netlist as command
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.recirculation import Recirculation, run_cycles
-from test_netlist_sim import run_file
 
 
 def parse(argv) -> argparse.Namespace:
@@ -21,7 +20,7 @@ def parse(argv) -> argparse.Namespace:
     return parser.parse_args(["netlist"] + argv)
 
 
-def test_command_writes_a_netlist_that_ngspice_runs(tmp_path):
+def test_command_writes_a_netlist_that_ngspice_runs(tmp_path, ngspice):
     net = CircularAutoencoder.random((6, 3, 6), ("tanh", "linear"), seed=4)
     net.save(tmp_path / "w.npz")
     x = np.random.default_rng(0).uniform(0, 1, size=(2, 6))
@@ -30,7 +29,7 @@ def test_command_writes_a_netlist_that_ngspice_runs(tmp_path):
     args = parse(["--weights", str(tmp_path / "w.npz"), "--inputs", str(tmp_path / "x.npy"), "--mode", "rcc",
                   "--lam", "0.25", "--form", "tran", "-o", str(out)])
     assert args.handler(args) == 0
-    vectors = run_file(out)
+    vectors = ngspice.run_file(out)
     recirculation = Recirculation("rcc", 0.25)
     node_map = build_circuit(net, CircuitSpec(recirculation=recirculation, form="tran"), x).node_map
     expected = run_cycles(net, x, recirculation)

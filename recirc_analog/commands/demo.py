@@ -8,8 +8,6 @@ comparison table and where the plots are. About two minutes on 2 cores.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..cli_args import positive_int
 
 
@@ -19,7 +17,7 @@ def add_parser(commands) -> None:
                                description=__doc__.splitlines()[0])
     demo.add_argument("--out", default="runs/demo", metavar="DIR", help="output folder (default runs/demo)")
     demo.add_argument("--data-dir", default=None, metavar="DIR",
-                      help="folder holding mnist/ (default: $RECIRC_ANALOG_DATA, else ../shared/data)")
+                      help="folder holding mnist/ (default: $RECIRC_ANALOG_DATA; `make demo` passes ../shared/data)")
     demo.add_argument("--batches", type=positive_int("--batches"), default=150,
                       help="minibatches of 100 samples (default 150)")
     demo.add_argument("--workers", type=positive_int("--workers"), default=2,
@@ -27,16 +25,6 @@ def add_parser(commands) -> None:
     demo.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(handler=run)
-
-
-def default_data_dir() -> str | None:
-    """``$RECIRC_ANALOG_DATA`` if set, else ``../shared/data`` beside the repository when it exists."""
-    import os
-
-    if os.environ.get("RECIRC_ANALOG_DATA"):
-        return None
-    beside = Path(__file__).resolve().parents[3] / "shared" / "data"
-    return str(beside) if beside.is_dir() else None
 
 
 def run(args) -> int:
@@ -49,7 +37,7 @@ def run(args) -> int:
     from .cosim import print_summary
 
     config = CosimConfig(sizes=(196, 20, 196), activations=("tanh", "logistic"), data="mnist", downsample=2,
-                         data_dir=args.data_dir or default_data_dir(), batches=args.batches, batch_size=100,
+                         data_dir=args.data_dir, batches=args.batches, batch_size=100,
                          lr=0.05, seed=args.seed, workers=args.workers, checkpoint_every=25, test_samples=100)
     spec = CircuitSpec(recirculation=Recirculation("pr"), form="dc")
     print(f"co-simulating REC-PR on 14x14 MNIST, 196-20-196 (tanh, logistic), dc form, {args.batches} "
