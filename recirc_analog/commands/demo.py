@@ -11,9 +11,12 @@ from __future__ import annotations
 from ..cli_args import positive_int
 
 
+SUMMARY = "the main job: a two-minute co-simulation on MNIST (see README)"
+
+
 def add_parser(commands) -> None:
     """Register ``demo`` on the sub-command parsers."""
-    demo = commands.add_parser("demo", help="the main job: a two-minute co-simulation on MNIST (see README)",
+    demo = commands.add_parser("demo", help=SUMMARY,
                                description=__doc__.splitlines()[0])
     demo.add_argument("--out", default="runs/demo", metavar="DIR", help="output folder (default runs/demo)")
     demo.add_argument("--data-dir", default=None, metavar="DIR",

@@ -4,7 +4,14 @@
 conductances, using its own seeded random stream.
 """
 
-from .parameters import DeviceConfig, ideal, reram_like
-from .array import DeviceArray
+from recirc_analog._exports import lazy_exports
 
-__all__ = ["DeviceArray", "DeviceConfig", "ideal", "reram_like"]
+_EXPORTS = {
+    "DeviceConfig": "parameters",
+    "ideal": "parameters",
+    "reram_like": "parameters",
+    "DeviceArray": "array",
+}
+"""Public name -> the module defining it (imported on first use)."""
+
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -27,7 +27,7 @@ from ..devices import DeviceConfig
 from ..errors import UsageError
 from .progress import progress_bar
 from ..reference.network import CircularAutoencoder
-from ..fileio import MetricsWriter, save_npz_atomic, write_json_atomic
+from ..fileio import MetricsWriter, atomic_open, save_npz_atomic, write_json_atomic
 from ..engines import get_engine
 from ..cosim.checkpoint import CHECKPOINT_NAME, Checkpoint, load_checkpoint, save_checkpoint
 from ..cosim.lockstep import CosimConfig, LockStep, fingerprint
@@ -137,7 +137,8 @@ def _finish(out, config, lockstep, dataset, engine, done, total, wall, ngspice_t
         if c.reference is not None:
             conductances[f"Gref_{h}"] = c.reference
     save_npz_atomic(out / "conductances.npz", r_f=np.array(controller.mapping.r_f), **conductances)
-    (out / "netlist.cir").write_text(controller.last_netlist)
+    with atomic_open(out / "netlist.cir", "w") as handle:
+        handle.write(controller.last_netlist)
     rows = _read_rows(out / "metrics.csv")
     plots = _plots(out, rows, test, readings.output, reference.net.forward(test)[-1], dataset.image_shape)
     summary = {
