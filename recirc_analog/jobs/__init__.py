@@ -1,7 +1,8 @@
 """Jobs behind the command line: each runs one experiment and writes its output folder.
 
 - :func:`run_train` (:class:`TrainJob`, :class:`RuleSpec`): the NumPy reference with one rule;
-- :func:`run_cosim` (:class:`CosimConfig`): the circuit in ngspice beside the reference.
+- :func:`run_cosim` (:class:`CosimConfig`): the circuit in ngspice beside the reference;
+- :func:`from_record` / :func:`to_record`: a configuration as summary.json holds it, and back.
 """
 
 from recirc_analog._exports import lazy_exports
@@ -12,6 +13,8 @@ _EXPORTS = {
     "run_train": "train",
     "CosimConfig": "cosim",
     "run_cosim": "cosim",
+    "from_record": "records",
+    "to_record": "records",
 }
 """Public name -> the module defining it (imported on first use)."""
 
