@@ -1,4 +1,4 @@
-"""``recirc-analog cosim`` through the command line: the files it writes agree with each other and with the reference."""
+"""``recirc-analog cosim`` from the command line: its files agree with each other and with the reference."""
 
 import csv
 import dataclasses

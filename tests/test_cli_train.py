@@ -5,14 +5,13 @@ import json
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 from recirc_analog.cli import main
 from recirc_analog.data import load_dataset
-from recirc_analog.reference.losses import loss_for
 from recirc_analog.jobs import RuleSpec, TrainJob, from_record
 from recirc_analog.reference import Recirculation, TrainConfig
+from recirc_analog.reference.losses import loss_for
 from recirc_analog.reference.network import CircularAutoencoder
 
 

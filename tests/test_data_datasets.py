@@ -198,7 +198,8 @@ def test_missing_directory_names_it(tmp_path):
 
 
 def test_missing_files_name_the_places_searched(tmp_path):
-    with pytest.raises(DataError, match=rf"^mnist: train-images-idx3-ubyte.gz not found in {tmp_path / 'mnist'} or {tmp_path}$"):
+    expected = rf"^mnist: train-images-idx3-ubyte.gz not found in {tmp_path / 'mnist'} or {tmp_path}$"
+    with pytest.raises(DataError, match=expected):
         load_dataset("mnist", tmp_path)
     folder = link_mnist(tmp_path / "mnist")
     (folder / "t10k-images-idx3-ubyte.gz").unlink()

@@ -5,13 +5,13 @@ import argparse
 import numpy as np
 import pytest
 
-from recirc_analog.schematic.builder import build_circuit
-from recirc_analog.schematic.spec import CircuitSpec
 from recirc_analog.cli_args import ArgumentParser
-from recirc_analog.errors import UsageError
 from recirc_analog.commands import netlist as command
+from recirc_analog.errors import UsageError
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.recirculation import Recirculation, run_cycles
+from recirc_analog.schematic.builder import build_circuit
+from recirc_analog.schematic.spec import CircuitSpec
 
 
 def parse(argv) -> argparse.Namespace:

@@ -1,8 +1,7 @@
 """The tests' own ngspice runner (the ``ngspice`` fixture of conftest.py) against closed forms."""
 
 import numpy as np
-
-from conftest import NgspiceRunner, REPO_ROOT
+from conftest import REPO_ROOT, NgspiceRunner
 
 # Transitional: test modules of the netlist writers still import these names; new tests take the
 # ``ngspice`` fixture (and ``circuits_dir``) instead.

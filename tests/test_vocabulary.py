@@ -15,8 +15,15 @@ from recirc_analog.errors import RecircError, UsageError
 from recirc_analog.netlist_writers import DIALECTS, get_writer
 from recirc_analog.reference import ACTIVATION_NAMES, RECIRCULATION_MODES, RULE_NAMES, Recirculation, get_rule
 from recirc_analog.reference.standard_channels import C2_CHOICES, C3_CHOICES, SIGNALS
-from recirc_analog.schematic import (ARCHITECTURES, FORMS, MAPPING_KINDS, NEURON_KINDS, CircuitSpec, CrossbarConfig,
-                                     NeuronConfig)
+from recirc_analog.schematic import (
+    ARCHITECTURES,
+    FORMS,
+    MAPPING_KINDS,
+    NEURON_KINDS,
+    CircuitSpec,
+    CrossbarConfig,
+    NeuronConfig,
+)
 
 
 def spelled(choices):

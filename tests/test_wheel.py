@@ -15,13 +15,13 @@ import sys
 import zipfile
 from pathlib import Path
 
-import numpy as np
-import pytest
-
 import matplotlib
 import networkx
+import numpy as np
+import pytest
 import scipy
 import tqdm
+
 from recirc_analog.reference import CircularAutoencoder, Recirculation, run_cycles
 from recirc_analog.schematic import CircuitSpec
 

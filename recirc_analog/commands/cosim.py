@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from ..cli_args import (add_data_options, add_network_options, add_recirculation_options, in_range,
-                        parse_activations, parse_sizes, positive_float, positive_int)
+from ..cli_args import (
+    add_data_options,
+    add_network_options,
+    add_recirculation_options,
+    in_range,
+    parse_activations,
+    parse_sizes,
+    positive_float,
+    positive_int,
+)
 from ..errors import UsageError
 
 SUMMARY = "train the circuit in ngspice with local updates, in lock-step with the reference"
@@ -77,10 +85,10 @@ def add_parser(commands) -> None:
 
 def build_configs(args):
     """(CosimConfig, CircuitSpec, DeviceConfig) from parsed arguments."""
-    from ..schematic.spec import CircuitSpec, CrossbarConfig, NeuronConfig, SampleHoldConfig
     from ..cosim.lockstep import CosimConfig
     from ..devices import DeviceConfig
     from ..reference.recirculation import Recirculation
+    from ..schematic.spec import CircuitSpec, CrossbarConfig, NeuronConfig, SampleHoldConfig
 
     sizes = parse_sizes(args.sizes)
     acts = parse_activations(args.act, sizes)
@@ -93,7 +101,8 @@ def build_configs(args):
                          downsample=args.downsample, data_dir=args.data_dir)
     hold = SampleHoldConfig(r_leak=args.r_leak) if args.r_leak else SampleHoldConfig()
     spec = CircuitSpec(recirculation=Recirculation(args.mode, args.lam, args.cycles), form=args.form,
-                       architecture=args.architecture, crossbar=CrossbarConfig(g_min=args.g_min, g_max=args.g_max, mapping=args.mapping),
+                       architecture=args.architecture,
+                       crossbar=CrossbarConfig(g_min=args.g_min, g_max=args.g_max, mapping=args.mapping),
                        neuron=NeuronConfig(kind=args.neuron), sample_hold=hold)
     if args.levels == 1:
         raise UsageError("--levels must be >= 2, got 1")

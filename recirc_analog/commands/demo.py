@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from ..cli_args import positive_int
 
-
 SUMMARY = "the main job: a two-minute co-simulation on MNIST (see README)"
 
 
@@ -32,11 +31,11 @@ def add_parser(commands) -> None:
 
 def run(args) -> int:
     """Run the demo co-simulation; print the table; return the exit code."""
-    from ..schematic.spec import CircuitSpec
     from ..cosim.lockstep import CosimConfig
-    from ..jobs.cosim import run_cosim
     from ..devices import DeviceConfig
+    from ..jobs.cosim import run_cosim
     from ..reference.recirculation import Recirculation
+    from ..schematic.spec import CircuitSpec
     from .cosim import print_summary
 
     config = CosimConfig(sizes=(196, 20, 196), activations=("tanh", "logistic"), data="mnist", downsample=2,

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from ..cli_args import (add_data_options, add_network_options, add_recirculation_options, parse_activations,
-                        parse_float_list, parse_sizes, positive_float, positive_int)
+from ..cli_args import (
+    add_data_options,
+    add_network_options,
+    add_recirculation_options,
+    parse_activations,
+    parse_float_list,
+    parse_sizes,
+    positive_float,
+    positive_int,
+)
 from ..errors import UsageError
 
 SUMMARY = "train the NumPy reference with any learning rule"
@@ -46,7 +54,8 @@ def add_parser(commands) -> None:
     train.add_argument("--max-norm", type=positive_float("--max-norm"), default=None,
                        help="cap on each neuron's incoming weight norm (the paper uses 2.0 for linear nets)")
     train.add_argument("--seed", type=int, default=0, help="seed of everything (default 0)")
-    train.add_argument("--out", default=None, metavar="DIR", help="output folder (metrics.csv, summary.json, weights.npz, plots)")
+    train.add_argument("--out", default=None, metavar="DIR",
+                       help="output folder (metrics.csv, summary.json, weights.npz, plots)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     train.set_defaults(handler=run)

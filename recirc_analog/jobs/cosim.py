@@ -22,17 +22,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ..schematic.spec import CircuitSpec
-from ..data import load_dataset
-from ..devices import DeviceConfig
-from ..errors import UsageError
-from .progress import progress_bar
-from .records import to_record
-from ..reference.network import CircularAutoencoder
-from ..fileio import MetricsWriter, atomic_open, save_npz_atomic, write_json_atomic
-from ..engines import get_engine
 from ..cosim.checkpoint import CHECKPOINT_NAME, Checkpoint, load_checkpoint, save_checkpoint
 from ..cosim.lockstep import CosimConfig, LockStep, fingerprint
+from ..data import load_dataset
+from ..devices import DeviceConfig
+from ..engines import get_engine
+from ..errors import UsageError
+from ..fileio import MetricsWriter, atomic_open, save_npz_atomic, write_json_atomic
+from ..schematic.spec import CircuitSpec
+from .progress import progress_bar
+from .records import to_record
 
 BASE_COLUMNS = ["batch", "samples", "cosim_loss", "reference_loss", "weight_rel_diff_max", "seconds",
                 "ngspice_seconds", "netlist_seconds", "clipped_devices"]
@@ -77,7 +76,8 @@ def run_cosim(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig, out,
         n_layers = len(config.sizes) - 1
         start = time.perf_counter()
         ngspice_total = 0.0
-        with MetricsWriter(out / "metrics.csv", metric_columns(n_layers), keep_rows=done if resume else None) as writer, \
+        kept = done if resume else None
+        with MetricsWriter(out / "metrics.csv", metric_columns(n_layers), keep_rows=kept) as writer, \
                 progress_bar(total * config.batch_size, "cosim", enabled=show_progress) as bar:
             bar.update(done * config.batch_size)
             ran = 0

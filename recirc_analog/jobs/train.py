@@ -18,12 +18,12 @@ from pathlib import Path
 
 from ..data import load_dataset
 from ..errors import ConfigError
+from ..fileio import MetricsWriter, write_json_atomic
 from ..reference.network import CircularAutoencoder
 from ..reference.recirculation import Recirculation
 from ..reference.rules import get_rule
 from ..reference.standard_channels import StandardChannels
-from ..reference.training import Trainer, TrainConfig
-from ..fileio import MetricsWriter, write_json_atomic
+from ..reference.training import TrainConfig, Trainer
 from .progress import progress_bar
 from .records import to_record
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, NeuronConfig
 from recirc_analog.netlist_writers.api import generate_netlist
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.recirculation import Recirculation
 from recirc_analog.reference.tied import tie_weights
+from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, NeuronConfig
 
 EXAMPLES = {
     "pr_8-4-8_dc": ((8, 4, 8), ("tanh", "tanh"), 3, CircuitSpec(title="PR 8-4-8 dc form")),
