@@ -7,7 +7,7 @@ import pytest
 
 from recirc_analog.cli_args import ArgumentParser
 from recirc_analog.commands import netlist as command
-from recirc_analog.errors import UsageError
+from recirc_analog.errors import ConfigError, UsageError
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.recirculation import Recirculation, run_cycles
 from recirc_analog.schematic.builder import build_circuit
@@ -41,3 +41,22 @@ def test_command_writes_a_netlist_that_ngspice_runs(tmp_path, ngspice):
 def test_command_rejects_bad_mode():
     with pytest.raises(UsageError, match="--mode"):
         parse(["--mode", "xyz", "-o", "x.cir"])
+
+
+def test_a_failed_write_leaves_the_previous_netlist_whole(tmp_path, monkeypatch):
+    """-o replaces the file only once the new netlist is complete (atomic write)."""
+    from recirc_analog.netlist_writers.writer import SpiceWriter
+
+    out = tmp_path / "n.cir"
+    out.write_text("previous netlist\n")
+
+    def fail_half_way(self, circuit, handle):
+        handle.write("* half a netlist\n")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(SpiceWriter, "write_circuit", fail_half_way)
+    args = parse(["--sizes", "4,2,4", "-o", str(out)])
+    with pytest.raises(ConfigError, match="disk full"):
+        args.handler(args)
+    assert out.read_text() == "previous netlist\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["n.cir"]

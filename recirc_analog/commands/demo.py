@@ -32,6 +32,7 @@ def add_parser(commands) -> None:
 def run(args) -> int:
     """Run the demo co-simulation; print the table; return the exit code."""
     from ..cosim.lockstep import CosimConfig
+    from ..data.datasets import find_image_folder
     from ..devices import DeviceConfig
     from ..jobs.cosim import run_cosim
     from ..reference.recirculation import Recirculation
@@ -42,6 +43,7 @@ def run(args) -> int:
                          data_dir=args.data_dir, batches=args.batches, batch_size=100,
                          lr=0.05, seed=args.seed, workers=args.workers, checkpoint_every=25, test_samples=100)
     spec = CircuitSpec(recirculation=Recirculation("pr"), form="dc")
+    find_image_folder("mnist", args.data_dir)  # a missing folder is one line before anything starts
     print(f"co-simulating REC-PR on 14x14 MNIST, 196-20-196 (tanh, logistic), dc form, {args.batches} "
           f"minibatches of 100, lr 0.05, {args.workers} ngspice processes; NumPy reference in lock-step")
     summary = run_cosim(config, spec, DeviceConfig(), args.out, show_progress=not args.quiet)

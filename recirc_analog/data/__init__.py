@@ -10,6 +10,7 @@ _EXPORTS = {
     "DATASET_NAMES": "datasets",
     "DATA_DIR_ENV": "datasets",
     "load_dataset": "datasets",
+    "find_image_folder": "datasets",
 }
 """Public name -> the module defining it (imported on first use)."""
 
