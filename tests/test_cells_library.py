@@ -62,3 +62,15 @@ def test_mixer_and_subtract(bench):
     np.testing.assert_allclose(v["v(m1)"], p["lam"] * held + (1 - p["lam"]) * p["fresh"], atol=1e-12)
     np.testing.assert_allclose(v["v(m0)"], p["fresh"], atol=1e-12)
     np.testing.assert_allclose(v["v(d)"], held - p["fresh"], atol=1e-12)
+
+
+def test_package_cells_are_the_circuits_folder(circuits_dir):
+    """The cells the writers include (package data) are the files the testbenches above check."""
+    from importlib.resources import files
+
+    from recirc_analog.schematic.cells import CELL_PACKAGE, LIBRARY_ORDER, get_library_text
+
+    shipped = sorted(p.name for p in files(CELL_PACKAGE).iterdir() if p.name.endswith(".lib"))
+    assert shipped == sorted(LIBRARY_ORDER) == sorted(p.name for p in circuits_dir.glob("*.lib"))
+    for name in LIBRARY_ORDER:
+        assert get_library_text(name) == (circuits_dir / name).read_text(), f"{name}: copy circuits/{name} over"
