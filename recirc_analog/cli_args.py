@@ -1,7 +1,9 @@
 """Parsers for command-line values: each turns text into a typed value or a UsageError.
 
 Kept apart from :mod:`recirc_analog.cli` so the sub-commands share one
-definition of what ``--sizes`` or ``--act`` accept.
+definition of what ``--sizes`` or ``--act`` accept. Names (rules, modes, data
+sets, activations, ...) come from the registries of the modules that own them,
+imported when a parser is built, never typed out here.
 """
 
 from __future__ import annotations
@@ -9,10 +11,6 @@ from __future__ import annotations
 import argparse
 
 from .errors import UsageError
-
-RULE_NAMES = ("bp", "rbp", "srbp", "arbp", "top", "rec", "standard")
-MODE_NAMES = ("pr", "ccr", "rcc", "ccrcc", "rwcc", "error")
-DATA_NAMES = ("lowrank", "mnist", "fashion")
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -127,15 +125,19 @@ def positive_float(option: str):
 
 def add_network_options(parser: argparse.ArgumentParser, sizes: str, act: str) -> None:
     """--sizes and --act."""
+    from .reference.activations import ACTIVATION_NAMES
+
     parser.add_argument("--sizes", default=sizes, metavar="N0,N1,...,N0",
                         help=f"layer widths of the circular autoencoder; first = last (default {sizes})")
     parser.add_argument("--act", default=act, metavar="F1,...,FL",
-                        help="activation of each layer after the input: linear, tanh, logistic, relu; "
+                        help=f"activation of each layer after the input: {', '.join(ACTIVATION_NAMES)}; "
                              f"one name applies to all (default {act})")
 
 
 def add_recirculation_options(parser: argparse.ArgumentParser) -> None:
     """--mode, --lam, --cycles."""
+    from .reference.recirculation import MODE_NAMES
+
     parser.add_argument("--mode", default="pr", choices=MODE_NAMES,
                         help="recirculation scheme: pr (plain), ccr, rcc, ccrcc, rwcc (convex "
                              "combinations with --lam), error (error recirculation) (default pr)")
@@ -147,10 +149,12 @@ def add_recirculation_options(parser: argparse.ArgumentParser) -> None:
 
 def add_data_options(parser: argparse.ArgumentParser, default: str = "lowrank") -> None:
     """--data, --data-dir, --downsample, --max-train."""
-    parser.add_argument("--data", default=default, choices=DATA_NAMES,
+    from .data.datasets import DATA_DIR_ENV, DATASET_NAMES
+
+    parser.add_argument("--data", default=default, choices=DATASET_NAMES,
                         help=f"data set (default {default}); lowrank is generated, the others are read from --data-dir")
     parser.add_argument("--data-dir", default=None, metavar="DIR",
-                        help="folder holding mnist/ and fashion/ IDX files (default: $RECIRC_ANALOG_DATA)")
+                        help=f"folder holding mnist/ and fashion/ IDX files (default: ${DATA_DIR_ENV})")
     parser.add_argument("--downsample", type=positive_int("--downsample"), default=None, metavar="K",
                         help="mean-pool images by K x K (2 gives 14x14 = 196 pixels)")
     parser.add_argument("--max-train", type=positive_int("--max-train"), default=None, metavar="N",

@@ -10,7 +10,7 @@ from recirc_analog.schematic.builder import build_circuit, get_conductances, get
 from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, ideal_sample_hold
 from recirc_analog.errors import ConfigError
 from recirc_analog.netlist_writers.api import get_writer
-from recirc_analog.netlist_writers.examples import EXAMPLES, NETLISTS_DIR
+from recirc_analog.netlist_writers.examples import EXAMPLES
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.recirculation import Recirculation, run_cycles
 from recirc_analog.reference.tied import tie_weights
@@ -127,11 +127,11 @@ def test_changing_one_shared_device_changes_both_layers(tmp_path):
     assert np.abs(expected[0][2] - net.forward(x)[2]).max() > 1e-3   # the change is visible
 
 
-def test_committed_bidirectional_example_computes_tied_reference(tmp_path):
+def test_committed_bidirectional_example_computes_tied_reference(tmp_path, netlists_dir):
     name = next(n for n, (_, _, _, spec) in EXAMPLES.items() if spec.architecture == "bidirectional")
     sizes, activations, batch, spec = EXAMPLES[name]
     target = tmp_path / f"{name}.cir"
-    target.write_text((NETLISTS_DIR / target.name).read_text())
+    target.write_text((netlists_dir / target.name).read_text())
     vectors = run_file(target)
     net = tie_weights(CircularAutoencoder.random(sizes, activations, seed=0))
     x = np.random.default_rng(1).uniform(0, 1, size=(batch, sizes[0]))

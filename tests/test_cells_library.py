@@ -6,23 +6,21 @@ import shutil
 import numpy as np
 import pytest
 
-from test_netlist_sim import CIRCUITS, run_file
 
-
-def _params(testbench) -> dict:
+def _params(path) -> dict:
     """The ``.param`` values of a testbench (the oracle uses the same numbers)."""
-    text = (CIRCUITS / testbench).read_text()
+    text = path.read_text()
     pairs = re.findall(r"(\w+)=([-+0-9.eE]+)", " ".join(re.findall(r"^\.param (.*)$", text, re.M)))
     return {k: float(v) for k, v in pairs}
 
 
 @pytest.fixture
-def bench(tmp_path):
+def bench(tmp_path, circuits_dir, ngspice):
     def run(testbench):
-        for path in CIRCUITS.glob("*.lib"):
+        for path in circuits_dir.glob("*.lib"):
             shutil.copy(path, tmp_path)
-        shutil.copy(CIRCUITS / testbench, tmp_path)
-        return run_file(tmp_path / testbench), _params(testbench)
+        shutil.copy(circuits_dir / testbench, tmp_path)
+        return ngspice.run_file(tmp_path / testbench), _params(circuits_dir / testbench)
     return run
 
 
@@ -64,3 +62,15 @@ def test_mixer_and_subtract(bench):
     np.testing.assert_allclose(v["v(m1)"], p["lam"] * held + (1 - p["lam"]) * p["fresh"], atol=1e-12)
     np.testing.assert_allclose(v["v(m0)"], p["fresh"], atol=1e-12)
     np.testing.assert_allclose(v["v(d)"], held - p["fresh"], atol=1e-12)
+
+
+def test_package_cells_are_the_circuits_folder(circuits_dir):
+    """The cells the writers include (package data) are the files the testbenches above check."""
+    from importlib.resources import files
+
+    from recirc_analog.schematic.cells import CELL_PACKAGE, LIBRARY_ORDER, get_library_text
+
+    shipped = sorted(p.name for p in files(CELL_PACKAGE).iterdir() if p.name.endswith(".lib"))
+    assert shipped == sorted(LIBRARY_ORDER) == sorted(p.name for p in circuits_dir.glob("*.lib"))
+    for name in LIBRARY_ORDER:
+        assert get_library_text(name) == (circuits_dir / name).read_text(), f"{name}: copy circuits/{name} over"

@@ -19,8 +19,6 @@ from recirc_analog.devices import DeviceConfig
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.recirculation import Recirculation
 
-from conftest_paths import DATA_DIR, REPO_ROOT
-
 SMALL = CosimConfig(sizes=(16, 6, 16), activations=("tanh", "linear"), batches=6, batch_size=8, lr=0.002,
                     seed=4, checkpoint_every=1, test_samples=8)
 SPEC = CircuitSpec(recirculation=Recirculation("pr"))
@@ -70,12 +68,12 @@ def test_checkpoint_interrupted_midwrite_keeps_previous(tmp_path, monkeypatch):
         np.testing.assert_array_equal(a, b)
 
 
-def test_process_killed_then_resumed_gives_same_weights(tmp_path):
+def test_process_killed_then_resumed_gives_same_weights(tmp_path, repo_root):
     argv = [sys.executable, "-m", "recirc_analog.cli", "cosim", "--sizes", "16,6,16", "--act", "tanh,linear",
             "--batches", "40", "--batch-size", "8", "--lr", "0.002", "--seed", "4", "--checkpoint-every", "1",
             "--test-samples", "8", "--quiet"]
     killed = tmp_path / "killed"
-    proc = subprocess.Popen(argv + ["--out", str(killed)], cwd=REPO_ROOT)
+    proc = subprocess.Popen(argv + ["--out", str(killed)], cwd=repo_root)
     deadline = time.time() + 120
     while time.time() < deadline and not (killed / "checkpoint.npz").exists():
         time.sleep(0.05)
@@ -84,17 +82,17 @@ def test_process_killed_then_resumed_gives_same_weights(tmp_path):
     proc.wait()
     with np.load(killed / "checkpoint.npz") as data:
         assert 1 <= int(data["batches_done"]) < 40, "the run was not interrupted"
-    assert subprocess.run(argv + ["--out", str(killed), "--resume"], cwd=REPO_ROOT).returncode == 0
+    assert subprocess.run(argv + ["--out", str(killed), "--resume"], cwd=repo_root).returncode == 0
     whole = tmp_path / "whole"
-    assert subprocess.run(argv + ["--out", str(whole)], cwd=REPO_ROOT).returncode == 0
+    assert subprocess.run(argv + ["--out", str(whole)], cwd=repo_root).returncode == 0
     for a, b in zip(weights_of(whole), weights_of(killed)):
         np.testing.assert_array_equal(a, b)
 
 
-def test_cli_writes_every_output(tmp_path, capsys):
+def test_cli_writes_every_output(tmp_path, capsys, data_dir):
     out = tmp_path / "cli"
     code = main(["cosim", "--sizes", "196,8,196", "--act", "tanh,logistic", "--data", "mnist", "--data-dir",
-                 str(DATA_DIR), "--downsample", "2", "--batches", "2", "--batch-size", "10",
+                 str(data_dir), "--downsample", "2", "--batches", "2", "--batch-size", "10",
                  "--test-samples", "4", "--out", str(out), "--quiet"])
     assert code == 0
     for name in ("metrics.csv", "summary.json", "weights_cosim.npz", "weights_reference.npz",

@@ -13,8 +13,6 @@ from recirc_analog.data import DATASET_NAMES, Dataset, load_dataset
 from recirc_analog.data.images import ImageDataset
 from recirc_analog.errors import ConfigError, DataError
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
 
 def decode_images(path: Path) -> np.ndarray:
     """Independent decoder for the real files: skip the 16-byte header, 28x28 uint8 images."""
@@ -36,46 +34,46 @@ def crafted():
             rng.integers(0, 256, size=(5, 8, 8), dtype=np.uint8))
 
 
-def link_mnist(folder: Path) -> Path:
-    """A folder holding symbolic links to the real MNIST image files."""
+def link_mnist(folder: Path, data_dir: Path) -> Path:
+    """A folder holding symbolic links to the real MNIST image files of ``data_dir``."""
     folder.mkdir(parents=True)
     for name in ("train-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte.gz"):
-        os.symlink(SHARED_DATA / "mnist" / name, folder / name)
+        os.symlink(data_dir / "mnist" / name, folder / name)
     return folder
 
 
 @pytest.fixture(scope="module")
-def mnist_test_rows():
+def mnist_test_rows(data_dir):
     """The real MNIST test images scaled to [0, 1], decoded independently: (10000, 784)."""
-    return decode_images(SHARED_DATA / "mnist" / "t10k-images-idx3-ubyte.gz").reshape(10000, 784) / 255.0
+    return decode_images(data_dir / "mnist" / "t10k-images-idx3-ubyte.gz").reshape(10000, 784) / 255.0
 
 
 @pytest.mark.parametrize("name", ["mnist", "fashion"])
-def test_real_files_load_with_shapes_ranges_and_checksums(name):
+def test_real_files_load_with_shapes_ranges_and_checksums(name, data_dir):
     md5sums = dict(reversed(line.split()) for line in
-                   (SHARED_DATA / "MD5SUMS.uncompressed").read_text().splitlines())
+                   (data_dir / "MD5SUMS.uncompressed").read_text().splitlines())
     for file_name in ("train-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte.gz"):
-        content = gzip.decompress((SHARED_DATA / name / file_name).read_bytes())
+        content = gzip.decompress((data_dir / name / file_name).read_bytes())
         assert hashlib.md5(content).hexdigest() == md5sums[f"{name}/{file_name}"]
-    data = load_dataset(name, SHARED_DATA)
+    data = load_dataset(name, data_dir)
     assert isinstance(data, Dataset)
     assert (data.name, data.dim, data.n_train, data.image_shape) == (name, 784, 60000, (28, 28))
     assert data.test.shape == (10000, 784) and data.test.dtype == np.float64
     assert data.test.min() == 0.0 and data.test.max() == 1.0
-    test_images = decode_images(SHARED_DATA / name / "t10k-images-idx3-ubyte.gz")
+    test_images = decode_images(data_dir / name / "t10k-images-idx3-ubyte.gz")
     np.testing.assert_array_equal(data.test, test_images.reshape(10000, 784) / 255.0)
-    train_images = decode_images(SHARED_DATA / name / "train-images-idx3-ubyte.gz")
+    train_images = decode_images(data_dir / name / "train-images-idx3-ubyte.gz")
     expected_mean = train_images.reshape(60000, 784).mean(axis=0) / 255.0
     np.testing.assert_allclose(data.train_mean, expected_mean, rtol=1e-12, atol=1e-15)
 
 
-def test_mnist_epoch_is_a_permutation_of_the_training_images():
-    data = load_dataset("mnist", SHARED_DATA, max_train=1000)
+def test_mnist_epoch_is_a_permutation_of_the_training_images(data_dir):
+    data = load_dataset("mnist", data_dir, max_train=1000)
     batches = list(data.train_batches(64, np.random.default_rng(3)))
     assert len(batches) == 1000 // 64 == data.batches_per_epoch(64)
     assert all(batch.shape == (64, 784) and batch.dtype == np.float64 for batch in batches)
     seen = np.concatenate(batches)
-    first = decode_images(SHARED_DATA / "mnist" / "train-images-idx3-ubyte.gz")[:1000]
+    first = decode_images(data_dir / "mnist" / "train-images-idx3-ubyte.gz")[:1000]
     pool = first.reshape(1000, 784) / 255.0
     matches = [np.flatnonzero((pool == row).all(axis=1)) for row in seen]
     assert all(len(m) >= 1 for m in matches)
@@ -83,8 +81,8 @@ def test_mnist_epoch_is_a_permutation_of_the_training_images():
     np.testing.assert_allclose(data.train_mean, pool.mean(axis=0), rtol=1e-12, atol=1e-15)
 
 
-def test_real_mnist_downsample_by_two(mnist_test_rows):
-    data = load_dataset("mnist", SHARED_DATA, downsample=2)
+def test_real_mnist_downsample_by_two(mnist_test_rows, data_dir):
+    data = load_dataset("mnist", data_dir, downsample=2)
     images = mnist_test_rows.reshape(10000, 28, 28)
     pooled = (images[:, 0::2, 0::2] + images[:, 1::2, 0::2]
               + images[:, 0::2, 1::2] + images[:, 1::2, 1::2]) / 4
@@ -117,9 +115,9 @@ def test_bad_downsample_is_config_error(crafted, factor):
         ImageDataset("tiny", *crafted, downsample=factor)
 
 
-def test_downsample_must_divide_28():
+def test_downsample_must_divide_28(data_dir):
     with pytest.raises(ConfigError, match=r"^downsample must divide the image size 28x28 .*got 3$"):
-        load_dataset("mnist", SHARED_DATA, downsample=3)
+        load_dataset("mnist", data_dir, downsample=3)
 
 
 def test_batches_are_reproducible_and_drop_the_partial_batch(crafted):
@@ -163,22 +161,22 @@ def test_wrong_array_shapes_are_data_errors(crafted):
         ImageDataset("tiny", train, test.reshape(5, 4, 16))
 
 
-def test_parent_directory_and_own_folder_both_work(tmp_path, mnist_test_rows):
-    own_folder = link_mnist(tmp_path / "parent" / "mnist")
-    other_name = link_mnist(tmp_path / "my-copy")
-    for data_dir in (tmp_path / "parent", own_folder, other_name):
-        np.testing.assert_array_equal(load_dataset("mnist", data_dir).test, mnist_test_rows)
+def test_parent_directory_and_own_folder_both_work(tmp_path, mnist_test_rows, data_dir):
+    own_folder = link_mnist(tmp_path / "parent" / "mnist", data_dir)
+    other_name = link_mnist(tmp_path / "my-copy", data_dir)
+    for folder in (tmp_path / "parent", own_folder, other_name):
+        np.testing.assert_array_equal(load_dataset("mnist", folder).test, mnist_test_rows)
 
 
-def test_uncompressed_files_are_found(tmp_path, mnist_test_rows):
+def test_uncompressed_files_are_found(tmp_path, mnist_test_rows, data_dir):
     for name in ("train-images-idx3-ubyte", "t10k-images-idx3-ubyte"):
-        content = gzip.decompress((SHARED_DATA / "mnist" / f"{name}.gz").read_bytes())
+        content = gzip.decompress((data_dir / "mnist" / f"{name}.gz").read_bytes())
         (tmp_path / name).write_bytes(content)
     np.testing.assert_array_equal(load_dataset("mnist", tmp_path).test, mnist_test_rows)
 
 
-def test_environment_variable_gives_the_directory(monkeypatch, tmp_path, mnist_test_rows):
-    monkeypatch.setenv("RECIRC_ANALOG_DATA", str(SHARED_DATA))
+def test_environment_variable_gives_the_directory(monkeypatch, tmp_path, mnist_test_rows, data_dir):
+    monkeypatch.setenv("RECIRC_ANALOG_DATA", str(data_dir))
     np.testing.assert_array_equal(load_dataset("mnist").test, mnist_test_rows)
     missing = tmp_path / "missing"
     monkeypatch.setenv("RECIRC_ANALOG_DATA", str(missing))
@@ -197,10 +195,11 @@ def test_missing_directory_names_it(tmp_path):
         load_dataset("mnist", tmp_path / "none")
 
 
-def test_missing_files_name_the_places_searched(tmp_path):
-    with pytest.raises(DataError, match=rf"^mnist: train-images-idx3-ubyte.gz not found in {tmp_path / 'mnist'} or {tmp_path}$"):
+def test_missing_files_name_the_places_searched(tmp_path, data_dir):
+    expected = rf"^mnist: train-images-idx3-ubyte.gz not found in {tmp_path / 'mnist'} or {tmp_path}$"
+    with pytest.raises(DataError, match=expected):
         load_dataset("mnist", tmp_path)
-    folder = link_mnist(tmp_path / "mnist")
+    folder = link_mnist(tmp_path / "mnist", data_dir)
     (folder / "t10k-images-idx3-ubyte.gz").unlink()
     with pytest.raises(DataError, match=rf"^{folder / 't10k-images-idx3-ubyte'}.gz not found"):
         load_dataset("mnist", tmp_path)
@@ -216,18 +215,18 @@ def test_known_file_names_are_checksummed(tmp_path):
         load_dataset("mnist", tmp_path)
 
 
-def test_fashion_files_are_not_accepted_as_mnist(tmp_path):
+def test_fashion_files_are_not_accepted_as_mnist(tmp_path, data_dir):
     folder = tmp_path / "mnist"
     folder.mkdir()
     for name in ("train-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte.gz"):
-        os.symlink(SHARED_DATA / "fashion" / name, folder / name)
+        os.symlink(data_dir / "fashion" / name, folder / name)
     with pytest.raises(DataError, match=r"checksum mismatch"):
         load_dataset("mnist", folder)
 
 
-def test_one_flipped_pixel_in_a_real_file_is_detected(tmp_path):
-    folder = link_mnist(tmp_path / "mnist")
-    content = bytearray(gzip.decompress((SHARED_DATA / "mnist" / "t10k-images-idx3-ubyte.gz").read_bytes()))
+def test_one_flipped_pixel_in_a_real_file_is_detected(tmp_path, data_dir):
+    folder = link_mnist(tmp_path / "mnist", data_dir)
+    content = bytearray(gzip.decompress((data_dir / "mnist" / "t10k-images-idx3-ubyte.gz").read_bytes()))
     content[5000] ^= 0x01
     (folder / "t10k-images-idx3-ubyte.gz").unlink()
     (folder / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(bytes(content), compresslevel=1))
@@ -235,10 +234,10 @@ def test_one_flipped_pixel_in_a_real_file_is_detected(tmp_path):
         load_dataset("mnist", folder)
 
 
-def test_a_changed_file_is_read_again(tmp_path, mnist_test_rows):
-    folder = link_mnist(tmp_path / "mnist")
+def test_a_changed_file_is_read_again(tmp_path, mnist_test_rows, data_dir):
+    folder = link_mnist(tmp_path / "mnist", data_dir)
     target = folder / "t10k-images-idx3-ubyte.gz"
-    content = (SHARED_DATA / "mnist" / "t10k-images-idx3-ubyte.gz").read_bytes()
+    content = (data_dir / "mnist" / "t10k-images-idx3-ubyte.gz").read_bytes()
     target.unlink()
     target.write_bytes(content)
     np.testing.assert_array_equal(load_dataset("mnist", folder).test, mnist_test_rows)

@@ -3,15 +3,12 @@
 import gzip
 import hashlib
 import struct
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from recirc_analog.data.idx import PUBLISHED_MD5, get_published_md5, read_idx
 from recirc_analog.errors import DataError
-
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def idx_bytes(array: np.ndarray, type_code: int) -> bytes:
@@ -143,9 +140,9 @@ def test_missing_file_names_path(tmp_path):
         read_idx(path)
 
 
-def test_published_checksums_match_the_shared_list():
+def test_published_checksums_match_the_shared_list(data_dir):
     listed = {}
-    for line in (SHARED_DATA / "MD5SUMS.uncompressed").read_text().splitlines():
+    for line in (data_dir / "MD5SUMS.uncompressed").read_text().splitlines():
         md5, name = line.split()
         dataset, file_name = name.split("/")
         listed[(dataset, file_name.removesuffix(".gz"))] = md5

@@ -5,14 +5,13 @@ import argparse
 import numpy as np
 import pytest
 
-from recirc_analog.schematic.builder import build_circuit
-from recirc_analog.schematic.spec import CircuitSpec
 from recirc_analog.cli_args import ArgumentParser
-from recirc_analog.errors import UsageError
 from recirc_analog.commands import netlist as command
+from recirc_analog.errors import ConfigError, UsageError
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.recirculation import Recirculation, run_cycles
-from test_netlist_sim import run_file
+from recirc_analog.schematic.builder import build_circuit
+from recirc_analog.schematic.spec import CircuitSpec
 
 
 def parse(argv) -> argparse.Namespace:
@@ -21,7 +20,7 @@ def parse(argv) -> argparse.Namespace:
     return parser.parse_args(["netlist"] + argv)
 
 
-def test_command_writes_a_netlist_that_ngspice_runs(tmp_path):
+def test_command_writes_a_netlist_that_ngspice_runs(tmp_path, ngspice):
     net = CircularAutoencoder.random((6, 3, 6), ("tanh", "linear"), seed=4)
     net.save(tmp_path / "w.npz")
     x = np.random.default_rng(0).uniform(0, 1, size=(2, 6))
@@ -30,7 +29,7 @@ def test_command_writes_a_netlist_that_ngspice_runs(tmp_path):
     args = parse(["--weights", str(tmp_path / "w.npz"), "--inputs", str(tmp_path / "x.npy"), "--mode", "rcc",
                   "--lam", "0.25", "--form", "tran", "-o", str(out)])
     assert args.handler(args) == 0
-    vectors = run_file(out)
+    vectors = ngspice.run_file(out)
     recirculation = Recirculation("rcc", 0.25)
     node_map = build_circuit(net, CircuitSpec(recirculation=recirculation, form="tran"), x).node_map
     expected = run_cycles(net, x, recirculation)
@@ -42,3 +41,22 @@ def test_command_writes_a_netlist_that_ngspice_runs(tmp_path):
 def test_command_rejects_bad_mode():
     with pytest.raises(UsageError, match="--mode"):
         parse(["--mode", "xyz", "-o", "x.cir"])
+
+
+def test_a_failed_write_leaves_the_previous_netlist_whole(tmp_path, monkeypatch):
+    """-o replaces the file only once the new netlist is complete (atomic write)."""
+    from recirc_analog.netlist_writers.writer import SpiceWriter
+
+    out = tmp_path / "n.cir"
+    out.write_text("previous netlist\n")
+
+    def fail_half_way(self, circuit, handle):
+        handle.write("* half a netlist\n")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(SpiceWriter, "write_circuit", fail_half_way)
+    args = parse(["--sizes", "4,2,4", "-o", str(out)])
+    with pytest.raises(ConfigError, match="disk full"):
+        args.handler(args)
+    assert out.read_text() == "previous netlist\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["n.cir"]

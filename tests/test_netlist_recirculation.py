@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, ideal_sample_hold
-from recirc_analog.reference.recirculation import RECIRCULATION_MODES, Recirculation, run_cycles
+from recirc_analog.reference.recirculation import MODE_NAMES, Recirculation, run_cycles
 from test_netlist_forward import random_network, run
 
 SIZES, ACTIVATIONS = (8, 5, 8), ("tanh", "logistic")
@@ -21,7 +21,7 @@ def _check_all_cycles(node_map, vectors, expected, atol):
 
 
 @pytest.mark.parametrize("form", ["dc", "tran"])
-@pytest.mark.parametrize("mode", RECIRCULATION_MODES)
+@pytest.mark.parametrize("mode", MODE_NAMES)
 def test_every_mode_matches_reference(mode, form, tmp_path):
     net, rng = random_network(SIZES, ACTIVATIONS, seed=11)
     x = rng.uniform(0, 1, size=(3, SIZES[0]))

@@ -6,7 +6,7 @@ from numpy.testing import assert_allclose
 
 from recirc_analog.errors import ConfigError
 from recirc_analog.reference.network import CircularAutoencoder
-from recirc_analog.reference.recirculation import RECIRCULATION_MODES, Recirculation, run_cycles
+from recirc_analog.reference.recirculation import MODE_NAMES, Recirculation, run_cycles
 
 LAM = 0.3
 
@@ -59,7 +59,7 @@ def _by_hand(net, data, mode):
     return [error, hidden, f2(hidden @ a2.T)]
 
 
-@pytest.mark.parametrize("mode", RECIRCULATION_MODES)
+@pytest.mark.parametrize("mode", MODE_NAMES)
 def test_cycle_one_matches_the_tables(net, data, mode):
     cycles = run_cycles(net, data, Recirculation(mode, LAM))
     assert len(cycles) == 2

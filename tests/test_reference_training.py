@@ -11,8 +11,6 @@ from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.rules import get_rule
 from recirc_analog.reference.training import TrainConfig, Trainer, cap_row_norms
 
-DATA_DIR = "/work/shared/data"
-
 
 class ArrayDataset:
     """Stand-in for recirc_analog.data: shuffled fixed training rows and a test set."""
@@ -183,8 +181,8 @@ def test_rec_learns_lowrank_to_a_millionth_of_its_initial_error():
     assert history[-1].test_loss < 1e-6 * history[0].test_loss
 
 
-def _mnist_losses(max_train, epochs=3):
-    data = load_dataset("mnist", DATA_DIR, max_train=max_train)
+def _mnist_losses(data_dir, max_train, epochs=3):
+    data = load_dataset("mnist", data_dir, max_train=max_train)
     losses = {}
     for name in ("bp", "rec", "top"):
         net = CircularAutoencoder.random([784, 20, 784], ("tanh", "logistic"), seed=0, data_mean=data.train_mean)
@@ -197,14 +195,14 @@ def _assert_rec_close_to_bp_and_below_top(losses):
     assert losses["rec"] < losses["top"] - 0.5 * (losses["top"] - losses["bp"])
 
 
-def test_rec_on_mnist_subset_tracks_bp_and_beats_top():
+def test_rec_on_mnist_subset_tracks_bp_and_beats_top(data_dir):
     """Fig. 5 left (non-linear): 784-20-784, tanh hidden, logistic output, cross-entropy, 10k images/epoch."""
-    _assert_rec_close_to_bp_and_below_top(_mnist_losses(max_train=10_000))
+    _assert_rec_close_to_bp_and_below_top(_mnist_losses(data_dir, max_train=10_000))
 
 
 @pytest.mark.slow
-def test_rec_on_full_mnist_tracks_bp_and_beats_top():
-    _assert_rec_close_to_bp_and_below_top(_mnist_losses(max_train=None))
+def test_rec_on_full_mnist_tracks_bp_and_beats_top(data_dir):
+    _assert_rec_close_to_bp_and_below_top(_mnist_losses(data_dir, max_train=None))
 
 
 def test_cross_entropy_from_logits_equals_the_definition():

@@ -7,8 +7,13 @@ import pytest
 from matplotlib.image import imread
 
 from recirc_analog.errors import ConfigError, SetupError
-from recirc_analog.report import (plot_angles, plot_loss_curves, plot_reconstructions,
-                                  plot_weight_difference, reconstruction_grid)
+from recirc_analog.report import (
+    plot_angles,
+    plot_loss_curves,
+    plot_reconstructions,
+    plot_weight_difference,
+    reconstruction_grid,
+)
 from recirc_analog.report.plots import GRID_LABEL_INCHES, GRID_TITLE_INCHES
 
 
@@ -93,7 +98,8 @@ def test_reconstruction_input_errors(tmp_path):
     originals = np.zeros((4, 784))
     with pytest.raises(ConfigError, match=r"^image_shape must be \(rows, cols\) with rows \* cols = 784"):
         plot_reconstructions(tmp_path / "r.png", originals, {}, (14, 14))
-    with pytest.raises(ConfigError, match=r"^reconstructions\['REC'\] must have the originals' shape \(4, 784\), got \(3, 784\)$"):
+    expected = r"^reconstructions\['REC'\] must have the originals' shape \(4, 784\), got \(3, 784\)$"
+    with pytest.raises(ConfigError, match=expected):
         plot_reconstructions(tmp_path / "r.png", originals, {"REC": np.zeros((3, 784))}, (28, 28))
     with pytest.raises(ConfigError, match=r"^originals must be a non-empty 2-d array"):
         reconstruction_grid(np.zeros(784), {}, (28, 28))

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from ..cli_args import (add_data_options, add_network_options, add_recirculation_options, in_range,
-                        parse_activations, parse_sizes, positive_float, positive_int)
-from ..schematic.spec import ARCHITECTURES
+from ..cli_args import (
+    add_data_options,
+    add_network_options,
+    add_recirculation_options,
+    in_range,
+    parse_activations,
+    parse_sizes,
+    positive_float,
+    positive_int,
+)
 from ..errors import UsageError
 
-FORMS = ("dc", "tran")
+SUMMARY = "train the circuit in ngspice with local updates, in lock-step with the reference"
 
 
 def add_parser(commands) -> None:
     """Register ``cosim`` on the sub-command parsers."""
+    from ..engines.engine import ENGINE_KINDS
+    from ..schematic.spec import ARCHITECTURES, FORMS, MAPPING_KINDS, NEURON_KINDS
+
     cosim = commands.add_parser(
-        "cosim", help="train the circuit in ngspice with local updates, in lock-step with the reference",
+        "cosim", help=SUMMARY,
         description="Co-simulation: per minibatch ngspice runs the forward and recirculation phases, the "
                     "controller reads the held and recirculated voltages and programs local conductance "
                     "updates; the NumPy reference trains alongside from the same initial weights.")
@@ -36,13 +46,13 @@ def add_parser(commands) -> None:
     cosim.add_argument("--lr-decay", type=positive_float("--lr-decay"), default=1.0,
                        help="layer h learns at lr * decay^(L-h) (default 1)")
     cosim.add_argument("--seed", type=int, default=0, help="seed of weights, data order and devices (default 0)")
-    cosim.add_argument("--engine", default="batch", choices=("batch", "shared"),
+    cosim.add_argument("--engine", default="batch", choices=ENGINE_KINDS,
                        help="ngspice as a batch subprocess or through libngspice (default batch)")
     cosim.add_argument("--workers", type=positive_int("--workers"), default=1,
                        help="processes each minibatch is split across (batch engine; default 1)")
-    cosim.add_argument("--neuron", default="ideal", choices=("ideal", "opamp"),
+    cosim.add_argument("--neuron", default="ideal", choices=NEURON_KINDS,
                        help="transimpedance stage: exact virtual ground or op-amp macromodel (default ideal)")
-    cosim.add_argument("--mapping", default="differential", choices=("differential", "shared_reference"),
+    cosim.add_argument("--mapping", default="differential", choices=MAPPING_KINDS,
                        help="weight to conductance mapping (default differential)")
     cosim.add_argument("--g-min", type=positive_float("--g-min"), default=1e-6,
                        help="smallest device conductance in S (default 1e-6)")
@@ -75,10 +85,10 @@ def add_parser(commands) -> None:
 
 def build_configs(args):
     """(CosimConfig, CircuitSpec, DeviceConfig) from parsed arguments."""
-    from ..schematic.spec import CircuitSpec, CrossbarConfig, NeuronConfig, SampleHoldConfig
     from ..cosim.lockstep import CosimConfig
     from ..devices import DeviceConfig
     from ..reference.recirculation import Recirculation
+    from ..schematic.spec import CircuitSpec, CrossbarConfig, NeuronConfig, SampleHoldConfig
 
     sizes = parse_sizes(args.sizes)
     acts = parse_activations(args.act, sizes)
@@ -91,7 +101,8 @@ def build_configs(args):
                          downsample=args.downsample, data_dir=args.data_dir)
     hold = SampleHoldConfig(r_leak=args.r_leak) if args.r_leak else SampleHoldConfig()
     spec = CircuitSpec(recirculation=Recirculation(args.mode, args.lam, args.cycles), form=args.form,
-                       architecture=args.architecture, crossbar=CrossbarConfig(g_min=args.g_min, g_max=args.g_max, mapping=args.mapping),
+                       architecture=args.architecture,
+                       crossbar=CrossbarConfig(g_min=args.g_min, g_max=args.g_max, mapping=args.mapping),
                        neuron=NeuronConfig(kind=args.neuron), sample_hold=hold)
     if args.levels == 1:
         raise UsageError("--levels must be >= 2, got 1")

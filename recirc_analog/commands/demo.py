@@ -8,18 +8,18 @@ comparison table and where the plots are. About two minutes on 2 cores.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..cli_args import positive_int
+
+SUMMARY = "the main job: a two-minute co-simulation on MNIST (see README)"
 
 
 def add_parser(commands) -> None:
     """Register ``demo`` on the sub-command parsers."""
-    demo = commands.add_parser("demo", help="the main job: a two-minute co-simulation on MNIST (see README)",
+    demo = commands.add_parser("demo", help=SUMMARY,
                                description=__doc__.splitlines()[0])
     demo.add_argument("--out", default="runs/demo", metavar="DIR", help="output folder (default runs/demo)")
     demo.add_argument("--data-dir", default=None, metavar="DIR",
-                      help="folder holding mnist/ (default: $RECIRC_ANALOG_DATA, else ../shared/data)")
+                      help="folder holding mnist/ (default: $RECIRC_ANALOG_DATA; `make demo` passes ../shared/data)")
     demo.add_argument("--batches", type=positive_int("--batches"), default=150,
                       help="minibatches of 100 samples (default 150)")
     demo.add_argument("--workers", type=positive_int("--workers"), default=2,
@@ -29,29 +29,21 @@ def add_parser(commands) -> None:
     demo.set_defaults(handler=run)
 
 
-def default_data_dir() -> str | None:
-    """``$RECIRC_ANALOG_DATA`` if set, else ``../shared/data`` beside the repository when it exists."""
-    import os
-
-    if os.environ.get("RECIRC_ANALOG_DATA"):
-        return None
-    beside = Path(__file__).resolve().parents[3] / "shared" / "data"
-    return str(beside) if beside.is_dir() else None
-
-
 def run(args) -> int:
     """Run the demo co-simulation; print the table; return the exit code."""
-    from ..schematic.spec import CircuitSpec
     from ..cosim.lockstep import CosimConfig
-    from ..jobs.cosim import run_cosim
+    from ..data.datasets import find_image_folder
     from ..devices import DeviceConfig
+    from ..jobs.cosim import run_cosim
     from ..reference.recirculation import Recirculation
+    from ..schematic.spec import CircuitSpec
     from .cosim import print_summary
 
     config = CosimConfig(sizes=(196, 20, 196), activations=("tanh", "logistic"), data="mnist", downsample=2,
-                         data_dir=args.data_dir or default_data_dir(), batches=args.batches, batch_size=100,
+                         data_dir=args.data_dir, batches=args.batches, batch_size=100,
                          lr=0.05, seed=args.seed, workers=args.workers, checkpoint_every=25, test_samples=100)
     spec = CircuitSpec(recirculation=Recirculation("pr"), form="dc")
+    find_image_folder("mnist", args.data_dir)  # a missing folder is one line before anything starts
     print(f"co-simulating REC-PR on 14x14 MNIST, 196-20-196 (tanh, logistic), dc form, {args.batches} "
           f"minibatches of 100, lr 0.05, {args.workers} ngspice processes; NumPy reference in lock-step")
     summary = run_cosim(config, spec, DeviceConfig(), args.out, show_progress=not args.quiet)

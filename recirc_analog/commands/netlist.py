@@ -3,18 +3,18 @@
 Registered by :mod:`recirc_analog.cli`.
 """
 
-import numpy as np
+from ..cli_args import add_network_options, add_recirculation_options, positive_int
+from ..errors import ConfigError, DataError
 
-from recirc_analog.schematic.spec import ARCHITECTURES, FORMS, MAPPING_KINDS, NEURON_KINDS
-from recirc_analog.errors import ConfigError, DataError
+SUMMARY = "write the circuit of a network as a SPICE netlist"
 
 
 def add_parser(commands) -> None:
     """Register ``netlist`` on the sub-command parsers."""
-    from recirc_analog.cli_args import add_network_options, add_recirculation_options, positive_int
-    from recirc_analog.netlist_writers.api import DIALECTS
+    from ..netlist_writers.api import DIALECTS
+    from ..schematic.spec import ARCHITECTURES, FORMS, MAPPING_KINDS, NEURON_KINDS
 
-    parser = commands.add_parser("netlist", help="write the circuit of a network as a SPICE netlist",
+    parser = commands.add_parser("netlist", help=SUMMARY,
                                  description="Write the circuit of a circular autoencoder as a SPICE netlist.")
     add_network_options(parser, "64,16,64", "tanh")
     add_recirculation_options(parser)
@@ -39,7 +39,9 @@ def add_parser(commands) -> None:
     parser.set_defaults(handler=run)
 
 
-def _inputs(path, batch: int, n0: int, seed: int) -> np.ndarray:
+def _inputs(path, batch: int, n0: int, seed: int):
+    import numpy as np
+
     if path is None:
         return np.random.default_rng(seed).uniform(0, 1, size=(batch, n0))
     try:
@@ -50,11 +52,11 @@ def _inputs(path, batch: int, n0: int, seed: int) -> np.ndarray:
 
 def run(args) -> int:
     """Write the netlist; returns the exit code."""
-    from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, NeuronConfig
-    from recirc_analog.cli_args import parse_activations, parse_sizes
-    from recirc_analog.netlist_writers.api import write_netlist
-    from recirc_analog.reference.network import CircularAutoencoder
-    from recirc_analog.reference.recirculation import Recirculation
+    from ..cli_args import parse_activations, parse_sizes
+    from ..netlist_writers.api import write_netlist
+    from ..reference.network import CircularAutoencoder
+    from ..reference.recirculation import Recirculation
+    from ..schematic.spec import CircuitSpec, CrossbarConfig, NeuronConfig
 
     if args.weights is not None:
         net = CircularAutoencoder.load(args.weights)
@@ -62,7 +64,7 @@ def run(args) -> int:
         sizes = parse_sizes(args.sizes)
         net = CircularAutoencoder.random(sizes, parse_activations(args.act, sizes), seed=args.seed)
         if args.architecture == "bidirectional" and net.n_layers == 2:
-            from recirc_analog.reference.tied import tie_weights
+            from ..reference.tied import tie_weights
 
             net = tie_weights(net)  # one crossbar read both ways: A^2 = A^1^T
     spec = CircuitSpec(recirculation=Recirculation(args.mode, args.lam, args.cycles), form=args.form,

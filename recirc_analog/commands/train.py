@@ -2,29 +2,45 @@
 
 from __future__ import annotations
 
-from ..cli_args import (RULE_NAMES, add_data_options, add_network_options, add_recirculation_options,
-                        parse_activations, parse_float_list, parse_sizes, positive_float, positive_int)
+from ..cli_args import (
+    add_data_options,
+    add_network_options,
+    add_recirculation_options,
+    parse_activations,
+    parse_float_list,
+    parse_sizes,
+    positive_float,
+    positive_int,
+)
 from ..errors import UsageError
+
+SUMMARY = "train the NumPy reference with any learning rule"
+
+NONE = "none"
+"""How the command line spells an absent channel (None in :class:`StandardChannels`)."""
 
 
 def add_parser(commands) -> None:
     """Register ``train`` on the sub-command parsers."""
-    train = commands.add_parser("train", help="train the NumPy reference with any learning rule",
+    from ..reference.rules import RULE_NAMES
+    from ..reference.standard_channels import C2_CHOICES, C3_CHOICES, SIGNALS
+
+    train = commands.add_parser("train", help=SUMMARY,
                                 description="Train the NumPy reference network with one learning rule.")
     add_network_options(train, "100,20,100", "linear")
     train.add_argument("--rule", default="rec", choices=RULE_NAMES,
-                       help="learning rule: bp, rbp, srbp, arbp, top, rec (recirculation), standard "
-                            "(Appendix B channels, L = 2) (default rec)")
+                       help=f"learning rule: {', '.join(RULE_NAMES)} (rec: recirculation; standard: Appendix B "
+                            "channels, L = 2) (default rec)")
     add_recirculation_options(train)
     train.add_argument("--feedback-rate", type=positive_float("--feedback-rate"), default=1.0,
                        help="arbp: rate of the feedback matrices relative to the forward rate (default 1)")
     train.add_argument("--c1", choices=("yes", "no"), default="yes",
                        help="standard: input-to-output channel C1 = Id present (default yes)")
-    train.add_argument("--c2", choices=("none", "transpose", "random", "B"), default="transpose",
+    train.add_argument("--c2", choices=_spelled(C2_CHOICES), default="transpose",
                        help="standard: output-to-hidden channel C2 (default transpose)")
-    train.add_argument("--c3", choices=("none", "identity", "random"), default="none",
+    train.add_argument("--c3", choices=_spelled(C3_CHOICES), default=NONE,
                        help="standard: output-to-input channel C3 (default none)")
-    train.add_argument("--signal", choices=("error", "output"), default="error",
+    train.add_argument("--signal", choices=SIGNALS, default="error",
                        help="standard: what C2 / C3 carry (default error)")
     add_data_options(train)
     train.add_argument("--epochs", type=positive_int("--epochs"), default=3, help="epochs (default 3)")
@@ -38,10 +54,16 @@ def add_parser(commands) -> None:
     train.add_argument("--max-norm", type=positive_float("--max-norm"), default=None,
                        help="cap on each neuron's incoming weight norm (the paper uses 2.0 for linear nets)")
     train.add_argument("--seed", type=int, default=0, help="seed of everything (default 0)")
-    train.add_argument("--out", default=None, metavar="DIR", help="output folder (metrics.csv, summary.json, weights.npz, plots)")
+    train.add_argument("--out", default=None, metavar="DIR",
+                       help="output folder (metrics.csv, summary.json, weights.npz, plots)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     train.set_defaults(handler=run)
+
+
+def _spelled(choices) -> tuple[str, ...]:
+    """A channel registry as command-line words: None becomes "none"."""
+    return tuple(NONE if choice is None else choice for choice in choices)
 
 
 def run(args) -> int:
@@ -56,8 +78,8 @@ def run(args) -> int:
     acts = parse_activations(args.act, sizes)
     channels = None
     if args.rule == "standard":
-        channels = StandardChannels(c1=args.c1 == "yes", c2=None if args.c2 == "none" else args.c2,
-                                    c3=None if args.c3 == "none" else args.c3, signal=args.signal)
+        channels = StandardChannels(c1=args.c1 == "yes", c2=None if args.c2 == NONE else args.c2,
+                                    c3=None if args.c3 == NONE else args.c3, signal=args.signal)
     layer_lrs = parse_float_list(args.layer_lrs, "--layer-lrs") if args.layer_lrs else None
     if layer_lrs is not None and len(layer_lrs) != len(sizes) - 1:
         raise UsageError(f"--layer-lrs needs {len(sizes) - 1} rates (one per layer), got {len(layer_lrs)}")

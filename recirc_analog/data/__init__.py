@@ -3,7 +3,15 @@
 Use :func:`load_dataset`; every data set implements :class:`Dataset`.
 """
 
-from recirc_analog.data.base import Dataset
-from recirc_analog.data.datasets import DATASET_NAMES, load_dataset
+from recirc_analog._exports import lazy_exports
 
-__all__ = ["DATASET_NAMES", "Dataset", "load_dataset"]
+_EXPORTS = {
+    "Dataset": "base",
+    "DATASET_NAMES": "datasets",
+    "DATA_DIR_ENV": "datasets",
+    "load_dataset": "datasets",
+    "find_image_folder": "datasets",
+}
+"""Public name -> the module defining it (imported on first use)."""
+
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -82,7 +82,7 @@ def find_image_folder(name: str, data_dir: str | os.PathLike | None = None) -> P
         source = DATA_DIR_ENV
         if data_dir is None:
             raise DataError(f"no data directory for {name!r}: pass --data-dir or set "
-                            f"{DATA_DIR_ENV} (e.g. to ../shared/data)")
+                            f"{DATA_DIR_ENV} to a folder holding {name}/")
     root = Path(data_dir).expanduser()
     if not root.is_dir():
         raise DataError(f"data directory {root} (from {source}) does not exist or is not a directory")

@@ -10,11 +10,18 @@
   makes the model) and the presets.
 """
 
-from .window import ConductanceWindow
-from .protocol import DeviceModel, StepModel
-from .steps import GainStep
-from .population import DevicePopulation
-from .parameters import DeviceConfig, ideal, reram_like
+from recirc_analog._exports import lazy_exports
 
-__all__ = ["ConductanceWindow", "DeviceConfig", "DeviceModel", "DevicePopulation", "GainStep", "StepModel",
-           "ideal", "reram_like"]
+_EXPORTS = {
+    "ConductanceWindow": "window",
+    "DeviceModel": "protocol",
+    "StepModel": "protocol",
+    "GainStep": "steps",
+    "DevicePopulation": "population",
+    "DeviceConfig": "parameters",
+    "ideal": "parameters",
+    "reram_like": "parameters",
+}
+"""Public name -> the module defining it (imported on first use)."""
+
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

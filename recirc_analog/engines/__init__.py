@@ -11,14 +11,23 @@
 - ``libngspice``: the ctypes binding used by the shared engine.
 """
 
-from .batch import BatchEngine
-from .convergence import ConvergenceLadder, FallbackStep, default_ladder
-from .engine import ENGINE_KINDS, Engine, get_engine
-from .locate import find_libngspice, find_ngspice, ngspice_version
-from .rawfile import read_raw
-from .result import SimulationResult
-from .shared import SharedEngine
+from recirc_analog._exports import lazy_exports
 
-__all__ = ["BatchEngine", "ConvergenceLadder", "ENGINE_KINDS", "Engine", "FallbackStep",
-           "SharedEngine", "SimulationResult", "default_ladder", "find_libngspice",
-           "find_ngspice", "get_engine", "ngspice_version", "read_raw"]
+_EXPORTS = {
+    "BatchEngine": "batch",
+    "ConvergenceLadder": "convergence",
+    "FallbackStep": "convergence",
+    "default_ladder": "convergence",
+    "ENGINE_KINDS": "engine",
+    "Engine": "engine",
+    "get_engine": "engine",
+    "find_libngspice": "locate",
+    "find_ngspice": "locate",
+    "ngspice_version": "locate",
+    "read_raw": "rawfile",
+    "SimulationResult": "result",
+    "SharedEngine": "shared",
+}
+"""Public name -> the module defining it (imported on first use)."""
+
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

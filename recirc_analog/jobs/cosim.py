@@ -4,8 +4,9 @@ Output folder::
 
     metrics.csv              one row per batch: batch,samples,cosim_loss,reference_loss,
                              weight_rel_diff_max,seconds,... (per-layer differences, ngspice time)
-    summary.json             configuration, final losses, largest weight difference, ngspice
-                             version, wall time and ngspice's share of it
+    summary.json             configuration (config, spec, device: each rebuilt by
+                             records.from_record), final losses, largest weight difference,
+                             ngspice version, wall time and ngspice's share of it
     weights_cosim.npz        the circuit's effective weights (weights.npz format)
     weights_reference.npz    the lock-step reference's weights
     conductances.npz         every device's conductance (S): G{plus,minus}_<h>
@@ -21,16 +22,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ..schematic.spec import CircuitSpec
-from ..data import load_dataset
-from ..devices import DeviceConfig
-from ..errors import UsageError
-from .progress import progress_bar
-from ..reference.network import CircularAutoencoder
-from ..fileio import MetricsWriter, save_npz_atomic, write_json_atomic
-from ..engines import get_engine
 from ..cosim.checkpoint import CHECKPOINT_NAME, Checkpoint, load_checkpoint, save_checkpoint
 from ..cosim.lockstep import CosimConfig, LockStep, fingerprint
+from ..data import load_dataset
+from ..devices import DeviceConfig
+from ..engines import get_engine
+from ..errors import UsageError
+from ..fileio import MetricsWriter, atomic_open, save_npz_atomic, write_json_atomic
+from ..schematic.spec import CircuitSpec
+from .progress import progress_bar
+from .records import to_record
 
 BASE_COLUMNS = ["batch", "samples", "cosim_loss", "reference_loss", "weight_rel_diff_max", "seconds",
                 "ngspice_seconds", "netlist_seconds", "clipped_devices"]
@@ -75,7 +76,8 @@ def run_cosim(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig, out,
         n_layers = len(config.sizes) - 1
         start = time.perf_counter()
         ngspice_total = 0.0
-        with MetricsWriter(out / "metrics.csv", metric_columns(n_layers), keep_rows=done if resume else None) as writer, \
+        kept = done if resume else None
+        with MetricsWriter(out / "metrics.csv", metric_columns(n_layers), keep_rows=kept) as writer, \
                 progress_bar(total * config.batch_size, "cosim", enabled=show_progress) as bar:
             bar.update(done * config.batch_size)
             ran = 0
@@ -96,7 +98,7 @@ def run_cosim(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig, out,
                 if done % config.checkpoint_every == 0 or done == total:
                     _checkpoint(out, lockstep, key, done)
         wall = time.perf_counter() - start
-        summary = _finish(out, config, lockstep, dataset, engine, done, total, wall, ngspice_total)
+        summary = _finish(out, config, device, lockstep, dataset, engine, done, total, wall, ngspice_total)
     finally:
         engine.close()
     return summary
@@ -119,7 +121,7 @@ def _checkpoint(out: Path, lockstep: LockStep, key: str, done: int) -> None:
                                     [w.copy() for w in ref.weights], [b.copy() for b in ref.biases]))
 
 
-def _finish(out, config, lockstep, dataset, engine, done, total, wall, ngspice_total) -> dict:
+def _finish(out, config, device, lockstep, dataset, engine, done, total, wall, ngspice_total) -> dict:
     """Final evaluation on test samples, weight files, netlist, plots and summary.json."""
     controller, reference = lockstep.controller, lockstep.reference
     test = dataset.test[:config.test_samples]
@@ -137,13 +139,14 @@ def _finish(out, config, lockstep, dataset, engine, done, total, wall, ngspice_t
         if c.reference is not None:
             conductances[f"Gref_{h}"] = c.reference
     save_npz_atomic(out / "conductances.npz", r_f=np.array(controller.mapping.r_f), **conductances)
-    (out / "netlist.cir").write_text(controller.last_netlist)
+    with atomic_open(out / "netlist.cir", "w") as handle:
+        handle.write(controller.last_netlist)
     rows = _read_rows(out / "metrics.csv")
     plots = _plots(out, rows, test, readings.output, reference.net.forward(test)[-1], dataset.image_shape)
     summary = {
-        "config": {k: v for k, v in vars(config).items()},
-        "spec": repr(controller.spec),
-        "device": repr(controller.state.device),
+        "config": to_record(config),
+        "spec": to_record(controller.spec),  # as simulated: r_f chosen, the run's headroom
+        "device": to_record(device),
         "batches_done": done, "batches_planned": total,
         "final_cosim_loss": rows[-1]["cosim_loss"] if rows else None,
         "final_reference_loss": rows[-1]["reference_loss"] if rows else None,

@@ -4,7 +4,8 @@ Output folder::
 
     metrics.csv    one row per epoch (row 0 = the untrained network):
                    epoch,train_loss,test_loss,seconds,norm_A1..norm_AL,angle_A1..angle_AL
-    summary.json   the full configuration, final_test_loss, wall time
+    summary.json   the full configuration (records.from_record(TrainJob, ...) rebuilds it),
+                   final_test_loss, wall time
     weights.npz    the trained network (the format the netlist generator reads)
     loss.png       test loss per epoch; angles.png for rules other than BP
 """
@@ -12,18 +13,19 @@ Output folder::
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..data import load_dataset
 from ..errors import ConfigError
+from ..fileio import MetricsWriter, write_json_atomic
 from ..reference.network import CircularAutoencoder
 from ..reference.recirculation import Recirculation
 from ..reference.rules import get_rule
 from ..reference.standard_channels import StandardChannels
-from ..reference.training import Trainer, TrainConfig
-from ..fileio import MetricsWriter, write_json_atomic
+from ..reference.training import TrainConfig, Trainer
 from .progress import progress_bar
+from .records import to_record
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ def run_train(job: TrainJob, *, show_progress: bool = True):
 def _write_outputs(out: Path, job: TrainJob, net, history, wall: float) -> None:
     net.save(out / "weights.npz")
     summary = {
-        "config": asdict(job),
+        "config": to_record(job),
         "rule_label": job.rule.label(),
         "epochs_completed": history[-1].epoch if history else 0,
         "final_test_loss": history[-1].test_loss if history else None,

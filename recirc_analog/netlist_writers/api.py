@@ -9,15 +9,19 @@ weight (for ``alter``)::
     text = get_writer("ngspice").get_netlist(circuit)
 """
 
-from pathlib import Path
+from __future__ import annotations
 
-from recirc_analog.schematic.builder import build_circuit
-from recirc_analog.schematic.spec import CircuitSpec
-from recirc_analog.schematic.node_map import NodeMap
+from typing import TYPE_CHECKING
+
 from recirc_analog.errors import ConfigError
+from recirc_analog.fileio import atomic_open
 from recirc_analog.netlist_writers.ngspice import NgspiceWriter
 from recirc_analog.netlist_writers.writer import SpiceWriter
 from recirc_analog.netlist_writers.xyce import XyceWriter
+
+if TYPE_CHECKING:
+    from recirc_analog.schematic.node_map import NodeMap
+    from recirc_analog.schematic.spec import CircuitSpec
 
 DIALECTS = {"ngspice": NgspiceWriter, "xyce": XyceWriter}
 """Writer class of each simulator dialect."""
@@ -33,14 +37,19 @@ def get_writer(dialect: str = "ngspice") -> SpiceWriter:
 
 def generate_netlist(net, spec: CircuitSpec, inputs, dialect: str = "ngspice") -> str:
     """The netlist text computing cycles 0..m of ``spec`` for ``inputs`` (batch, N0)."""
+    from recirc_analog.schematic.builder import build_circuit  # imports networkx: not on the --help path
+
     writer = get_writer(dialect)
     return writer.get_netlist(build_circuit(net, spec, inputs))
 
 
 def write_netlist(path, net, spec: CircuitSpec, inputs, dialect: str = "ngspice") -> NodeMap:
-    """Write the netlist to ``path``; return its :class:`NodeMap`."""
+    """Write the netlist to ``path`` atomically (an existing file is replaced only when the new one is
+    complete); return its :class:`NodeMap`."""
+    from recirc_analog.schematic.builder import build_circuit
+
     writer = get_writer(dialect)
     circuit = build_circuit(net, spec, inputs)
-    with open(Path(path), "w") as out:
+    with atomic_open(path, "w") as out:
         writer.write_circuit(circuit, out)
     return circuit.node_map

@@ -1,5 +1,6 @@
-"""The example netlists in ``netlists/``: regenerate with ``python -m recirc_analog.netlist_writers.examples``
-(``make netlists``). A test compares the committed files with :func:`get_example_texts`.
+"""The example netlists of the checkout's ``netlists/``: ``make netlists`` regenerates them
+(``python -m recirc_analog.netlist_writers.examples netlists``). A test compares the committed
+files with :func:`get_example_texts`. Nothing here knows where a checkout is: the folder is an argument.
 
 Every example uses a Glorot-initialised network with seed 0 (tied, A^2 := (A^1)^T,
 for the bidirectional architecture) and a batch of inputs drawn uniformly from
@@ -11,14 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, NeuronConfig
 from recirc_analog.netlist_writers.api import generate_netlist
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.recirculation import Recirculation
 from recirc_analog.reference.tied import tie_weights
-
-NETLISTS_DIR = Path(__file__).resolve().parents[2] / "netlists"
-"""Where the examples live in the repository."""
+from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, NeuronConfig
 
 EXAMPLES = {
     "pr_8-4-8_dc": ((8, 4, 8), ("tanh", "tanh"), 3, CircuitSpec(title="PR 8-4-8 dc form")),
@@ -50,9 +48,13 @@ def get_example_texts() -> dict[str, str]:
 
 
 def main(argv=None) -> int:
-    """Write every example into ``netlists/`` (or the directory given as the only argument)."""
+    """Write every example into the directory given as the only argument; exit code 2 without one."""
     args = sys.argv[1:] if argv is None else argv
-    directory = Path(args[0]) if args else NETLISTS_DIR
+    if len(args) != 1:
+        print("usage: python -m recirc_analog.netlist_writers.examples DIRECTORY  (make netlists: netlists)",
+              file=sys.stderr)
+        return 2
+    directory = Path(args[0])
     directory.mkdir(parents=True, exist_ok=True)
     for name, text in get_example_texts().items():
         (directory / name).write_text(text)

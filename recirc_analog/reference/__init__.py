@@ -14,14 +14,28 @@ It is the oracle the circuit and the co-simulation are checked against:
 - :mod:`.training`: minibatch training with per-layer rates and norm caps.
 """
 
-from recirc_analog.reference.network import CircularAutoencoder
-from recirc_analog.reference.recirculation import RECIRCULATION_MODES, Recirculation, run_cycles
-from recirc_analog.reference.rules import RULES, get_rule
-from recirc_analog.reference.standard_channels import StandardChannels
-from recirc_analog.reference.training import EpochMetrics, TrainConfig, Trainer
-from recirc_analog.reference.updates import LearningRule, Update
+from recirc_analog._exports import lazy_exports
 
-__all__ = [
-    "CircularAutoencoder", "RECIRCULATION_MODES", "Recirculation", "run_cycles", "RULES", "get_rule",
-    "StandardChannels", "EpochMetrics", "TrainConfig", "Trainer", "LearningRule", "Update",
-]
+_EXPORTS = {
+    "CircularAutoencoder": "network",
+    "ACTIVATION_NAMES": "activations",
+    "get_activation": "activations",
+    "loss_for": "losses",
+    "MODE_NAMES": "recirculation",
+    "MODES": "recirculation",
+    "Recirculation": "recirculation",
+    "run_cycles": "recirculation",
+    "RULES": "rules",
+    "RULE_NAMES": "rules",
+    "get_rule": "rules",
+    "StandardChannels": "standard_channels",
+    "tie_weights": "tied",
+    "EpochMetrics": "training",
+    "TrainConfig": "training",
+    "Trainer": "training",
+    "LearningRule": "updates",
+    "Update": "updates",
+}
+"""Public name -> the module defining it (imported on first use)."""
+
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import logit
 
 from recirc_analog.errors import ConfigError
 
@@ -63,6 +62,8 @@ def _logistic_derivative(s):
 
 
 def _clipped_logit(y):
+    from scipy.special import logit  # imported here: scipy.special costs ~0.2 s, and only this inverse needs it
+
     return logit(np.clip(y, PREIMAGE_MARGIN, 1.0 - PREIMAGE_MARGIN))
 
 

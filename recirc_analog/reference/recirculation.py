@@ -67,9 +67,6 @@ MODES = {
 MODE_NAMES = tuple(MODES)
 """Names of the recirculation schemes, see the module docstring (the command line's choices)."""
 
-RECIRCULATION_MODES = MODE_NAMES
-"""Former name of :data:`MODE_NAMES`."""
-
 
 @dataclass(frozen=True)
 class Recirculation:

@@ -223,6 +223,9 @@ RULES = {
 }
 """Rule classes by registry name."""
 
+RULE_NAMES = tuple(RULES)
+"""Names accepted by :func:`get_rule` (the command line's ``--rule``)."""
+
 
 def get_rule(name: str, **params) -> LearningRule:
     """A new rule called ``name`` (a key of :data:`RULES`), built with ``params``."""

@@ -6,9 +6,16 @@ formats (atomic CSV / JSON / npz writers) live below every layer in
 :mod:`recirc_analog.fileio`.
 """
 
-from recirc_analog.report.plots import (plot_angles, plot_loss_curves, plot_reconstructions,
-                                        plot_weight_difference, reconstruction_grid)
-from recirc_analog.report.tables import format_table
+from recirc_analog._exports import lazy_exports
 
-__all__ = ["format_table", "plot_angles", "plot_loss_curves", "plot_reconstructions",
-           "plot_weight_difference", "reconstruction_grid"]
+_EXPORTS = {
+    "plot_angles": "plots",
+    "plot_loss_curves": "plots",
+    "plot_reconstructions": "plots",
+    "plot_weight_difference": "plots",
+    "reconstruction_grid": "plots",
+    "format_table": "tables",
+}
+"""Public name -> the module defining it (imported on first use)."""
+
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
