@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..schematic.node_map import NodeMap
 from ..errors import SimulationError
+from ..schematic.node_map import NodeMap
+from .readout import read_activity, read_held
 
 
 @dataclass(frozen=True)
@@ -52,9 +53,9 @@ def read_readings(vectors, node_map: NodeMap, cycles: tuple[int, int], label: st
     n, m = cycles
     layers = range(len(node_map.sizes))
     try:
-        held = tuple(node_map.read_held(vectors, h) for h in layers)
-        early = held if n == 0 else tuple(node_map.read_activity(vectors, h, n) for h in layers)
-        late = tuple(node_map.read_activity(vectors, h, m) for h in layers)
+        held = tuple(read_held(vectors, node_map, h) for h in layers)
+        early = held if n == 0 else tuple(read_activity(vectors, node_map, h, n) for h in layers)
+        late = tuple(read_activity(vectors, node_map, h, m) for h in layers)
     except KeyError as missing:
         raise SimulationError(f"batch {label!r}: ngspice did not save vector {missing}") from None
     for name, group in (("held", held), ("late", late)):
