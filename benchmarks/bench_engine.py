@@ -113,8 +113,9 @@ def measure_cosim(size: str, batch: int, repeats: int) -> dict:
     engine loads it. The alternative keeps the circuit loaded and alters every
     crossbar device to its present value changed by ~0.1 % (:func:`alter_values`);
     the inputs then cannot change (ngspice alters no B-source), so its time here
-    is a lower bound. Wall times of ``repeats`` batches (new inputs each) after
-    one warm-up; medians.
+    is a lower bound. The two alternate (load + run, alter + run, next batch's
+    load + run, ...) so both see the same machine load. Wall times of
+    ``repeats`` batches (new inputs each) after one warm-up pair; medians.
     """
     from recirc_analog.cosim.lockstep import CosimConfig, LockStep
     from recirc_analog.devices import DeviceConfig
@@ -129,23 +130,22 @@ def measure_cosim(size: str, batch: int, repeats: int) -> dict:
     rng = np.random.default_rng(0)
     jobs = [controller.netlist(rng.uniform(0.0, 1.0, (batch, sizes[0]))) for _ in range(repeats + 1)]
     texts = [text for text, _ in jobs]
-    values = alter_values(jobs[0][1], controller.state.all_conductances(), rng)
+    library = shared_library()
     reload, load, analysis = [], [], []
-    for k, text in enumerate(texts):
+    alters, reruns, rerun_analysis = [], [], []
+    for k, (text, node_map) in enumerate(jobs):
         _, loaded = _timed(lambda: engine.load(text))
         result, wall = _timed(lambda: engine.run(label=f"reload {k}"))
-        if k:
+        values = alter_values(node_map, controller.state.all_conductances(), rng)
+        _, altered = _timed(lambda: alter_all(library, values))
+        rerun, rewall = _timed(lambda: engine.run(label=f"alter {k}"))
+        if k:  # the first pair warms up
             reload.append(loaded + wall)
             load.append(loaded)
             analysis.append(result.analysis_seconds)
-    library = shared_library()
-    alters, reruns, rerun_analysis = [], [], []
-    for k in range(repeats):
-        _, altered = _timed(lambda: alter_all(library, values))
-        result, wall = _timed(lambda: engine.run(label=f"alter {k}"))
-        alters.append(altered)
-        reruns.append(wall)
-        rerun_analysis.append(result.analysis_seconds)
+            alters.append(altered)
+            reruns.append(rewall)
+            rerun_analysis.append(rerun.analysis_seconds)
     engine.close()
     return {"size": size, "batch": batch, "devices": len(values), "netlist_mb": len(texts[0]) / 1e6,
             "reload": float(np.median(reload)), "load": float(np.median(load)),
