@@ -8,13 +8,18 @@ and a ``.dc`` sweep of the selector over ``--samples`` points) it measures:
 - batch engine: wall time per run, ngspice's own analysis time, raw-file
   read time (``read_raw`` on a binary raw file of the same run);
 - shared engine (our ctypes binding): load, run, vector read, ``alter`` of
-  every resistor, rerun after the alters;
+  every resistor (through the binding: the engine offers no alter), rerun;
 - PySpice's ``NgSpiceShared`` on the same steps (the measurement behind
   choosing ctypes for the shared engine).
 
 overhead = wall time of a run / ngspice's own analysis time. Each
 (engine, size) is measured in its own subprocess, because libngspice holds
 one circuit per process and PySpice and our binding cannot share it.
+
+With ``--cosim`` it measures instead the shared engine on the co-simulation's
+own netlists (``--sizes``, batch ``--samples``): reload per batch, as the
+co-simulation does, vs keeping the circuit loaded and altering every device
+(:func:`measure_cosim`); it prints a table for RESULTS_engine.md.
 
 Run: ``.venv/bin/python benchmarks/bench_engine.py`` (``--help`` for options).
 """
@@ -74,6 +79,91 @@ def resistor_names(netlist: str) -> list[str]:
     return [line.split(None, 1)[0] for line in netlist.splitlines() if line.startswith("R")]
 
 
+def alter_all(library, values: dict) -> None:
+    """One ``alter`` per element (name -> value) straight through the binding (the engines
+    offer no alter: see the co-simulation measurement, ``--cosim``)."""
+    failed = library.commands([f"alter {name} = {value!r}".encode() for name, value in values.items()])
+    library.take_output()
+    if failed:
+        raise RuntimeError(f"alter failed for {len(failed)} of {len(values)} elements")
+
+
+def alter_values(node_map, conductances, rng) -> dict:
+    """ngspice ``alter`` name (``r.x<tile instance>.<element>``) -> resistance (ohm) of every
+    crossbar device: the present conductances changed by ~0.1 % (a training step's size).
+
+    The values must be the circuit's own: altering every device to one value makes
+    a different, easier circuit (measured: 2-3x shorter runs at 196-20-196).
+    """
+    values = {}
+    for h in range(1, len(node_map.sizes)):
+        for kind in node_map.device_prefixes:
+            sites = node_map.device_sites(h, kind)
+            g = getattr(conductances[h - 1], kind) * (1 + 1e-3 * rng.standard_normal(sites.shape[1:]))
+            g = np.broadcast_to(g, sites.shape)
+            values.update((f"r.x{site}", float(1 / value)) for site, value in zip(sites.ravel(), g.ravel()))
+    return values
+
+
+def measure_cosim(size: str, batch: int, repeats: int) -> dict:
+    """The shared engine in the co-simulation: reload per batch vs load once + alter every device.
+
+    Per batch the co-simulation writes a netlist of the present conductances with
+    the batch's inputs (``pwl(v(sel), ...)`` tables in B-sources) and the shared
+    engine loads it. The alternative keeps the circuit loaded and alters every
+    crossbar device to its present value changed by ~0.1 % (:func:`alter_values`);
+    the inputs then cannot change (ngspice alters no B-source), so its time here
+    is a lower bound. The two alternate (load + run, alter + run, next batch's
+    load + run, ...) so both see the same machine load. Wall times of
+    ``repeats`` batches (new inputs each) after one warm-up pair; medians.
+    """
+    from recirc_analog.cosim.lockstep import CosimConfig, LockStep
+    from recirc_analog.devices import DeviceConfig
+    from recirc_analog.engines import SharedEngine
+    from recirc_analog.engines.libngspice import shared_library
+    from recirc_analog.schematic.spec import CircuitSpec
+
+    sizes = tuple(int(n) for n in size.split("-"))
+    engine = SharedEngine()
+    config = CosimConfig(sizes=sizes, engine="shared", batch_size=batch)
+    controller = LockStep.create(config, CircuitSpec(), DeviceConfig(), engine, np.zeros(sizes[0])).controller
+    rng = np.random.default_rng(0)
+    jobs = [controller.netlist(rng.uniform(0.0, 1.0, (batch, sizes[0]))) for _ in range(repeats + 1)]
+    texts = [text for text, _ in jobs]
+    library = shared_library()
+    reload, load, analysis = [], [], []
+    alters, reruns, rerun_analysis = [], [], []
+    for k, (text, node_map) in enumerate(jobs):
+        _, loaded = _timed(lambda: engine.load(text))
+        result, wall = _timed(lambda: engine.run(label=f"reload {k}"))
+        values = alter_values(node_map, controller.state.all_conductances(), rng)
+        _, altered = _timed(lambda: alter_all(library, values))
+        rerun, rewall = _timed(lambda: engine.run(label=f"alter {k}"))
+        if k:  # the first pair warms up
+            reload.append(loaded + wall)
+            load.append(loaded)
+            analysis.append(result.analysis_seconds)
+            alters.append(altered)
+            reruns.append(rewall)
+            rerun_analysis.append(rerun.analysis_seconds)
+    engine.close()
+    return {"size": size, "batch": batch, "devices": len(values), "netlist_mb": len(texts[0]) / 1e6,
+            "reload": float(np.median(reload)), "load": float(np.median(load)),
+            "analysis": float(np.median(analysis)), "alter": float(np.median(alters)),
+            "rerun": float(np.median(reruns)), "rerun_analysis": float(np.median(rerun_analysis)),
+            "alter_path": float(np.median(np.add(alters, reruns)))}
+
+
+def cosim_report(rows: list[dict]) -> str:
+    lines = ["| size | batch | devices | netlist MB | reload + run | (load) | (ngspice) "
+             "| alter all + rerun | (alter all) | (rerun) | (ngspice) |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['size']} | {r['batch']} | {r['devices']} | {r['netlist_mb']:.2f} | "
+                     f"{_ms(r['reload'])} | {_ms(r['load'])} | {_ms(r['analysis'])} | "
+                     f"{_ms(r['alter_path'])} | {_ms(r['alter'])} | {_ms(r['rerun'])} | {_ms(r['rerun_analysis'])} |")
+    return "\n".join(lines) + "\n"
+
+
 def _timed(function):
     start = time.perf_counter()
     value = function()
@@ -113,10 +203,9 @@ def measure_shared(netlist: str, repeats: int) -> dict:
         walls.append(wall)
         analyses.append(result.analysis_seconds)
     names = resistor_names(netlist)
-    values = {name: 12345.6 for name in names}
-    _, alter = _timed(lambda: engine.alter(values))
-    _, rerun = _timed(lambda: engine.run(label="after alter"))
     library = shared_library()
+    _, alter = _timed(lambda: alter_all(library, {name: 12345.6 for name in names}))
+    _, rerun = _timed(lambda: engine.run(label="after alter"))
     library.new_plots.clear()
     library.command("run")
     vectors, read = _timed(lambda: library.read_plot(library.new_plots[-1][0]))
@@ -247,8 +336,25 @@ def main(argv=None) -> int:
     parser.add_argument("--samples", type=int, default=100, help="sweep points per run")
     parser.add_argument("--repeats", type=int, default=3, help="runs per measurement (median)")
     parser.add_argument("--out", default=str(Path(__file__).with_name("RESULTS_engine.md")))
-    parser.add_argument("--child", choices=PARTS, help=argparse.SUPPRESS)
+    parser.add_argument("--cosim", action="store_true",
+                        help="instead: shared engine in the co-simulation, reload per batch vs alter "
+                             "(prints a table; --samples is the batch size)")
+    parser.add_argument("--child", choices=PARTS + ("cosim",), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child == "cosim":
+        print(json.dumps(measure_cosim(args.sizes[0], args.samples, args.repeats)))
+        return 0
+    if args.cosim:
+        rows = []
+        for size in args.sizes:
+            done = subprocess.run([sys.executable, __file__, "--child", "cosim", "--sizes", size,
+                                   "--samples", str(args.samples), "--repeats", str(args.repeats)],
+                                  capture_output=True, text=True, check=True)
+            rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(f"Machine: {machine()}; command: `python benchmarks/bench_engine.py "
+              f"{' '.join(sys.argv[1:] if argv is None else argv)}`\n")
+        print(cosim_report(rows))
+        return 0
     if args.child:
         child(args.child, args.sizes[0], args.samples, args.repeats)
         return 0

@@ -1,7 +1,8 @@
 """The raw-file reader on real ngspice output (binary and ASCII, several plots).
 
-Oracles: the ASCII file of the same run (written independently by ngspice),
-the RC low-pass transfer function 1 / (1 + j w R C), and Ohm's law.
+Oracles: ngspice's own text output of the same vectors (``wrdata``, which
+shares no code with our reader), the RC low-pass transfer function
+1 / (1 + j w R C), and Ohm's law.
 """
 
 import os
@@ -55,8 +56,54 @@ def test_binary_and_ascii_files_hold_the_same_plots(raw_files):
         assert b.names == a.names and b.title == a.title == "four analyses"
         for name in b.names:
             assert b.get(name).dtype == a.get(name).dtype
-            # ASCII carries 16 significant digits
-            assert_allclose(b.get(name), a.get(name), rtol=1e-15, atol=1e-300)
+
+
+WRDATA_RUN = f"""rc written three ways
+V1 a 0 dc 1 ac 1
+R1 a b {R_OHM}
+C1 b 0 {C_FARAD}
+R2 b 0 3k
+.control
+set numdgt=17
+set wr_vecnames
+set wr_singlescale
+ac dec 2 10 1k
+wrdata ac.txt v(b) i(v1)
+write ac_binary.raw v(b) i(v1)
+set filetype=ascii
+write ac_ascii.raw v(b) i(v1)
+set filetype=binary
+tran 0.1m 0.5m
+wrdata tran.txt v(b) i(v1)
+write tran_binary.raw v(b) i(v1)
+.endc
+.end
+"""
+
+
+def test_reader_agrees_with_ngspice_own_text_output(tmp_path):
+    """ngspice's ``wrdata`` (17 significant digits: exact for float64) prints the same vectors
+    the raw files hold: an oracle that shares no code with our reader."""
+    (tmp_path / "rc.cir").write_text(WRDATA_RUN)
+    # Batch mode exits 1 after a .control block ("no simulations run"): check the files instead.
+    subprocess.run([find_ngspice(), "-b", "rc.cir"], cwd=tmp_path, capture_output=True, check=False,
+                   stdin=subprocess.DEVNULL)
+    ac_text = np.loadtxt(tmp_path / "ac.txt", skiprows=1)        # f, Re v(b), Im v(b), Re i(v1), Im i(v1)
+    tran_text = np.loadtxt(tmp_path / "tran.txt", skiprows=1)    # t, v(b), i(v1)
+    (ac,), (ac_ascii,), (tran,) = (read_raw(tmp_path / name) for name in
+                                   ("ac_binary.raw", "ac_ascii.raw", "tran_binary.raw"))
+    assert ac.names == ("frequency", "v(b)", "i(v1)") and tran.names == ("time", "v(b)", "i(v1)")
+    np.testing.assert_array_equal(ac.get("frequency"), ac_text[:, 0])
+    np.testing.assert_array_equal(ac.get("v(b)"), ac_text[:, 1] + 1j * ac_text[:, 2])
+    np.testing.assert_array_equal(ac.get("i(v1)"), ac_text[:, 3] + 1j * ac_text[:, 4])
+    for name in ac.names:                                         # ASCII raw: 16 significant digits
+        assert_allclose(ac_ascii.get(name), ac.get(name), rtol=1e-15, atol=0)
+    np.testing.assert_array_equal(tran.get("time"), tran_text[:, 0])
+    np.testing.assert_array_equal(tran.get("v(b)"), tran_text[:, 1])
+    np.testing.assert_array_equal(tran.get("i(v1)"), tran_text[:, 2])
+    assert len(tran_text) > 5
+    z = 3e3 / (1 + 2j * np.pi * ac_text[:, 0] * 3e3 * C_FARAD)   # and both match the circuit
+    assert_allclose(ac.get("v(b)"), z / (R_OHM + z), rtol=1e-9)
 
 
 def test_values_match_circuit_theory(raw_files):

@@ -8,6 +8,7 @@ from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, NeuronConf
 from recirc_analog.schematic.crossbar import opamp_gain_error
 from recirc_analog.netlist_writers.api import generate_netlist, get_writer
 from recirc_analog.reference.network import CircularAutoencoder
+from recirc_analog.engines.readout import read_activity
 from test_netlist_sim import simulate
 
 
@@ -35,7 +36,7 @@ def test_forward_pass_matches_reference(form, sizes, activations, tmp_path):
     spec = CircuitSpec(form=form, sample_hold=ideal_sample_hold())
     node_map, vectors = run(net, spec, x, tmp_path)
     for h, expected in enumerate(net.forward(x)):
-        got = node_map.read_activity(vectors, h, 0)
+        got = read_activity(vectors, node_map, h, 0)
         np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6 * np.abs(expected).max(),
                                    err_msg=f"layer {h}")
 
@@ -48,7 +49,7 @@ def test_opamp_neuron_within_the_documented_bound(mapping, tmp_path):
     spec = CircuitSpec(neuron=NeuronConfig(kind="opamp", gain=gain), crossbar=CrossbarConfig(mapping=mapping))
     node_map, vectors = run(net, spec, x, tmp_path)
     exact = net.forward(x)[1]
-    got = node_map.read_activity(vectors, 1, 0)
+    got = read_activity(vectors, node_map, 1, 0)
     # Bound of opamp_gain_error for layer 1 (its input, the data, is exact).
     mapping_ = get_mapping(net, spec)
     cond = mapping_.to_conductances(net.weights[0], net.biases[0])
@@ -71,9 +72,9 @@ def test_netlist_is_deterministic():
 
 
 @pytest.mark.parametrize("mapping", ["differential", "shared_reference"])
-def test_tiled_crossbars_and_device_names(mapping, tmp_path):
-    """Tiny tiles (3 rows x 2 neurons) compute the same cycles; every device name the
-    node map gives for alter exists in the netlist, in the tile instance it names."""
+def test_tiled_crossbars_and_device_sites(mapping, tmp_path):
+    """Tiny tiles (3 rows x 2 neurons) compute the same cycles; every device site the
+    node map gives exists in the netlist, in the tile instance it names."""
     net, rng = random_network((7, 5, 7), ("tanh", "relu"), seed=8)
     x = rng.uniform(-1, 1, size=(2, 7))
     spec = CircuitSpec(crossbar=CrossbarConfig(mapping=mapping, tile_rows=3, tile_neurons=2))
@@ -81,7 +82,7 @@ def test_tiled_crossbars_and_device_names(mapping, tmp_path):
     text = get_writer().get_netlist(circuit)
     vectors = simulate(text, tmp_path)
     for h, expected in enumerate(net.forward(x)):
-        np.testing.assert_allclose(circuit.node_map.read_activity(vectors, h, 0), expected, atol=1e-7)
+        np.testing.assert_allclose(read_activity(vectors, circuit.node_map, h, 0), expected, atol=1e-7)
     members = {}                                       # instance -> element names of its subcircuit
     subckt = None
     for line in text.lower().splitlines():
@@ -96,8 +97,8 @@ def test_tiled_crossbars_and_device_names(mapping, tmp_path):
     kinds = ["plus", "minus"] if mapping == "differential" else ["plus", "reference"]
     for h in (1, 2):
         for kind in kinds:
-            names = circuit.node_map.device_names(h, kind)
+            names = circuit.node_map.device_sites(h, kind)
             assert names.shape[0] == 2                 # dc form: cycles 0 and 1
             for name in names.ravel():
-                _, instance, element = name.split(".")
-                assert element in members[instances[instance]], name
+                instance, element = name.split(".")
+                assert element in members[instances["x" + instance]], name

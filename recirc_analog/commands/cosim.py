@@ -78,6 +78,10 @@ def add_parser(commands) -> None:
     cosim.add_argument("--test-samples", type=positive_int("--test-samples"), default=100,
                        help="test samples simulated at the end (default 100)")
     cosim.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    cosim.add_argument("--accept-relaxed", action="store_true",
+                       help="use batches ngspice solves only with loosened tolerances (reltol=1e-3, "
+                            "flagged in metrics.csv's relaxed_tolerance column); without it such a batch "
+                            "stops the run")
     cosim.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     cosim.add_argument("--quiet", action="store_true", help="no progress bar")
     cosim.set_defaults(handler=run)
@@ -117,7 +121,8 @@ def run(args) -> int:
     from ..jobs.cosim import run_cosim
 
     config, spec, device = build_configs(args)
-    summary = run_cosim(config, spec, device, args.out, resume=args.resume, show_progress=not args.quiet)
+    summary = run_cosim(config, spec, device, args.out, resume=args.resume, show_progress=not args.quiet,
+                        accept_relaxed=args.accept_relaxed)
     print_summary(summary, args.out)
     return 0
 

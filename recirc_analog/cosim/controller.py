@@ -20,7 +20,7 @@ from ..schematic.builder import build_circuit, get_conductances
 from ..schematic.spec import CircuitSpec
 from ..schematic.mapping import ConductanceMapping
 from ..devices import DeviceConfig
-from ..errors import ConfigError, DivergenceError
+from ..errors import ConfigError, DivergenceError, SimulationError
 from ..netlist_writers.api import get_writer
 from ..reference.losses import loss_for
 from ..reference.network import CircularAutoencoder
@@ -72,7 +72,18 @@ class CosimController:
         Computes the update from the readings (:mod:`.local_rule`); default the
         recirculation rule of ``spec.recirculation``. Its readings must be the
         ones the circuit takes (the cycle pair of ``spec.recirculation``).
+
+    Attributes
+    ----------
+    accept_relaxed : bool
+        Use a batch that ngspice solved only with loosened tolerances (the last
+        rung of the convergence ladder); False (default) refuses it with a
+        SimulationError. Either way ``last_relaxed`` says whether the last
+        simulated batch was such a one.
     """
+
+    accept_relaxed = False
+    last_relaxed = False
 
     def __init__(self, net: CircularAutoencoder, spec: CircuitSpec, device: DeviceConfig, engine, rates,
                  workers: int = 1, seed: int = 0, rule: LocalRule | None = None):
@@ -118,8 +129,13 @@ class CosimController:
             results = [self.engine.run(jobs[0][0], label=label)]
         else:
             results = self.engine.run_many([text for text, _ in jobs], labels=labels, workers=self.workers)
+        relaxed = [(lab, r.attempts[-1]) for r, lab in zip(results, labels) if r.relaxed]
+        if relaxed and not self.accept_relaxed:
+            raise SimulationError(f"batch {relaxed[0][0]!r}: ngspice converged only with {relaxed[0][1]!r} "
+                                  "(looser than the netlist's tolerances); refused: pass --accept-relaxed to use it")
+        self.last_relaxed = bool(relaxed)
         cycles = self.spec.recirculation.cycles
-        readings = Readings.concatenate([read_readings(r.vectors, node_map, cycles, lab)
+        readings = Readings.concatenate([read_readings(r.vectors, node_map, cycles, lab, r.relaxed)
                                          for r, (_, node_map), lab in zip(results, jobs, labels)])
         ngspice = sum(r.analysis_seconds or 0.0 for r in results)
         return readings, ngspice, netlist_seconds

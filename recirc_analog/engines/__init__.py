@@ -3,9 +3,11 @@
 - ``engine``: the one interface (:class:`Engine`, :func:`get_engine`) and
   where ngspice is found (:func:`find_ngspice`, :func:`ngspice_version`).
 - ``batch``: :class:`BatchEngine`, one ``ngspice -b`` process per run.
-- ``shared``: :class:`SharedEngine`, libngspice kept loaded, ``alter``.
+- ``shared``: :class:`SharedEngine`, libngspice in this process.
 - ``rawfile``: :func:`read_raw` for binary and ASCII raw files.
 - ``result``: :class:`SimulationResult`, what every engine returns.
+- ``readout``: ngspice's vector names and where each activity is read (through a NodeMap).
+- ``readings``: :class:`Readings`, the activities the co-simulation's update uses.
 - ``convergence``: the fallback ladder tried on non-convergence.
 - ``console``: reading ngspice's console output (failures, quotes).
 - ``libngspice``: the ctypes binding used by the shared engine.

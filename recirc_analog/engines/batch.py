@@ -5,7 +5,10 @@ crash (segfault, abort) or a hang (timeout) costs one batch, never the
 Python process. Results come back as a binary raw file read with
 ``numpy.frombuffer`` (``rawfile``). ngspice runs in ``workdir`` (default:
 the current directory) so relative ``.include`` paths in the netlist
-resolve as they would for a user running ngspice there.
+resolve as they would for a user running ngspice there. It runs with ``-n``:
+no ``.spiceinit`` is read, neither from that directory nor from ``$HOME``
+(such a file may hold any command, ``shell`` included, and would change the
+results); ngspice's system ``spinit`` is still read.
 
 Parallelism: :meth:`BatchEngine.run_many` runs several ngspice processes at
 once. The Python side only writes a file, waits and reads a raw file, so a
@@ -125,7 +128,7 @@ class BatchEngine:
                 env["SPICE_ASCIIRAWFILE"] = "1"
             try:
                 done = subprocess.run(
-                    [self._path, "-b", "-r", str(raw), str(circuit)], cwd=self.workdir or os.getcwd(),
+                    [self._path, "-b", "-n", "-r", str(raw), str(circuit)], cwd=self.workdir or os.getcwd(),
                     env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=self.timeout,
                     check=False)
             except subprocess.TimeoutExpired:

@@ -13,8 +13,10 @@ The circuit is never regenerated. Steps, in order (:func:`default_ladder`):
 3. ``source stepping``: 100 source steps, no gmin stepping.
 4. ``relaxed tolerances``: ngspice's default ``reltol=1e-3`` and looser
    absolute tolerances. This step trades accuracy for convergence (the
-   circuits of this package run at ``reltol=1e-6``); the result's
-   ``attempts`` names the step that produced it, so callers can reject it.
+   circuits of this package run at ``reltol=1e-6``). A result from a step
+   that sets any tolerance (:attr:`FallbackStep.relaxes_tolerances`) carries
+   ``SimulationResult.relaxed = True``, so callers can refuse or flag it
+   (the co-simulation refuses it unless told to accept it).
 
 Each retry is logged (logger ``recirc_analog.engines``) and recorded in
 ``SimulationResult.attempts``; if all steps fail the SimulationError names
@@ -39,6 +41,8 @@ AS_WRITTEN = "as written"
 
 _END_CARD = re.compile(r"^[ \t]*\.end[ \t]*$", re.I | re.M)
 _OPTION_TEXT = re.compile(r"^[A-Za-z0-9_.=+\- ]+$")
+#: ngspice options that set an accuracy tolerance: a step setting any of them may loosen it.
+TOLERANCE_OPTIONS = frozenset({"reltol", "abstol", "vntol", "chgtol", "trtol"})
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,12 @@ class FallbackStep:
             raise ConfigError(
                 "FallbackStep.options must be 'key=value' words on one line "
                 f"(letters, digits, _ . = + -), got {self.options!r}")
+
+    @property
+    def relaxes_tolerances(self) -> bool:
+        """True if the step sets an accuracy tolerance (one of :data:`TOLERANCE_OPTIONS`):
+        its results may be less accurate than the netlist asked for."""
+        return any(word.split("=", 1)[0].lower() in TOLERANCE_OPTIONS for word in self.options.split())
 
 
 @dataclass(frozen=True)
@@ -105,7 +115,8 @@ def run_with_fallbacks(attempt: Callable[[str], SimulationResult | Failure], net
 
     ``attempt(text)`` runs ngspice once on ``text`` and returns the result
     or a :class:`Failure`. Failures other than non-convergence are raised at
-    once. Returns the first result, with ``attempts`` and ``label`` filled in.
+    once. Returns the first result, with ``attempts``, ``label`` and
+    ``relaxed`` (the producing step relaxes tolerances) filled in.
     """
     tried = []
     failure = None
@@ -117,7 +128,8 @@ def run_with_fallbacks(attempt: Callable[[str], SimulationResult | Failure], net
         tried.append(name)
         outcome = attempt(netlist if step is None else insert_options(netlist, step.options))
         if isinstance(outcome, SimulationResult):
-            return replace(outcome, label=label, attempts=tuple(tried))
+            relaxed = step is not None and step.relaxes_tolerances
+            return replace(outcome, label=label, attempts=tuple(tried), relaxed=relaxed)
         failure = outcome
         if not failure.convergence:
             raise SimulationError(f"batch {label!r}: {failure.message}")

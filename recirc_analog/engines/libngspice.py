@@ -2,8 +2,7 @@
 
 Only what the shared-library engine needs: ``ngSpice_Init`` with printf /
 status / exit / init-data callbacks, ``ngSpice_Circ`` (load netlist lines),
-``ngSpice_Command`` (``alter``, ``run``, ``rusage``, ``remcirc``,
-``destroy``) and ``ngSpice_AllVecs`` / ``ngGet_Vec_Info`` to copy vectors
+``ngSpice_Command`` (``run``, ``rusage``, ``remcirc``, ``destroy``) and ``ngSpice_AllVecs`` / ``ngGet_Vec_Info`` to copy vectors
 into NumPy.
 
 libngspice keeps global state: one library, one current circuit, per
@@ -14,11 +13,21 @@ or a fatal error) the callback returns to ngspice without exiting Python
 and the library is marked unusable: ngspice is detached and a further
 ``ngSpice_Circ`` would segfault (measured on 39), so every later call
 raises :class:`SimulationError` instead.
+
+Init files: ``ngSpice_Init`` reads ``.spiceinit`` from the current directory
+(measured on 39; the ngspice program also falls back to ``$HOME/.spiceinit``)
+and runs its commands, ``shell`` included. The library is therefore loaded
+and initialised with the current directory and ``HOME`` both pointing at an
+empty private directory, then both are restored (the system ``spinit`` is
+still read).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes as C
+import os
+import tempfile
 import weakref
 
 import numpy as np
@@ -65,13 +74,14 @@ class NgspiceLibrary:
         self.new_plots: list[tuple[str, str, str]] = []
         self.exit_status: int | None = None
         self._owner: weakref.ref | None = None
-        self._lib = C.CDLL(path)
-        self._declare()
         # ctypes callbacks must stay referenced as long as ngspice may call them.
         self._callbacks = (_SendChar(self._on_print), _SendStat(self._on_status),
                            _ControlledExit(self._on_exit), _SendInitData(self._on_init_data))
         printer, status, on_exit, init_data = self._callbacks
-        self._lib.ngSpice_Init(printer, status, on_exit, None, init_data, None, None)
+        with _away_from_init_files():
+            self._lib = C.CDLL(path)
+            self._declare()
+            self._lib.ngSpice_Init(printer, status, on_exit, None, init_data, None, None)
         self.version = parse_version("\n".join(self.stdout), source=path)
         self.take_output()
 
@@ -208,6 +218,23 @@ def _raw_file_name(name: str, vector_type: int) -> str:
     if vector_type == _SV_CURRENT and not name.startswith("i("):
         return f"i({name.removesuffix(_BRANCH_SUFFIX)})"
     return name
+
+
+@contextlib.contextmanager
+def _away_from_init_files():
+    """Current directory and ``HOME`` in an empty private directory (no ``.spiceinit``), then back."""
+    cwd, home = os.getcwd(), os.environ.get("HOME")
+    with tempfile.TemporaryDirectory(prefix="recirc-ngspice-init-") as empty:
+        os.chdir(empty)
+        os.environ["HOME"] = empty
+        try:
+            yield
+        finally:
+            os.chdir(cwd)
+            if home is None:
+                os.environ.pop("HOME", None)
+            else:
+                os.environ["HOME"] = home
 
 
 _LIBRARY: NgspiceLibrary | None = None

@@ -142,15 +142,20 @@ def _read_binary(data, offset, num_points, num_vars, is_complex, source):
 
 
 def _read_ascii(data, offset, num_points, num_vars, is_complex, source):
-    """``index value`` / ``value`` lines -> array of shape (num_points, num_vars)."""
+    """``index value`` / ``value`` lines -> array of shape (num_points, num_vars).
+
+    Blank lines are skipped: ``ngspice -r`` writes none, the ``write`` command one after each point.
+    """
     table = np.empty((num_points, num_vars), dtype=np.complex128 if is_complex else np.float64)
     for point in range(num_points):
         for var in range(num_vars):
-            end = data.find(b"\n", offset)
-            if end < 0:
-                end = len(data)
-            words = data[offset:end].split()
-            offset = end + 1
+            words = []
+            while not words and offset < len(data):  # ngspice's `write` puts a blank line after each point
+                end = data.find(b"\n", offset)
+                if end < 0:
+                    end = len(data)
+                words = data[offset:end].split()
+                offset = end + 1
             if len(words) != (2 if var == 0 else 1):
                 raise SimulationError(
                     f"ngspice raw file {source!r} is truncated or garbled at point {point}, "

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..schematic.node_map import NodeMap
 from ..errors import SimulationError
+from ..schematic.node_map import NodeMap
+from .readout import read_activity, read_held
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,10 @@ class Readings:
     held: tuple[np.ndarray, ...]
     early: tuple[np.ndarray, ...]
     late: tuple[np.ndarray, ...]
+    relaxed: bool = False
+    """True if a simulation behind these readings converged only with loosened
+    tolerances (``SimulationResult.relaxed``): the activities are then only as
+    accurate as those tolerances."""
 
     @property
     def batch(self) -> int:
@@ -44,21 +49,25 @@ class Readings:
         """Readings of consecutive sub-batches joined into one (the sample order is kept)."""
         join = lambda field: tuple(np.concatenate(layers, axis=0)   # noqa: E731
                                    for layers in zip(*(getattr(p, field) for p in parts)))
-        return Readings(join("held"), join("early"), join("late"))
+        return Readings(join("held"), join("early"), join("late"), any(p.relaxed for p in parts))
 
 
-def read_readings(vectors, node_map: NodeMap, cycles: tuple[int, int], label: str) -> Readings:
-    """Readings from a simulation's ``vectors`` (name -> array) through its ``node_map``."""
+def read_readings(vectors, node_map: NodeMap, cycles: tuple[int, int], label: str,
+                  relaxed: bool = False) -> Readings:
+    """Readings from a simulation's ``vectors`` (name -> array) through its ``node_map``.
+
+    ``relaxed``: the simulation's ``SimulationResult.relaxed``, carried into the readings.
+    """
     n, m = cycles
     layers = range(len(node_map.sizes))
     try:
-        held = tuple(node_map.read_held(vectors, h) for h in layers)
-        early = held if n == 0 else tuple(node_map.read_activity(vectors, h, n) for h in layers)
-        late = tuple(node_map.read_activity(vectors, h, m) for h in layers)
+        held = tuple(read_held(vectors, node_map, h) for h in layers)
+        early = held if n == 0 else tuple(read_activity(vectors, node_map, h, n) for h in layers)
+        late = tuple(read_activity(vectors, node_map, h, m) for h in layers)
     except KeyError as missing:
         raise SimulationError(f"batch {label!r}: ngspice did not save vector {missing}") from None
     for name, group in (("held", held), ("late", late)):
         for h, values in enumerate(group):
             if not np.all(np.isfinite(values)):
                 raise SimulationError(f"batch {label!r}: ngspice returned NaN/inf in the {name} activity of layer {h}")
-    return Readings(held, early, late)
+    return Readings(held, early, late, relaxed)

@@ -40,6 +40,10 @@ class SimulationResult:
     attempts: tuple[str, ...] = ()
     """Convergence attempts made, in order; the last one produced this result
     (``("as written",)`` when no fallback was needed; see ``convergence``)."""
+    relaxed: bool = False
+    """True if the attempt that produced this result loosened the netlist's
+    tolerances (``FallbackStep.relaxes_tolerances``): the values are then only
+    as accurate as those tolerances. Callers must not use it silently."""
     analysis_seconds: float | None = None
     """ngspice's own analysis time for this run (CPU s, 1 ms resolution), or
     None when ngspice did not report it."""

@@ -1,21 +1,24 @@
-"""ngspice through its shared library: load a circuit once, ``alter``, rerun.
+"""ngspice through its shared library, in this process.
 
-Training changes only conductances between batches, so this engine keeps
-the circuit loaded in libngspice and applies changes with ``alter`` (about
-4 us per element), skipping the process start and the netlist parse the
-batch engine pays on every run.
+Each run hands the netlist text to libngspice (``ngSpice_Circ``), runs it and
+reads the vectors straight from ngspice's memory: no process start, no raw
+file written and read back. Measured (benchmarks/bench_engine.py,
+RESULTS_engine.md): wall time per run 1.00-1.06 x ngspice's own analysis
+time, vs 1.24 (784-20-784) to 2.2 (64-16-64) for the batch engine.
+
+No ``alter``: keeping the co-simulation's circuit loaded and altering every
+device would not pay. The inputs of a batch are ``pwl`` tables in B-sources,
+which ngspice cannot alter (only a re-parse changes them), and altering every
+device costs about as much as the parse it would save (RESULTS_engine.md,
+"Shared engine in the co-simulation").
 
 Binding: a small ctypes binding of our own (``libngspice``), not PySpice's
 ``NgSpiceShared``. Measured on the 784-20-784 crossbar (62,720 resistors,
-100-point ``.dc``; benchmarks/bench_engine.py, RESULTS_engine.md): load
-0.31-0.35 s for both, run the same (it is ngspice's time), reading 785
-vectors 3.0 vs 3.4 ms, start-up 4-6 ms vs 27-35 ms (PySpice's import), and
-``alter`` of every resistor 4-5 us vs 6-15 us per element (PySpice's
-``exec_command`` does extra work per call). Beyond speed: PySpice is an
-optional dependency, warns "Unsupported Ngspice version 39", and does not
-hand back each command's stderr lines, which we need to quote ngspice and
-to tell which of many ``alter`` commands failed; and we need our own exit
-callback (below).
+100-point ``.dc``): load and run the same (it is ngspice's time), reading
+785 vectors 2.8-3.0 vs 3.4-3.6 ms, start-up 4-7 ms vs 27-35 ms (PySpice's
+import). Beyond speed: PySpice is an optional dependency, warns "Unsupported
+Ngspice version 39", and does not hand back each command's stderr lines,
+which we need to quote ngspice; and we need our own exit callback (below).
 
 One circuit per process: libngspice is global state. Only one SharedEngine
 may be open per process at a time (a second one raises UsageError until the
@@ -27,23 +30,20 @@ the process (SimulationError from then on). A segfault inside ngspice kills
 the process: use the batch engine when crash isolation matters.
 
 Convergence fallbacks (``convergence``) reload the netlist text with extra
-``.options`` and re-apply every ``alter`` made since :meth:`load`; the next
-run reloads the netlist as written, so a fallback never outlives its batch.
+``.options``; the next run reloads the netlist as written, so a fallback
+never outlives its batch.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Mapping
 
-from ..errors import ConfigError, NetlistError, SimulationError, UsageError, check_range
+from ..errors import NetlistError, SimulationError, UsageError
 from .console import Failure, analysis_seconds, diagnose, quote_lines, relevant_lines
 from .convergence import ConvergenceLadder, default_ladder, run_with_fallbacks
 from .libngspice import shared_library
 from .result import SimulationResult
 
-_ELEMENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
 _END_CARD = re.compile(r"^\s*\.end\s*$", re.I)
 _EXTERNAL_SOURCE = re.compile(r"^\s*[VI]\S*\s.*\bexternal\b", re.I | re.M)
 
@@ -71,7 +71,6 @@ class SharedEngine:
         self._closed = False
         self._netlist: str | None = None      # as given to load()
         self._loaded: str | None = None       # text in ngspice now (may carry fallback options)
-        self._altered: dict[str, float] = {}  # alters since load(), re-applied on reload
         self._seconds_so_far = 0.0            # ngspice's running analysis time for the circuit
 
     def __enter__(self) -> SharedEngine:
@@ -87,40 +86,18 @@ class SharedEngine:
         """
         self._check_open()
         self._netlist = None
-        self._altered = {}
         self._load_text(netlist, label)
         self._netlist = netlist
-
-    def alter(self, values: Mapping[str, float]) -> None:
-        """Set the value of loaded elements: ``{"Rp1_0_3": 12345.6, ...}``.
-
-        The value is the element's main value in SI units (ohm for R, F for
-        C, V or A for dc sources). Names are the netlist's element names.
-        Raises :class:`ConfigError` for an invalid name or value (before any
-        change) and :class:`UsageError` naming the elements ngspice does not
-        know (the others are applied).
-        """
-        self._check_loaded()
-        commands = []
-        for name, value in values.items():
-            if not isinstance(name, str) or not _ELEMENT_NAME.match(name):
-                raise ConfigError(
-                    f"alter: element names must match [A-Za-z][A-Za-z0-9_.]*, got {name!r}")
-            number = float(check_range(f"alter value of {name}", value))
-            if not math.isfinite(number):
-                raise ConfigError(f"alter value of {name} must be finite, got {value!r}")
-            commands.append((name, number))
-        self._apply(commands)
 
     def run(self, netlist: str | None = None, *, label: str) -> SimulationResult:
         """Simulate and return the plot of the netlist's analysis.
 
-        With ``netlist``, load it first (unless it is the loaded netlist,
-        unaltered); without, rerun the loaded circuit with its alters.
+        With ``netlist``, load it first (unless it is the loaded netlist);
+        without, rerun the loaded circuit.
         Raises :class:`SimulationError` naming ``label`` and quoting ngspice.
         """
         self._check_open()
-        if netlist is not None and (netlist != self._netlist or self._altered):
+        if netlist is not None and netlist != self._netlist:
             self.load(netlist, label=label)
         self._check_loaded()
         return run_with_fallbacks(lambda text: self._attempt(text, label), self._netlist,
@@ -131,7 +108,6 @@ class SharedEngine:
         self._check_open()
         self._clear()
         self._netlist = None
-        self._altered = {}
 
     def close(self) -> None:
         """Reset and give the shared library back (a new SharedEngine may open)."""
@@ -178,22 +154,10 @@ class SharedEngine:
         self._loaded = text
         self._seconds_so_far = 0.0
 
-    def _apply(self, changes: list[tuple[str, float]]) -> None:
-        """Send one ``alter`` per element; record the ones ngspice accepted."""
-        failed = self._lib.commands([f"alter {name} = {value!r}".encode() for name, value in changes])
-        _, stderr = self._lib.take_output()
-        rejected = {changes[k][0] for k in failed}
-        self._altered.update((name, value) for name, value in changes if name not in rejected)
-        if rejected:
-            shown = ", ".join(sorted(rejected)[:5])
-            raise UsageError(f"alter: ngspice rejected {len(rejected)} of {len(changes)} "
-                             f"element(s) ({shown}): {quote_lines(stderr)}")
-
     def _attempt(self, text: str, label: str) -> SimulationResult | Failure:
-        """One ngspice run of ``text`` (reloaded, with the alters, if not loaded)."""
+        """One ngspice run of ``text`` (reloaded if it is not the loaded text)."""
         if text != self._loaded:
             self._load_text(text, label)
-            self._apply(list(self._altered.items()))
         lib = self._lib
         lib.new_plots.clear()
         lib.command("run")

@@ -3,7 +3,8 @@
 Output folder::
 
     metrics.csv              one row per batch: batch,samples,cosim_loss,reference_loss,
-                             weight_rel_diff_max,seconds,... (per-layer differences, ngspice time)
+                             weight_rel_diff_max,seconds,... (per-layer differences, ngspice time;
+                             relaxed_tolerance 1 if ngspice converged only with loosened tolerances)
     summary.json             configuration (config, spec, device: each rebuilt by
                              records.from_record), final losses, largest weight difference,
                              ngspice version, wall time and ngspice's share of it
@@ -34,7 +35,7 @@ from .progress import progress_bar
 from .records import to_record
 
 BASE_COLUMNS = ["batch", "samples", "cosim_loss", "reference_loss", "weight_rel_diff_max", "seconds",
-                "ngspice_seconds", "netlist_seconds", "clipped_devices"]
+                "ngspice_seconds", "netlist_seconds", "clipped_devices", "relaxed_tolerance"]
 
 
 def metric_columns(n_layers: int) -> list[str]:
@@ -43,11 +44,13 @@ def metric_columns(n_layers: int) -> list[str]:
 
 
 def run_cosim(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig, out, *, resume: bool = False,
-              show_progress: bool = True, stop_after: int | None = None) -> dict:
+              show_progress: bool = True, stop_after: int | None = None, accept_relaxed: bool = False) -> dict:
     """Run (or continue) a co-simulation; write the output folder ``out``; return the summary.
 
     ``stop_after`` ends the run after that many batches in this call (tests use
     it to interrupt a run); the checkpoint then holds everything to resume.
+    ``accept_relaxed``: use batches ngspice solved only with loosened tolerances
+    (flagged in the ``relaxed_tolerance`` column) instead of stopping with a SimulationError.
     """
     out = Path(out)
     if resume and not (out / CHECKPOINT_NAME).exists():
@@ -65,6 +68,7 @@ def run_cosim(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig, out,
     engine = get_engine(config.engine)
     try:
         lockstep = LockStep.create(config, spec, device, engine, dataset.train_mean)
+        lockstep.controller.accept_relaxed = accept_relaxed
         key = fingerprint(config, lockstep.controller.spec, device)
         done = 0
         if resume:
@@ -87,7 +91,8 @@ def run_cosim(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig, out,
                 tick = time.perf_counter()
                 row = lockstep.step(x, label=f"batch {index + 1}")
                 row.update(batch=index + 1, samples=(index + 1) * config.batch_size,
-                           seconds=time.perf_counter() - tick)
+                           seconds=time.perf_counter() - tick,
+                           relaxed_tolerance=int(lockstep.controller.last_relaxed))
                 writer.write_row(row)
                 ngspice_total += row["ngspice_seconds"]
                 ran += 1

@@ -37,7 +37,7 @@ per cycle k and read (``X<tile>_c<k>`` forward, ``X<tile>_c<k>_t`` backward), th
 tran form once per read (``X<tile>``, ``X<tile>_t``), layer 2's read settling in
 the same time step as layer 1's (a time-multiplexed read would need a hold
 between the sub-phases). The copies are the same physical devices:
-:meth:`NodeMap.device_names` lists every copy (alter all alike), and its layer-2
+:meth:`NodeMap.device_sites` lists every copy (all hold the same values), and its layer-2
 names are layer 1's devices. Where a cycle runs without bias (error
 recirculation in the dc form) the bias lines are driven by 0-V drivers.
 

@@ -1,4 +1,4 @@
-"""Which saved vectors hold which activity: the interface between a netlist and its reader.
+"""Which nodes hold which activity: the interface between a generated circuit and its reader.
 
 Node names (also documented in ``netlists/README.md``):
 
@@ -19,14 +19,14 @@ Node names (also documented in ``netlists/README.md``):
 
 The dc form sweeps the selector ``sel`` over the samples (one row per sample);
 the tran form runs ``1 + m`` phases per sample after ``lead_in`` idle phases and
-is read at the last time point of each phase.
+is read at the last time point of each phase (:meth:`NodeMap.phase_bounds`).
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from recirc_analog.errors import SimulationError
+from recirc_analog.errors import UsageError
 
 
 def bias_column_tile_name(row_tile: int) -> str:
@@ -42,10 +42,11 @@ def reference_row_tile_name(column_tile: int) -> str:
 
 @dataclass(frozen=True)
 class NodeMap:
-    """Saved vector names and devices of one generated netlist.
+    """Which node carries which activity, where each device sits, and when each phase runs.
 
-    Vectors are keyed as ngspice's raw file names them: ``v(<node>)``, with the
-    abscissa ``v(v-sweep)`` (dc) or ``time`` (tran).
+    Pure circuit knowledge: how a simulator names and stores its results is the
+    engines' business (:mod:`recirc_analog.engines.readout` reads ngspice's
+    vectors through this map).
     """
 
     form: str
@@ -72,11 +73,6 @@ class NodeMap:
     architecture: str = "conjoined"
     """``conjoined`` (a crossbar per layer) or ``bidirectional`` (layer 2 reads layer 1's crossbar)."""
 
-    @property
-    def abscissa(self) -> str:
-        """Key of the sweep vector in the raw file."""
-        return "time" if self.form == "tran" else "v(v-sweep)"
-
     def activity(self, h: int, k: int) -> tuple[str, ...]:
         """Node names of O^h(k), h = 0..L, k = 0..m."""
         return self.activity_nodes[(h, k)]
@@ -91,39 +87,27 @@ class NodeMap:
         names.update(n for nodes in self.held_nodes.values() for n in nodes)
         return tuple(sorted(names))
 
-    def rows(self, abscissa: np.ndarray) -> np.ndarray:
-        """Row of the saved vectors to read for sample b at cycle k, shape (batch, m + 1)."""
+    def phase_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """(start, end) time (s) of the phase of sample b at cycle k, each of shape (batch, m + 1).
+
+        Tran form only: phase p (counted from the first sample) spans
+        ``[(lead_in + p - 0.5) * slot, (lead_in + p + 0.5) * slot)``.
+        """
+        if self.form != "tran":
+            raise UsageError(f"phase_bounds: only the tran form has phases in time, got form {self.form!r}")
         phases = self.cycles + 1
-        if self.form == "dc":
-            if len(abscissa) != self.batch:
-                raise SimulationError(f"expected {self.batch} sweep points, got {len(abscissa)}")
-            return np.repeat(np.arange(self.batch)[:, None], phases, axis=1)
         centres = (self.lead_in + np.arange(self.batch * phases)) * self.slot
-        ends = np.searchsorted(abscissa, centres + 0.5 * self.slot, side="left") - 1
-        if np.any(ends < 0) or np.any(abscissa[np.maximum(ends, 0)] <= centres - 0.5 * self.slot):
-            raise SimulationError("a phase of the tran run holds no time point; lower the maximum step")
-        return ends.reshape(self.batch, phases)
+        shape = (self.batch, phases)
+        return (centres - 0.5 * self.slot).reshape(shape), (centres + 0.5 * self.slot).reshape(shape)
 
-    def _read(self, vectors, names, rows) -> np.ndarray:
-        return np.stack([vectors[f"v({name})"][rows] for name in names], axis=1) / self.v_unit
+    def device_sites(self, h: int, device: str = "plus") -> np.ndarray:
+        """Where layer h's devices of one kind sit: ``"<tile instance>.<element>"`` (lower case).
 
-    def read_activity(self, vectors, h: int, k: int) -> np.ndarray:
-        """O^h(k) from the raw-file ``vectors`` (dict name -> array), shape (batch, N_h)."""
-        return self._read(vectors, self.activity(h, k), self.rows(vectors[self.abscissa])[:, k])
-
-    def read_held(self, vectors, h: int, k: int | None = None) -> np.ndarray:
-        """The held O^h(0) as seen during cycle k (default m), shape (batch, N_h)."""
-        k = self.cycles if k is None else k
-        rows = self.rows(vectors[self.abscissa])
-        column = 0 if self.form == "dc" else k
-        return self._read(vectors, self.held(h), rows[:, column])
-
-    def device_names(self, h: int, device: str = "plus") -> np.ndarray:
-        """Flattened ngspice names (for ``alter``) of layer h's devices of one kind.
-
-        Shape (copies, N_h, N_{h-1} + 1) for ``plus``/``minus`` (column N_{h-1} is the
-        bias row), (copies, N_{h-1} + 1) for ``reference``. The dc form holds one
-        copy per cycle; every copy must be altered alike. In the bidirectional
+        The tile instance is the tile's subcircuit name followed by the copy's
+        suffix (see ``copies``); the element is the device's name inside the tile.
+        Shape (copies, N_h, N_{h-1} + 1) for ``plus``/``minus`` (column N_{h-1} is
+        the bias row), (copies, N_{h-1} + 1) for ``reference``. The dc form holds
+        one copy per cycle, all with the same values. In the bidirectional
         architecture layer 2's weight (j, i) is layer 1's device (i, j): the two
         layers name the same devices.
         """
@@ -137,7 +121,7 @@ class NodeMap:
             rows, neurons = self.tile_shape
             sites = [(f"xbar{h}_{j // rows}_{i // neurons}", f"{prefix}_{i}_{j}")
                      for i in range(n_out) for j in range(n_in)]
-        names = np.array([[f"r.x{tile}{copy}.{element}" for tile, element in sites] for copy in self.copies])
+        names = np.array([[f"{tile}{copy}.{element}" for tile, element in sites] for copy in self.copies])
         return names.reshape((len(self.copies),) + ((n_in,) if device == "reference" else (n_out, n_in)))
 
     def _backward_sites(self, prefix: str, device: str) -> list[tuple[str, str]]:
