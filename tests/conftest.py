@@ -5,6 +5,8 @@
   else ``../shared/data`` beside the checkout (where CI lays it). A test that
   asks for it fails with a clear message when neither exists: the data is part
   of the setup, not something to skip over.
+- ``random_network``, ``run_circuit``: a network with random biases, and a
+  circuit built, written and simulated in one call (the netlist tests' helpers).
 - ``ngspice``: runs netlists with ``ngspice -b`` and reads the binary raw file
   with a reader of its own (independent of :mod:`recirc_analog.engines`, so it
   can serve as their oracle). A missing ngspice fails the test (setup error),
@@ -97,3 +99,32 @@ def ngspice() -> NgspiceRunner:
     if executable is None:
         pytest.fail("ngspice is not on PATH; run `make setup` (scripts/bootstrap.sh installs it)")
     return NgspiceRunner(executable)
+
+
+def _random_network(sizes, activations, seed):
+    """A Glorot network of ``sizes`` with N(0, 0.3) biases, and the random stream that drew them."""
+    from recirc_analog.reference.network import CircularAutoencoder
+
+    rng = np.random.default_rng(seed)
+    net = CircularAutoencoder.random(sizes, activations, seed=seed)
+    net.biases = [rng.normal(0, 0.3, b.shape) for b in net.biases]
+    return net, rng
+
+
+@pytest.fixture(scope="session")
+def random_network():
+    """``random_network(sizes, activations, seed) -> (net, rng)``."""
+    return _random_network
+
+
+@pytest.fixture(scope="session")
+def run_circuit(ngspice):
+    """``run_circuit(net, spec, x, folder) -> (node_map, vectors)``: build, write (ngspice dialect) and simulate."""
+    from recirc_analog.netlist_writers import get_writer
+    from recirc_analog.schematic.builder import build_circuit
+
+    def run(net, spec, x, folder):
+        circuit = build_circuit(net, spec, x)
+        return circuit.node_map, ngspice.simulate(get_writer().get_netlist(circuit), folder)
+
+    return run

@@ -15,14 +15,15 @@ from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.recirculation import Recirculation, run_cycles
 from recirc_analog.reference.tied import tie_weights
 from recirc_analog.engines.readout import read_activity, read_held
-from test_netlist_forward import random_network, run
-from test_netlist_sim import run_file, simulate
 
 SIZES, ACTIVATIONS = (8, 5, 8), ("tanh", "logistic")
 
 
 def tied_network(sizes=SIZES, activations=ACTIVATIONS, seed=21):
-    net, rng = random_network(sizes, activations, seed)
+    """A Glorot network with tied weights (A^2 := (A^1)^T) and N(0, 0.3) biases, and its random stream."""
+    rng = np.random.default_rng(seed)
+    net = CircularAutoencoder.random(sizes, activations, seed=seed)
+    net.biases = [rng.normal(0, 0.3, b.shape) for b in net.biases]
     return tie_weights(net), rng
 
 
@@ -44,21 +45,21 @@ def assert_cycles_match(node_map, vectors, expected):
 
 @pytest.mark.parametrize("form", ["dc", "tran"])
 @pytest.mark.parametrize("mode", ["pr", "ccrcc", "error"])
-def test_forward_pass_and_recirculation_match_tied_reference(mode, form, tmp_path):
+def test_forward_pass_and_recirculation_match_tied_reference(run_circuit, mode, form, tmp_path):
     net, rng = tied_network()
     x = rng.uniform(0, 1, size=(3, SIZES[0]))
     spec = spec_for(mode, form)
-    node_map, vectors = run(net, spec, x, tmp_path)
+    node_map, vectors = run_circuit(net, spec, x, tmp_path)
     assert_cycles_match(node_map, vectors, run_cycles(net, x, spec.recirculation))
 
 
 @pytest.mark.parametrize("form", ["dc", "tran"])
-def test_shared_reference_mapping_and_tiny_tiles_match_reference(form, tmp_path):
+def test_shared_reference_mapping_and_tiny_tiles_match_reference(run_circuit, form, tmp_path):
     """Reference column (forward) and reference row (backward), tiles of 3 rows x 2 neurons."""
     net, rng = tied_network((7, 5, 7), ("relu", "tanh"), seed=22)
     x = rng.uniform(-1, 1, size=(2, 7))
     spec = spec_for("rwcc", form, "shared_reference", tiles=(3, 2))
-    node_map, vectors = run(net, spec, x, tmp_path)
+    node_map, vectors = run_circuit(net, spec, x, tmp_path)
     assert_cycles_match(node_map, vectors, run_cycles(net, x, spec.recirculation))
 
 
@@ -104,7 +105,7 @@ def test_layer_2_names_layer_1_devices_and_there_is_one_crossbar(mapping):
             assert element in members[instances["x" + instance]], name
 
 
-def test_changing_one_shared_device_changes_both_layers(tmp_path):
+def test_changing_one_shared_device_changes_both_layers(ngspice, tmp_path):
     """Raise one device of pair (i, j) in the netlist text: A^1_ij and A^2_ji both move by
     r_f * dG, as the reference of the correspondingly changed tied network says."""
     net, rng = tied_network((6, 4, 6), ("tanh", "linear"), seed=24)
@@ -120,7 +121,7 @@ def test_changing_one_shared_device_changes_both_layers(tmp_path):
     changed = net.copy()
     changed.weights[0][i, j] += r_f * dg
     changed.weights[1][j, i] += r_f * dg
-    vectors = simulate(text, tmp_path)
+    vectors = ngspice.simulate(text, tmp_path)
     expected = run_cycles(changed, x, spec.recirculation)
     for k in (0, 1):
         for h in (1, 2):
@@ -128,12 +129,12 @@ def test_changing_one_shared_device_changes_both_layers(tmp_path):
     assert np.abs(expected[0][2] - net.forward(x)[2]).max() > 1e-3   # the change is visible
 
 
-def test_committed_bidirectional_example_computes_tied_reference(tmp_path, netlists_dir):
+def test_committed_bidirectional_example_computes_tied_reference(ngspice, tmp_path, netlists_dir):
     name = next(n for n, (_, _, _, spec) in EXAMPLES.items() if spec.architecture == "bidirectional")
     sizes, activations, batch, spec = EXAMPLES[name]
     target = tmp_path / f"{name}.cir"
     target.write_text((netlists_dir / target.name).read_text())
-    vectors = run_file(target)
+    vectors = ngspice.run_file(target)
     net = tie_weights(CircularAutoencoder.random(sizes, activations, seed=0))
     x = np.random.default_rng(1).uniform(0, 1, size=(batch, sizes[0]))
     node_map = build_circuit(net, spec, x).node_map
@@ -143,7 +144,7 @@ def test_committed_bidirectional_example_computes_tied_reference(tmp_path, netli
             np.testing.assert_allclose(read_activity(vectors, node_map, h, k), value, atol=1e-6, err_msg=f"O^{h}({k})")
 
 
-def test_untied_network_is_refused():
+def test_untied_network_is_refused(random_network):
     net, rng = random_network(SIZES, ACTIVATIONS, seed=25)
     x = rng.uniform(0, 1, size=(2, SIZES[0]))
     with pytest.raises(ConfigError, match=r"architecture 'bidirectional'.*A\^2 = \(A\^1\)\^T.*tie_weights"):

@@ -9,20 +9,10 @@ from recirc_analog.schematic.crossbar import opamp_gain_error
 from recirc_analog.netlist_writers.api import generate_netlist, get_writer
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.engines.readout import read_activity
-from test_netlist_sim import simulate
 
 
-def random_network(sizes, activations, seed):
-    rng = np.random.default_rng(seed)
-    net = CircularAutoencoder.random(sizes, activations, seed=seed)
-    net.biases = [rng.normal(0, 0.3, b.shape) for b in net.biases]
-    return net, rng
 
 
-def run(net, spec, x, tmp_path):
-    circuit = build_circuit(net, spec, x)
-    vectors = simulate(get_writer().get_netlist(circuit), tmp_path)
-    return circuit.node_map, vectors
 
 
 @pytest.mark.parametrize("form", ["dc", "tran"])
@@ -30,11 +20,11 @@ def run(net, spec, x, tmp_path):
     ((64, 16, 64), ("tanh", "tanh")),
     ((12, 8, 4, 8, 12), ("relu", "logistic", "linear", "tanh")),
 ])
-def test_forward_pass_matches_reference(form, sizes, activations, tmp_path):
+def test_forward_pass_matches_reference(random_network, run_circuit, form, sizes, activations, tmp_path):
     net, rng = random_network(sizes, activations, seed=3)
     x = rng.uniform(-1, 1, size=(4, sizes[0]))
     spec = CircuitSpec(form=form, sample_hold=ideal_sample_hold())
-    node_map, vectors = run(net, spec, x, tmp_path)
+    node_map, vectors = run_circuit(net, spec, x, tmp_path)
     for h, expected in enumerate(net.forward(x)):
         got = read_activity(vectors, node_map, h, 0)
         np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6 * np.abs(expected).max(),
@@ -42,12 +32,12 @@ def test_forward_pass_matches_reference(form, sizes, activations, tmp_path):
 
 
 @pytest.mark.parametrize("mapping", ["differential", "shared_reference"])
-def test_opamp_neuron_within_the_documented_bound(mapping, tmp_path):
+def test_opamp_neuron_within_the_documented_bound(random_network, run_circuit, mapping, tmp_path):
     net, rng = random_network((16, 6, 16), ("tanh", "linear"), seed=5)
     x = rng.uniform(-1, 1, size=(3, 16))
     gain = 1e4
     spec = CircuitSpec(neuron=NeuronConfig(kind="opamp", gain=gain), crossbar=CrossbarConfig(mapping=mapping))
-    node_map, vectors = run(net, spec, x, tmp_path)
+    node_map, vectors = run_circuit(net, spec, x, tmp_path)
     exact = net.forward(x)[1]
     got = read_activity(vectors, node_map, 1, 0)
     # Bound of opamp_gain_error for layer 1 (its input, the data, is exact).
@@ -63,7 +53,7 @@ def test_opamp_neuron_within_the_documented_bound(mapping, tmp_path):
     assert error.max() > 1e-3 * bound.max()      # the finite gain is visible, the bound is not vacuous
 
 
-def test_netlist_is_deterministic():
+def test_netlist_is_deterministic(random_network):
     net, rng = random_network((8, 4, 8), ("tanh", "tanh"), seed=1)
     x = rng.uniform(-1, 1, size=(2, 8))
     for form in ("dc", "tran"):
@@ -72,7 +62,7 @@ def test_netlist_is_deterministic():
 
 
 @pytest.mark.parametrize("mapping", ["differential", "shared_reference"])
-def test_tiled_crossbars_and_device_sites(mapping, tmp_path):
+def test_tiled_crossbars_and_device_sites(random_network, ngspice, mapping, tmp_path):
     """Tiny tiles (3 rows x 2 neurons) compute the same cycles; every device site the
     node map gives exists in the netlist, in the tile instance it names."""
     net, rng = random_network((7, 5, 7), ("tanh", "relu"), seed=8)
@@ -80,7 +70,7 @@ def test_tiled_crossbars_and_device_sites(mapping, tmp_path):
     spec = CircuitSpec(crossbar=CrossbarConfig(mapping=mapping, tile_rows=3, tile_neurons=2))
     circuit = build_circuit(net, spec, x)
     text = get_writer().get_netlist(circuit)
-    vectors = simulate(text, tmp_path)
+    vectors = ngspice.simulate(text, tmp_path)
     for h, expected in enumerate(net.forward(x)):
         np.testing.assert_allclose(read_activity(vectors, circuit.node_map, h, 0), expected, atol=1e-7)
     members = {}                                       # instance -> element names of its subcircuit

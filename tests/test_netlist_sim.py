@@ -1,14 +1,6 @@
 """The tests' own ngspice runner (the ``ngspice`` fixture of conftest.py) against closed forms."""
 
 import numpy as np
-from conftest import REPO_ROOT, NgspiceRunner
-
-# Transitional: test modules of the netlist writers still import these names; new tests take the
-# ``ngspice`` fixture (and ``circuits_dir``) instead.
-CIRCUITS = REPO_ROOT / "circuits"
-_runner = NgspiceRunner("ngspice")
-run_file = _runner.run_file
-simulate = _runner.simulate
 
 
 def test_reader_matches_a_resistor_divider(ngspice, tmp_path):

@@ -12,7 +12,6 @@ from recirc_analog.schematic.elements import Block, Capacitor, Instance, Resisto
 from recirc_analog.errors import ConfigError, NetlistError
 from recirc_analog.netlist_writers.api import generate_netlist
 from recirc_analog.reference.network import CircularAutoencoder
-from test_netlist_sim import simulate
 
 
 @pytest.fixture
@@ -106,13 +105,13 @@ def test_illegal_names_are_rejected(small, name):
         validate(_with_block(circuit, Resistor("Rok", "o1_c0_0", "0", 1e3), Resistor(name, "o1_c0_0", "0", 1e3)))
 
 
-def test_injected_title_cannot_start_a_control_section(small, tmp_path):
+def test_injected_title_cannot_start_a_control_section(ngspice, small, tmp_path):
     title = "net\n.control\nshell touch INJECTED\n.endc\n* $ {x} \\ .include /etc/passwd"
     text = generate_netlist(small[0], CircuitSpec(title=title), small[1])
     lines = text.splitlines()
     assert not any(line.lower().startswith((".control", ".include", "shell", ".endc")) for line in lines)
     assert lines[0][0].isalnum() and "$" not in lines[0] and "{" not in lines[0]
-    simulate(text, tmp_path)
+    ngspice.simulate(text, tmp_path)
     assert not (tmp_path / "INJECTED").exists()
 
 

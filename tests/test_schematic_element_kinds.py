@@ -14,7 +14,6 @@ from recirc_analog.schematic.elements import (ELEMENT_KINDS, Block, Branch, Circ
 from recirc_analog.schematic.graph import circuit_graph, validate
 from recirc_analog.schematic.names import check_name
 from recirc_analog.schematic.node_map import NodeMap
-from test_netlist_sim import simulate
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ def _divider(*elements) -> Circuit:
                                     tile_shape=(1, 1)))
 
 
-def test_new_kind_flows_through_checks_writer_and_ngspice(tmp_path):
+def test_new_kind_flows_through_checks_writer_and_ngspice(ngspice, tmp_path):
     wire = WireSegment("Rw1", "a", "b", length=2e-3, ohms_per_meter=1.5e6)   # 3 kohm
     circuit = _divider(wire)
     graph = validate(circuit)
@@ -70,7 +69,7 @@ def test_new_kind_flows_through_checks_writer_and_ngspice(tmp_path):
         [("a", "b", "resistor")], [("b", "a", "resistor")])
     text = WireWriter().get_netlist(circuit)
     assert "Rw1 a b 3000.0\n" in text
-    vectors = simulate(text, tmp_path)
+    vectors = ngspice.simulate(text, tmp_path)
     sweep = vectors["v(v-sweep)"]
     np.testing.assert_allclose(sweep, [0.0, 1.0, 2.0])
     np.testing.assert_allclose(vectors["v(b)"], sweep * 1e3 / (1e3 + 3e3), rtol=1e-9, atol=1e-12)   # divider
