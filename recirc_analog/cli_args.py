@@ -68,8 +68,15 @@ def parse_float_list(text: str, option: str) -> tuple[float, ...]:
         raise UsageError(f"{option} must be comma-separated numbers, got {text!r}") from None
 
 
-def parse_cycles(text: str) -> tuple[int, int]:
-    """``"3"`` -> (0, 3): compare cycle 0 with cycle 3; ``"1,3"`` -> (1, 3) (Theorem 6.3)."""
+def parse_cycles(text: str, limit: int | None = None) -> tuple[int, int]:
+    """``"3"`` -> (0, 3): compare cycle 0 with cycle 3; ``"1,3"`` -> (1, 3) (Theorem 6.3).
+
+    M is at most ``limit``: the reference's bound ``MAX_REFERENCE_CYCLES`` by
+    default; circuits (netlist, cosim) pass ``MAX_CIRCUIT_CYCLES``.
+    """
+    from .reference.recirculation import MAX_REFERENCE_CYCLES
+
+    limit = MAX_REFERENCE_CYCLES if limit is None else limit
     try:
         parts = [int(p) for p in text.split(",")]
     except ValueError:
@@ -77,6 +84,8 @@ def parse_cycles(text: str) -> tuple[int, int]:
     pair = (0, parts[0]) if len(parts) == 1 else tuple(parts)
     if len(pair) != 2 or not 0 <= pair[0] < pair[1]:
         raise UsageError(f"--cycles must be M or N,M with integers 0 <= N < M, got {text!r}")
+    if pair[1] > limit:
+        raise UsageError(f"--cycles M must be in [1, {limit}], got {pair[1]}")
     return pair
 
 
@@ -134,15 +143,22 @@ def add_network_options(parser: argparse.ArgumentParser, sizes: str, act: str) -
                              f"one name applies to all (default {act})")
 
 
-def add_recirculation_options(parser: argparse.ArgumentParser) -> None:
-    """--mode, --lam, --cycles."""
+def add_recirculation_options(parser: argparse.ArgumentParser, circuit: bool = False) -> None:
+    """--mode, --lam, --cycles (``circuit``: the command unrolls the cycles into a circuit)."""
+    from .reference.recirculation import MAX_REFERENCE_CYCLES
+    from .schematic.spec import MAX_CIRCUIT_CYCLES
+
+    limit = MAX_CIRCUIT_CYCLES if circuit else MAX_REFERENCE_CYCLES
+    why = ": the circuit unrolls M + 1 copies" if circuit else ""
     parser.add_argument("--mode", default="pr", choices=MODE_NAMES,
                         help="recirculation scheme: pr (plain), ccr, rcc, ccrcc, rwcc (convex "
                              "combinations with --lam), error (error recirculation) (default pr)")
     parser.add_argument("--lam", type=in_range("--lam", 0.0, 1.0), default=0.5,
                         help="mixing weight lambda in [0, 1] of the held cycle-0 activity (default 0.5)")
-    parser.add_argument("--cycles", type=parse_cycles, default=(0, 1), metavar="M|N,M",
-                        help="compare cycle 0 with cycle M, or cycle N with cycle M (Theorem 6.3) (default 1)")
+    parser.add_argument("--cycles", type=lambda text: parse_cycles(text, limit), default=(0, 1), metavar="M|N,M",
+                        help=f"compare cycle 0 with cycle M, or cycle N with cycle M (Theorem 6.3); "
+                             f"M <= {limit}{why} "
+                             "(default 1)")
 
 
 def add_data_options(parser: argparse.ArgumentParser, default: str = "lowrank") -> None:

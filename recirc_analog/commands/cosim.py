@@ -18,7 +18,7 @@ def add_parser(commands) -> None:
                     "controller reads the held and recirculated voltages and programs local conductance "
                     "updates; the NumPy reference trains alongside from the same initial weights.")
     add_network_options(cosim, "100,20,100", "tanh,linear")
-    add_recirculation_options(cosim)
+    add_recirculation_options(cosim, circuit=True)
     add_data_options(cosim)
     cosim.add_argument("--form", default="dc", choices=FORMS,
                        help="netlist form: dc (phases unrolled, batch as a .dc sweep; fast) or tran "

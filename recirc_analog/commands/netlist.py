@@ -17,7 +17,7 @@ def add_parser(commands) -> None:
     parser = commands.add_parser("netlist", help="write the circuit of a network as a SPICE netlist",
                                  description="Write the circuit of a circular autoencoder as a SPICE netlist.")
     add_network_options(parser, "64,16,64", "tanh")
-    add_recirculation_options(parser)
+    add_recirculation_options(parser, circuit=True)
     parser.add_argument("--form", choices=FORMS, default="dc",
                         help="dc: phases unrolled, the batch as one .dc sweep; tran: physical circuit (default dc)")
     parser.add_argument("--architecture", choices=ARCHITECTURES, default="conjoined",

@@ -15,13 +15,15 @@ It is the oracle the circuit and the co-simulation are checked against:
 """
 
 from recirc_analog.reference.network import CircularAutoencoder
-from recirc_analog.reference.recirculation import RECIRCULATION_MODES, Recirculation, run_cycles
+from recirc_analog.reference.recirculation import (
+    MAX_REFERENCE_CYCLES, RECIRCULATION_MODES, Recirculation, cycle_pair, run_cycles)
 from recirc_analog.reference.rules import RULES, get_rule
 from recirc_analog.reference.standard_channels import StandardChannels
 from recirc_analog.reference.training import EpochMetrics, TrainConfig, Trainer
 from recirc_analog.reference.updates import LearningRule, Update
 
 __all__ = [
-    "CircularAutoencoder", "RECIRCULATION_MODES", "Recirculation", "run_cycles", "RULES", "get_rule",
+    "CircularAutoencoder", "MAX_REFERENCE_CYCLES", "RECIRCULATION_MODES", "Recirculation", "cycle_pair",
+    "run_cycles", "RULES", "get_rule",
     "StandardChannels", "EpochMetrics", "TrainConfig", "Trainer", "LearningRule", "Update",
 ]

@@ -23,7 +23,7 @@ import numpy as np
 from recirc_analog.errors import ConfigError, check_range
 from recirc_analog.reference.losses import loss_for
 from recirc_analog.reference.network import CircularAutoencoder, glorot_uniform
-from recirc_analog.reference.recirculation import Recirculation, run_cycles
+from recirc_analog.reference.recirculation import Recirculation, cycle_pair
 from recirc_analog.reference.standard_channels import StandardChannelRule
 from recirc_analog.reference.updates import (
     LearningRule, Update, backpropagate, hebbian_update, transposed_weights)
@@ -186,16 +186,14 @@ class RecirculationRule(LearningRule):
         self.recirculation = recirculation
 
     def directions(self, net, x, forward=None) -> Update:
-        cycles = run_cycles(net, x, self.recirculation, None if forward is None else forward[0])
+        cycle_n, cycle_m = cycle_pair(net, x, self.recirculation, None if forward is None else forward[0])
         top = net.n_layers
         post_layer = list(range(1, top)) + [0]
-        if self.recirculation.mode == "error":
-            posts = [cycles[1][k] for k in post_layer]
-            pres = cycles[0][:-1]
+        if self.recirculation.mode == "error":   # (n, m) = (0, 1)
+            posts = [cycle_m[k] for k in post_layer]
         else:
-            n, m = self.recirculation.cycles
-            posts = [cycles[n][k] - cycles[m][k] for k in post_layer]
-            pres = cycles[n][:-1]
+            posts = [cycle_n[k] - cycle_m[k] for k in post_layer]
+        pres = cycle_n[:-1]
         return hebbian_update(posts, pres)
 
 
