@@ -36,6 +36,9 @@ def parse_sizes(text: str) -> tuple[int, ...]:
         raise UsageError(
             f"--sizes must start and end with the same size (the output layer is the input layer), "
             f"got {sizes[0]} and {sizes[-1]}")
+    from .limits import check_layer_widths
+
+    check_layer_widths(sizes, "--sizes")
     return sizes
 
 
@@ -104,8 +107,8 @@ def in_range(option: str, low: float, high: float):
     return convert
 
 
-def positive_int(option: str):
-    """An argparse ``type`` accepting integers >= 1."""
+def positive_int(option: str, high: int | None = None):
+    """An argparse ``type`` accepting integers >= 1 (and <= ``high`` when given)."""
 
     def convert(text: str) -> int:
         try:
@@ -114,6 +117,8 @@ def positive_int(option: str):
             raise UsageError(f"{option} must be a positive integer, got {text!r}") from None
         if value < 1:
             raise UsageError(f"{option} must be >= 1, got {value}")
+        if high is not None and value > high:
+            raise UsageError(f"{option} must be in [1, {high}], got {value}")
         return value
 
     return convert

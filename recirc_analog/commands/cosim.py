@@ -6,6 +6,7 @@ from ..cli_args import (add_data_options, add_network_options, add_recirculation
                         parse_activations, parse_sizes, positive_float, positive_int)
 from ..schematic.spec import ARCHITECTURES
 from ..errors import UsageError
+from ..limits import MAX_BATCH_SIZE
 
 FORMS = ("dc", "tran")
 
@@ -30,8 +31,8 @@ def add_parser(commands) -> None:
     cosim.add_argument("--epochs", type=positive_int("--epochs"), default=1, help="epochs (default 1)")
     cosim.add_argument("--batches", type=positive_int("--batches"), default=None,
                        help="minibatches per epoch (default: the whole epoch)")
-    cosim.add_argument("--batch-size", type=positive_int("--batch-size"), default=100,
-                       help="samples per minibatch = per ngspice analysis (default 100)")
+    cosim.add_argument("--batch-size", type=positive_int("--batch-size", MAX_BATCH_SIZE), default=100,
+                       help=f"samples per minibatch = per ngspice analysis, at most {MAX_BATCH_SIZE} (default 100)")
     cosim.add_argument("--lr", type=positive_float("--lr"), default=0.001, help="learning rate (default 0.001)")
     cosim.add_argument("--lr-decay", type=positive_float("--lr-decay"), default=1.0,
                        help="layer h learns at lr * decay^(L-h) (default 1)")

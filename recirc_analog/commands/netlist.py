@@ -7,6 +7,7 @@ import numpy as np
 
 from recirc_analog.schematic.spec import ARCHITECTURES, FORMS, MAPPING_KINDS, NEURON_KINDS
 from recirc_analog.errors import ConfigError, DataError
+from recirc_analog.limits import MAX_BATCH_SIZE
 
 
 def add_parser(commands) -> None:
@@ -34,7 +35,8 @@ def add_parser(commands) -> None:
     parser.add_argument("--weights", default=None, metavar="NPZ", help="weights.npz (default: random, --seed)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random weights and inputs (default 0)")
     parser.add_argument("--inputs", default=None, metavar="NPY", help="inputs (batch, N0) .npy (default: random)")
-    parser.add_argument("--batch", type=positive_int("--batch"), default=4, help="random inputs: batch (default 4)")
+    parser.add_argument("--batch", type=positive_int("--batch", MAX_BATCH_SIZE), default=4,
+                        help=f"random inputs: batch, at most {MAX_BATCH_SIZE} (default 4)")
     parser.add_argument("-o", "--output", required=True, metavar="FILE", help="netlist file to write")
     parser.set_defaults(handler=run)
 
@@ -42,10 +44,12 @@ def add_parser(commands) -> None:
 def _inputs(path, batch: int, n0: int, seed: int) -> np.ndarray:
     if path is None:
         return np.random.default_rng(seed).uniform(0, 1, size=(batch, n0))
-    try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as error:
-        raise DataError(f"--inputs {path} is not a readable .npy file: {error}") from None
+    from recirc_analog.fileio import load_npy
+
+    x = load_npy(path, "--inputs")
+    if np.iscomplexobj(x):
+        raise DataError(f"--inputs {path!r} holds complex numbers; the inputs must be real")
+    return x
 
 
 def run(args) -> int:

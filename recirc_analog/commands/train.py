@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..cli_args import (RULE_NAMES, add_data_options, add_network_options, add_recirculation_options,
                         parse_activations, parse_float_list, parse_sizes, positive_float, positive_int)
 from ..errors import UsageError
+from ..limits import MAX_BATCH_SIZE
 
 
 def add_parser(commands) -> None:
@@ -28,8 +29,8 @@ def add_parser(commands) -> None:
                        help="standard: what C2 / C3 carry (default error)")
     add_data_options(train)
     train.add_argument("--epochs", type=positive_int("--epochs"), default=3, help="epochs (default 3)")
-    train.add_argument("--batch-size", type=positive_int("--batch-size"), default=100,
-                       help="minibatch size (default 100)")
+    train.add_argument("--batch-size", type=positive_int("--batch-size", MAX_BATCH_SIZE), default=100,
+                       help=f"minibatch size, at most {MAX_BATCH_SIZE} (default 100)")
     train.add_argument("--lr", type=positive_float("--lr"), default=0.01, help="learning rate (default 0.01)")
     train.add_argument("--layer-lrs", default=None, metavar="R1,...,RL",
                        help="explicit learning rate of each layer 1..L (overrides --lr, --lr-decay)")

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from recirc_analog.errors import ConfigError, DataError
+from recirc_analog.limits import check_layer_widths
 from recirc_analog.reference.activations import Activation, get_activation
 
 
@@ -49,7 +50,9 @@ def _check_sizes(sizes) -> tuple[int, ...]:
     if values[0] != values[-1]:
         raise ConfigError(
             f"sizes of a circular autoencoder must start and end with the same width, got {values!r}")
-    return tuple(int(n) for n in values)
+    values = tuple(int(n) for n in values)
+    check_layer_widths(values)
+    return values
 
 
 def _check_activations(activations, n_layers: int) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ import time
 import numpy as np
 
 from recirc_analog.errors import ConfigError, DivergenceError, check_range
+from recirc_analog.limits import MAX_BATCH_SIZE
 from recirc_analog.reference.losses import loss_for
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.rules import BackpropRule
@@ -31,7 +32,7 @@ class TrainConfig:
     epochs: int = 10
     """Number of passes over the training set (0 only evaluates the untrained network)."""
     batch_size: int = 100
-    """Samples per minibatch; the paper uses 100."""
+    """Samples per minibatch, at most :data:`~recirc_analog.limits.MAX_BATCH_SIZE`; the paper uses 100."""
     lr: float = 0.01
     """Base learning rate; the paper uses 0.01 (0.001 for three hidden layers, 1e-4 on Lowrank)."""
     layer_lrs: tuple[float, ...] | None = None
@@ -53,7 +54,7 @@ class TrainConfig:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
                 raise ConfigError(f"{name} must be an integer, got {value!r}")
         check_range("epochs", self.epochs, 0, None)
-        check_range("batch_size", self.batch_size, 1, None)
+        check_range("batch_size", self.batch_size, 1, MAX_BATCH_SIZE)
         check_range("lr", self.lr, 0, None)
         check_range("lr_decay", self.lr_decay, 0, None, low_open=True)
         check_range("divergence_bound", self.divergence_bound, 0, None, low_open=True)
