@@ -6,8 +6,11 @@ minibatch, scales layer h by its rate (``lr * lr_decay**(L-h)`` unless
 caps each neuron's incoming weight-row norm at ``max_norm`` (the paper uses
 2.0 for linear networks; biases are not capped). For every rule other than
 BP the angle between its update and the exact gradient is measured per layer.
-A NaN / inf or a loss above ``divergence_bound`` restores the last weights
-that gave an acceptable loss and raises :class:`DivergenceError`.
+A NaN / inf or a loss above ``divergence_bound`` raises
+:class:`DivergenceError` after restoring a good state: :meth:`Trainer.step`
+restores the weights before the step whose loss was acceptable, and
+:meth:`Trainer.fit` the weights at the end of the last finished epoch, the
+state its last history row (and so a run's summary) describes.
 """
 
 from collections.abc import Callable
@@ -141,6 +144,9 @@ class Trainer:
         # Weights and biases before the present step. step() replaces the arrays
         # instead of changing them in place, so keeping references is a snapshot.
         self._last_good = (snapshot.weights, snapshot.biases)
+        # The weights the last history row describes (the untrained ones before row 0).
+        self._epoch_state = self._last_good
+        self._divergence = ""
         self._evaluation_rng, self._training_rng = np.random.default_rng(config.seed).spawn(2)
         rule.prepare(net)
 
@@ -150,13 +156,17 @@ class Trainer:
         return self.loss.value(outputs[0], outputs[-1], preactivations[-1])
 
     def _diverged(self, what: str) -> DivergenceError:
-        self.net.weights = [w.copy() for w in self._last_good[0]]
-        self.net.biases = [b.copy() for b in self._last_good[1]]
+        self._divergence = what
+        self._restore(self._last_good)
         completed = self.history[-1].epoch if self.history else 0
         return DivergenceError(
             f"training diverged ({what}) after {completed} "
             f"epoch(s) with rule {self.rule.name!r}; restored the last good weights "
             f"(try a smaller lr or a max_norm)")
+
+    def _restore(self, state) -> None:
+        self.net.weights = [w.copy() for w in state[0]]
+        self.net.biases = [b.copy() for b in state[1]]
 
     def _check_loss(self, loss: float, where: str) -> None:
         if not np.isfinite(loss) or loss > self.config.divergence_bound:
@@ -191,6 +201,7 @@ class Trainer:
         metrics = EpochMetrics(epoch, train_loss, test_loss, tuple(self.net.weight_norms().tolist()),
                                angles, seconds)
         self.history.append(metrics)
+        self._epoch_state = (self.net.weights, self.net.biases)
         if self.on_epoch is not None:
             self.on_epoch(metrics)
         return metrics
@@ -199,11 +210,27 @@ class Trainer:
         """Train for ``config.epochs`` epochs on ``dataset``; return the history rows.
 
         ``dataset`` offers ``train_batches(batch_size, rng)``, ``test`` (n_test, N0)
-        and ``dim`` (see :class:`recirc_analog.data.base.Dataset`).
+        and ``dim`` (see :class:`recirc_analog.data.base.Dataset`). On divergence
+        the weights at the end of the last finished epoch (those of the last
+        history row) are restored before :class:`DivergenceError` propagates.
         """
         if dataset.dim != self.net.sizes[0]:
             raise ConfigError(f"data set {dataset.name!r} has dim {dataset.dim}, "
                               f"but the network's N0 is {self.net.sizes[0]}")
+        try:
+            self._fit(dataset)
+        except DivergenceError:
+            self._restore(self._epoch_state)
+            if not self.history:
+                raise
+            last = self.history[-1]
+            raise DivergenceError(
+                f"training diverged ({self._divergence}) in epoch {last.epoch + 1} with rule "
+                f"{self.rule.name!r}; restored the last good weights, those of epoch {last.epoch} "
+                f"(test loss {last.test_loss:.6g}) (try a smaller lr or a max_norm)") from None
+        return self.history
+
+    def _fit(self, dataset) -> None:
         if not self.history:
             start = time.perf_counter()
             batches = dataset.train_batches(self.config.batch_size, self._evaluation_rng)
@@ -222,7 +249,6 @@ class Trainer:
                     self.progress(len(x))
             self._record(self.history[-1].epoch + 1, float(np.mean(losses)), dataset,
                          _mean_angles(angles), time.perf_counter() - start)
-        return self.history
 
 
 def _mean_angles(angles: list[np.ndarray]) -> tuple[float, ...] | None:
