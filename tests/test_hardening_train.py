@@ -38,3 +38,14 @@ def test_diverged_run_saves_the_weights_of_the_last_finished_epoch(tmp_path, cap
     # Oracle: the saved weights reproduce the final test loss the summary reports.
     assert _test_loss(out / "weights.npz") == pytest.approx(summary["final_test_loss"], rel=1e-12)
     assert summary["final_test_loss"] < summary["initial_test_loss"]
+
+
+# --- item 13: the bare command learns with its defaults ----------------------------------------
+
+def test_bare_train_with_defaults_learns(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--out", "run"]) == 0        # --out only names the folder
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["diverged"] is None
+    assert summary["final_test_loss"] < 1e-3 * summary["initial_test_loss"]
+    assert _test_loss(tmp_path / "run" / "weights.npz") == pytest.approx(summary["final_test_loss"], rel=1e-12)
