@@ -64,11 +64,16 @@ def parse_activations(text: str, sizes: tuple[int, ...]) -> tuple[str, ...]:
 
 
 def parse_float_list(text: str, option: str) -> tuple[float, ...]:
-    """``"0.01,0.005"`` -> (0.01, 0.005)."""
+    """``"0.01,0.005"`` -> (0.01, 0.005); inf and nan are refused."""
+    import math
+
     try:
-        return tuple(float(part) for part in text.split(","))
+        values = tuple(float(part) for part in text.split(","))
     except ValueError:
-        raise UsageError(f"{option} must be comma-separated numbers, got {text!r}") from None
+        values = None
+    if values is None or not all(math.isfinite(v) for v in values):
+        raise UsageError(f"{option} must be comma-separated finite numbers, got {text!r}")
+    return values
 
 
 def parse_cycles(text: str, limit: int | None = None) -> tuple[int, int]:

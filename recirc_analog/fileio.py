@@ -157,7 +157,8 @@ def load_npz(path: str | os.PathLike, what: str) -> dict[str, np.ndarray]:
     except FileNotFoundError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-        raise DataError(f"{what} {path} is not a readable .npz file: {error}") from None
+        raise DataError(f"{what} {os.fspath(path)!r} is not a readable .npz file: "
+                        f"{' '.join(str(error).split())}") from None
 
 
 def save_npz_atomic(path: str | os.PathLike, **arrays) -> Path:

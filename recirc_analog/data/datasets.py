@@ -85,13 +85,13 @@ def find_image_folder(name: str, data_dir: str | os.PathLike | None = None) -> P
                             f"{DATA_DIR_ENV} (e.g. to ../shared/data)")
     root = Path(data_dir).expanduser()
     if not root.is_dir():
-        raise DataError(f"data directory {root} (from {source}) does not exist or is not a directory")
+        raise DataError(f"data directory {str(root)!r} (from {source}) does not exist or is not a directory")
     candidates = [root / name, root]
     for folder in candidates:
         if any((folder / f"{IMAGE_FILES['train']}{suffix}").is_file() for suffix in (".gz", "")):
             return folder
     raise DataError(f"{name}: {IMAGE_FILES['train']}.gz not found in "
-                    f"{' or '.join(str(folder) for folder in candidates)}")
+                    f"{' or '.join(repr(str(folder)) for folder in candidates)}")
 
 
 def _find_file(folder: Path, base_name: str) -> Path:
@@ -99,7 +99,7 @@ def _find_file(folder: Path, base_name: str) -> Path:
     for candidate in (folder / f"{base_name}.gz", folder / base_name):
         if candidate.is_file():
             return candidate
-    raise DataError(f"{folder / base_name}.gz not found (nor the uncompressed file)")
+    raise DataError(f"{str(folder / base_name) + '.gz'!r} not found (nor the uncompressed file)")
 
 
 @functools.lru_cache(maxsize=4)

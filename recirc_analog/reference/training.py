@@ -28,6 +28,13 @@ from recirc_analog.reference.rules import BackpropRule
 from recirc_analog.reference.updates import LearningRule, Update, angles_degrees
 
 
+def _check_rate(name: str, rate) -> None:
+    """Raise ConfigError unless ``rate`` is a finite number >= 0."""
+    check_range(name, rate, 0, None)
+    if not math.isfinite(float(rate)):
+        raise ConfigError(f"{name} must be a finite number >= 0, got {rate!r}")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Hyper-parameters of a training run (all rates dimensionless)."""
@@ -47,7 +54,7 @@ class TrainConfig:
     seed: int = 0
     """Seed of the minibatch order and of the row-0 training-loss pass."""
     divergence_bound: float = 1e12
-    """A minibatch loss above this (per sample) counts as divergence."""
+    """A minibatch or test loss (per sample) above this in magnitude counts as divergence."""
     track_angles: bool = True
     """Measure the angle of each non-BP update to the exact gradient (costs one BP pass per batch)."""
 
@@ -58,7 +65,7 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be an integer, got {value!r}")
         check_range("epochs", self.epochs, 0, None)
         check_range("batch_size", self.batch_size, 1, MAX_BATCH_SIZE)
-        check_range("lr", self.lr, 0, None)
+        _check_rate("lr", self.lr)
         check_range("lr_decay", self.lr_decay, 0, None, low_open=True)
         check_range("divergence_bound", self.divergence_bound, 0, None, low_open=True)
         if self.max_norm is not None:
@@ -66,7 +73,7 @@ class TrainConfig:
         if self.layer_lrs is not None:
             object.__setattr__(self, "layer_lrs", tuple(self.layer_lrs))
             for rate in self.layer_lrs:
-                check_range("layer_lrs entry", rate, 0, None)
+                _check_rate("layer_lrs entry", rate)
 
     def layer_rates(self, n_layers: int) -> np.ndarray:
         """Learning rate of each layer 1..L, shape (L,)."""
@@ -169,11 +176,17 @@ class Trainer:
         self.net.biases = [b.copy() for b in state[1]]
 
     def _check_loss(self, loss: float, where: str) -> None:
-        if not np.isfinite(loss) or loss > self.config.divergence_bound:
+        # abs: a cross-entropy on targets outside [0, 1] is unbounded below.
+        if not np.isfinite(loss) or abs(loss) > self.config.divergence_bound:
             raise self._diverged(f"{where} loss {loss:.6g}, bound {self.config.divergence_bound:g}")
 
     def step(self, x) -> StepResult:
         """Train on one minibatch ``x`` of shape (batch, N0)."""
+        # Overflow is expected while a run diverges and is reported as divergence.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._step(x)
+
+    def _step(self, x) -> StepResult:
         forward = self.net.forward_with_preactivations(x)
         x = forward[0][0]
         loss = self.loss.value(x, forward[0][-1], forward[1][-1])
@@ -218,7 +231,8 @@ class Trainer:
             raise ConfigError(f"data set {dataset.name!r} has dim {dataset.dim}, "
                               f"but the network's N0 is {self.net.sizes[0]}")
         try:
-            self._fit(dataset)
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                self._fit(dataset)
         except DivergenceError:
             self._restore(self._epoch_state)
             if not self.history:
