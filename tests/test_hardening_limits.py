@@ -155,7 +155,7 @@ def test_gzip_bomb_is_stopped_after_the_size_the_header_allows(tmp_path):
         tracemalloc.stop()
     assert peak < 8 << 20                       # far below the 50 MB it would inflate to
     (path.parent / "t10k-images-idx3-ubyte.gz").write_bytes(path.read_bytes())
-    with pytest.raises(DataError, match="trailing bytes"):
+    with pytest.raises(DataError, match="published file has 47040016"):  # a known file: refused at once
         load_dataset("mnist", tmp_path)
 
 
@@ -165,3 +165,22 @@ def test_idx_header_claiming_more_than_the_limit_is_refused_before_reading(tmp_p
         handle.write(_idx_header(0x0E, (60000, 4096, 4096)))
     with pytest.raises(DataError, match=r"header says 60000x4096x4096 = .* bytes, more than the limit"):
         read_idx(path)
+
+
+def test_known_file_whose_header_disagrees_with_the_published_size_is_refused_before_reading(tmp_path):
+    from recirc_analog.data.idx import get_published_size
+
+    assert get_published_size("mnist", "train-images-idx3-ubyte.gz") == 16 + 60000 * 28 * 28
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for name in ("train-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte.gz"):
+        with gzip.open(folder / name, "wb") as handle:   # claims 600 MB; holds nothing
+            handle.write(_idx_header(0x08, (600000, 1000)))
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError, match=r"header says 600000x1000 = 600000012 bytes .*published file has 47040016"):
+            load_dataset("mnist", tmp_path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20

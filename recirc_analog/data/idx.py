@@ -37,6 +37,15 @@ PUBLISHED_MD5: dict[tuple[str, str], str] = {
 }
 """Published MD5 of each known IDX file's decompressed content."""
 
+_PUBLISHED_SHAPES = {"train-images-idx3-ubyte": (60000, 28, 28), "t10k-images-idx3-ubyte": (10000, 28, 28),
+                     "train-labels-idx1-ubyte": (60000,), "t10k-labels-idx1-ubyte": (10000,)}
+
+PUBLISHED_SIZES: dict[tuple[str, str], int] = {
+    (dataset, name): 4 + 4 * len(shape) + int(np.prod(shape))
+    for dataset, name in PUBLISHED_MD5 for shape in [_PUBLISHED_SHAPES[name]]
+}
+"""Size in bytes of each known IDX file's decompressed content (uint8 data after the header)."""
+
 IDX_TYPES: dict[int, np.dtype] = {
     0x08: np.dtype(">u1"),
     0x09: np.dtype(">i1"),
@@ -61,7 +70,14 @@ def get_published_md5(dataset: str, path: str | Path) -> str | None:
     return PUBLISHED_MD5.get((dataset, name))
 
 
-def read_idx(path: str | Path, *, expected_md5: str | None = None) -> np.ndarray:
+def get_published_size(dataset: str, path: str | Path) -> int | None:
+    """The decompressed size in bytes of ``path`` as a known file of ``dataset``, or None."""
+    name = Path(path).name
+    return PUBLISHED_SIZES.get((dataset, name.removesuffix(".gz")))
+
+
+def read_idx(path: str | Path, *, expected_md5: str | None = None,
+             expected_size: int | None = None) -> np.ndarray:
     """Read one IDX file into a native-endian array with the header's shape.
 
     ``path`` ending in ".gz" is decompressed as it is read, in chunks: the
@@ -73,12 +89,13 @@ def read_idx(path: str | Path, *, expected_md5: str | None = None) -> np.ndarray
     file is reported as truncated rather than as a checksum mismatch. Raises
     DataError for a missing or unreadable file, corrupt gzip data, a bad
     magic number, a size that disagrees with the header, or a checksum
-    mismatch.
+    mismatch. ``expected_size`` (bytes of decompressed content, for a known
+    file) is compared with the size the header claims before the data is read.
     """
     path = Path(path)
     try:
         with _open(path) as stream:
-            return _read_stream(path, stream, expected_md5)
+            return _read_stream(path, stream, expected_md5, expected_size)
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except (EOFError, zlib.error, gzip.BadGzipFile) as error:
@@ -110,7 +127,7 @@ def _read_exactly(stream, n: int) -> bytes:
     return b"".join(parts)
 
 
-def _read_stream(path: Path, stream, expected_md5: str | None) -> np.ndarray:
+def _read_stream(path: Path, stream, expected_md5: str | None, expected_size: int | None) -> np.ndarray:
     """Parse and check the content of ``stream``, reading at most one chunk past what the header claims."""
     content = _read_exactly(stream, _CHUNK)
     dtype, shape = _parse_header(path.name, content)
@@ -122,6 +139,9 @@ def _read_stream(path: Path, stream, expected_md5: str | None) -> np.ndarray:
             f"{path.name}: header says {dims} = {expected_bytes} bytes, more than the limit "
             f"{MAX_ARRAY_BYTES} (recirc_analog.limits.MAX_ARRAY_BYTES)")
     needed = header_bytes + expected_bytes
+    if expected_size is not None and needed != expected_size:
+        raise DataError(f"{path.name}: header says {dims} = {needed} bytes with the header, "
+                        f"but the published file has {expected_size}")
     if len(content) < needed:
         content += _read_exactly(stream, needed - len(content))
     if len(content) < needed:
