@@ -34,6 +34,9 @@ def parse_sizes(text: str) -> tuple[int, ...]:
         raise UsageError(
             f"--sizes must start and end with the same size (the output layer is the input layer), "
             f"got {sizes[0]} and {sizes[-1]}")
+    from .limits import check_layer_widths
+
+    check_layer_widths(sizes, "--sizes")
     return sizes
 
 
@@ -59,15 +62,27 @@ def parse_activations(text: str, sizes: tuple[int, ...]) -> tuple[str, ...]:
 
 
 def parse_float_list(text: str, option: str) -> tuple[float, ...]:
-    """``"0.01,0.005"`` -> (0.01, 0.005)."""
+    """``"0.01,0.005"`` -> (0.01, 0.005); inf and nan are refused."""
+    import math
+
     try:
-        return tuple(float(part) for part in text.split(","))
+        values = tuple(float(part) for part in text.split(","))
     except ValueError:
-        raise UsageError(f"{option} must be comma-separated numbers, got {text!r}") from None
+        values = None
+    if values is None or not all(math.isfinite(v) for v in values):
+        raise UsageError(f"{option} must be comma-separated finite numbers, got {text!r}")
+    return values
 
 
-def parse_cycles(text: str) -> tuple[int, int]:
-    """``"3"`` -> (0, 3): compare cycle 0 with cycle 3; ``"1,3"`` -> (1, 3) (Theorem 6.3)."""
+def parse_cycles(text: str, limit: int | None = None) -> tuple[int, int]:
+    """``"3"`` -> (0, 3): compare cycle 0 with cycle 3; ``"1,3"`` -> (1, 3) (Theorem 6.3).
+
+    M is at most ``limit``: the reference's bound ``MAX_REFERENCE_CYCLES`` by
+    default; circuits (netlist, cosim) pass ``MAX_CIRCUIT_CYCLES``.
+    """
+    from .reference.recirculation import MAX_REFERENCE_CYCLES
+
+    limit = MAX_REFERENCE_CYCLES if limit is None else limit
     try:
         parts = [int(p) for p in text.split(",")]
     except ValueError:
@@ -75,6 +90,8 @@ def parse_cycles(text: str) -> tuple[int, int]:
     pair = (0, parts[0]) if len(parts) == 1 else tuple(parts)
     if len(pair) != 2 or not 0 <= pair[0] < pair[1]:
         raise UsageError(f"--cycles must be M or N,M with integers 0 <= N < M, got {text!r}")
+    if pair[1] > limit:
+        raise UsageError(f"--cycles M must be in [1, {limit}], got {pair[1]}")
     return pair
 
 
@@ -93,8 +110,8 @@ def in_range(option: str, low: float, high: float):
     return convert
 
 
-def positive_int(option: str):
-    """An argparse ``type`` accepting integers >= 1."""
+def positive_int(option: str, high: int | None = None):
+    """An argparse ``type`` accepting integers >= 1 (and <= ``high`` when given)."""
 
     def convert(text: str) -> int:
         try:
@@ -103,6 +120,8 @@ def positive_int(option: str):
             raise UsageError(f"{option} must be a positive integer, got {text!r}") from None
         if value < 1:
             raise UsageError(f"{option} must be >= 1, got {value}")
+        if high is not None and value > high:
+            raise UsageError(f"{option} must be in [1, {high}], got {value}")
         return value
 
     return convert
@@ -134,17 +153,22 @@ def add_network_options(parser: argparse.ArgumentParser, sizes: str, act: str) -
                              f"one name applies to all (default {act})")
 
 
-def add_recirculation_options(parser: argparse.ArgumentParser) -> None:
-    """--mode, --lam, --cycles."""
-    from .reference.recirculation import MODE_NAMES
+def add_recirculation_options(parser: argparse.ArgumentParser, circuit: bool = False) -> None:
+    """--mode, --lam, --cycles (``circuit``: the command unrolls the cycles into a circuit)."""
+    from .reference.recirculation import MAX_REFERENCE_CYCLES, MODE_NAMES
+    from .schematic.spec import MAX_CIRCUIT_CYCLES
 
+    limit = MAX_CIRCUIT_CYCLES if circuit else MAX_REFERENCE_CYCLES
+    why = ": the circuit unrolls M + 1 copies" if circuit else ""
     parser.add_argument("--mode", default="pr", choices=MODE_NAMES,
                         help="recirculation scheme: pr (plain), ccr, rcc, ccrcc, rwcc (convex "
                              "combinations with --lam), error (error recirculation) (default pr)")
     parser.add_argument("--lam", type=in_range("--lam", 0.0, 1.0), default=0.5,
                         help="mixing weight lambda in [0, 1] of the held cycle-0 activity (default 0.5)")
-    parser.add_argument("--cycles", type=parse_cycles, default=(0, 1), metavar="M|N,M",
-                        help="compare cycle 0 with cycle M, or cycle N with cycle M (Theorem 6.3) (default 1)")
+    parser.add_argument("--cycles", type=lambda text: parse_cycles(text, limit), default=(0, 1), metavar="M|N,M",
+                        help=f"compare cycle 0 with cycle M, or cycle N with cycle M (Theorem 6.3); "
+                             f"M <= {limit}{why} "
+                             "(default 1)")
 
 
 def add_data_options(parser: argparse.ArgumentParser, default: str = "lowrank") -> None:

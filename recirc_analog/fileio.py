@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import tempfile
 import zipfile
@@ -24,6 +25,7 @@ from typing import IO
 import numpy as np
 
 from recirc_analog.errors import ConfigError, DataError
+from recirc_analog.limits import MAX_ARRAY_BYTES
 
 
 @contextmanager
@@ -86,19 +88,77 @@ def _to_json(value):
     raise TypeError(f"cannot write {type(value).__name__} to JSON: {value!r:.60}")
 
 
+def _check_npy_header(handle: IO[bytes], size: int, what: str, path, key: str) -> None:
+    """Refuse a .npy stream whose header claims more than MAX_ARRAY_BYTES, before loading it.
+
+    ``handle`` is at the start of the stream, ``size`` its length in bytes.
+    A stream that is not .npy (NumPy would return its raw bytes) is refused
+    when ``size`` is beyond the limit. Raises DataError naming ``what``,
+    ``path`` and ``key``.
+    """
+    from numpy.lib import format as npy
+
+    where = f"{what} {os.fspath(path)!r}" + (f" array {key!r}" if key else "")
+    start = handle.read(len(npy.MAGIC_PREFIX))
+    if start != npy.MAGIC_PREFIX:
+        if size > MAX_ARRAY_BYTES:
+            raise DataError(f"{where}: {size} bytes, more than the limit {MAX_ARRAY_BYTES} "
+                            f"(recirc_analog.limits.MAX_ARRAY_BYTES)")
+        return
+    try:
+        version = tuple(handle.read(2))
+        if version == (1, 0):
+            shape, _, dtype = npy.read_array_header_1_0(handle)
+        elif version == (2, 0):
+            shape, _, dtype = npy.read_array_header_2_0(handle)
+        else:
+            raise ValueError(f"unsupported .npy format version {version}")
+    except (ValueError, EOFError, OSError, SyntaxError) as error:
+        raise DataError(f"{where} has an unreadable .npy header: {' '.join(str(error).split())}") from None
+    claimed = math.prod(shape) * dtype.itemsize
+    if claimed > MAX_ARRAY_BYTES:
+        raise DataError(f"{where}: header claims shape {shape} of {dtype} = {claimed} bytes, more than "
+                        f"the limit {MAX_ARRAY_BYTES} (recirc_analog.limits.MAX_ARRAY_BYTES)")
+
+
+def load_npy(path: str | os.PathLike, what: str) -> np.ndarray:
+    """The array of the .npy file ``path`` (no pickles), its header checked first.
+
+    A header claiming more than :data:`~recirc_analog.limits.MAX_ARRAY_BYTES`,
+    a missing or an unreadable file raise DataError naming ``what`` and the path.
+    """
+    try:
+        with open(path, "rb") as handle:
+            _check_npy_header(handle, os.fstat(handle.fileno()).st_size, what, path, "")
+        return np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise DataError(f"{what} {os.fspath(path)!r} does not exist") from None
+    except (OSError, ValueError, EOFError) as error:
+        raise DataError(f"{what} {os.fspath(path)!r} is not a readable .npy file: "
+                        f"{' '.join(str(error).split())}") from None
+
+
 def load_npz(path: str | os.PathLike, what: str) -> dict[str, np.ndarray]:
     """All arrays of the npz file ``path`` (no pickles), read eagerly.
 
-    A missing file raises FileNotFoundError (callers decide what that means);
-    an unreadable one raises DataError naming ``what`` and the path.
+    Every member's header is read first: one claiming more than
+    :data:`~recirc_analog.limits.MAX_ARRAY_BYTES` is refused before anything is
+    allocated. A missing file raises FileNotFoundError (callers decide what
+    that means); an unreadable or oversized one raises DataError naming
+    ``what`` and the path.
     """
     try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                with archive.open(info) as member:
+                    _check_npy_header(member, info.file_size, what, path, info.filename.removesuffix(".npy"))
         with np.load(path, allow_pickle=False) as data:
             return {key: data[key] for key in data.files}
     except FileNotFoundError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-        raise DataError(f"{what} {path} is not a readable .npz file: {error}") from None
+        raise DataError(f"{what} {os.fspath(path)!r} is not a readable .npz file: "
+                        f"{' '.join(str(error).split())}") from None
 
 
 def save_npz_atomic(path: str | os.PathLike, **arrays) -> Path:

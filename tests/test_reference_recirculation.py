@@ -6,7 +6,8 @@ from numpy.testing import assert_allclose
 
 from recirc_analog.errors import ConfigError
 from recirc_analog.reference.network import CircularAutoencoder
-from recirc_analog.reference.recirculation import MODE_NAMES, Recirculation, run_cycles
+from recirc_analog.reference.recirculation import (
+    MAX_REFERENCE_CYCLES, MODE_NAMES, Recirculation, cycle_pair, run_cycles)
 
 LAM = 0.3
 
@@ -130,3 +131,48 @@ def test_three_layer_ccrcc_mixes_every_layer_with_its_cycle_zero_activity():
 def test_bad_recirculation_settings_are_rejected(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         Recirculation(**kwargs)
+
+
+# --- Issue 9 item 3: cycles are bounded, and the rule keeps only cycles n and m ---------------
+
+@pytest.mark.parametrize("mode", ["pr", "ccr", "rcc", "ccrcc", "rwcc"])
+@pytest.mark.parametrize("pair", [(0, 1), (1, 4), (2, 3), (0, 5)])
+def test_cycle_pair_equals_cycles_n_and_m_of_the_full_list(net, data, mode, pair):
+    recirculation = Recirculation(mode, LAM, cycles=pair)
+    everything = run_cycles(net, data, recirculation)
+    cycle_n, cycle_m = cycle_pair(net, data, recirculation)
+    for got, expected in zip(cycle_n + cycle_m, everything[pair[0]] + everything[pair[1]]):
+        assert_allclose(got, expected, rtol=0, atol=0)
+
+
+def test_cycle_pair_memory_does_not_grow_with_m(net, data, monkeypatch):
+    """The rule must not hold all m + 1 cycles: count the cycles' output arrays alive at once
+    (cycle n, the two latest and one shared with cycle n's input: a handful, not m = 20)."""
+    import weakref
+
+    from recirc_analog.reference import recirculation as module
+
+    alive, peak = [], [0]
+    original = module._next_cycle
+
+    def tracking(*args):
+        layers = original(*args)
+        alive.append(weakref.ref(layers[-1]))       # arrays die by reference counting
+        peak[0] = max(peak[0], sum(ref() is not None for ref in alive))
+        return layers
+
+    monkeypatch.setattr(module, "_next_cycle", tracking)
+    recirculation = Recirculation("pr", cycles=(2, 20))
+    cycle_pair(net, data, recirculation)
+    assert len(alive) == 20 and peak[0] <= 5
+    from recirc_analog.reference.rules import RecirculationRule
+
+    alive.clear()
+    RecirculationRule(recirculation).directions(net, data)
+    assert len(alive) == 20 and peak[0] <= 5
+
+
+def test_reference_cycles_are_bounded_with_a_message_naming_the_limit():
+    Recirculation("pr", cycles=(0, MAX_REFERENCE_CYCLES))
+    with pytest.raises(ConfigError, match=rf"cycles m must be in \[1, {MAX_REFERENCE_CYCLES}\], got 10000000"):
+        Recirculation("pr", cycles=(0, 10_000_000))

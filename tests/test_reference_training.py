@@ -49,7 +49,7 @@ def test_layer_rates_follow_lr_decay_or_the_explicit_list():
 @pytest.mark.parametrize("kwargs, message", [
     (dict(epochs=-1), r"epochs must be in \[0, inf\), got -1"),
     (dict(epochs=1.5), "epochs must be an integer, got 1.5"),
-    (dict(batch_size=0), r"batch_size must be in \[1, inf\), got 0"),
+    (dict(batch_size=0), r"batch_size must be in \[1, 10000\], got 0"),
     (dict(lr=-0.1), r"lr must be in \[0, inf\), got -0.1"),
     (dict(lr_decay=0.0), r"lr_decay must be in \(0, inf\), got 0.0"),
     (dict(max_norm=0.0), r"max_norm must be in \(0, inf\), got 0.0"),

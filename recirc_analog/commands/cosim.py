@@ -13,6 +13,7 @@ from ..cli_args import (
     positive_int,
 )
 from ..errors import UsageError
+from ..limits import MAX_BATCH_SIZE
 
 SUMMARY = "train the circuit in ngspice with local updates, in lock-step with the reference"
 
@@ -28,7 +29,7 @@ def add_parser(commands) -> None:
                     "controller reads the held and recirculated voltages and programs local conductance "
                     "updates; the NumPy reference trains alongside from the same initial weights.")
     add_network_options(cosim, "100,20,100", "tanh,linear")
-    add_recirculation_options(cosim)
+    add_recirculation_options(cosim, circuit=True)
     add_data_options(cosim)
     cosim.add_argument("--form", default="dc", choices=FORMS,
                        help="netlist form: dc (phases unrolled, batch as a .dc sweep; fast) or tran "
@@ -40,8 +41,8 @@ def add_parser(commands) -> None:
     cosim.add_argument("--epochs", type=positive_int("--epochs"), default=1, help="epochs (default 1)")
     cosim.add_argument("--batches", type=positive_int("--batches"), default=None,
                        help="minibatches per epoch (default: the whole epoch)")
-    cosim.add_argument("--batch-size", type=positive_int("--batch-size"), default=100,
-                       help="samples per minibatch = per ngspice analysis (default 100)")
+    cosim.add_argument("--batch-size", type=positive_int("--batch-size", MAX_BATCH_SIZE), default=100,
+                       help=f"samples per minibatch = per ngspice analysis, at most {MAX_BATCH_SIZE} (default 100)")
     cosim.add_argument("--lr", type=positive_float("--lr"), default=0.001, help="learning rate (default 0.001)")
     cosim.add_argument("--lr-decay", type=positive_float("--lr-decay"), default=1.0,
                        help="layer h learns at lr * decay^(L-h) (default 1)")

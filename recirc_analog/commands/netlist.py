@@ -5,6 +5,7 @@ Registered by :mod:`recirc_analog.cli`.
 
 from ..cli_args import add_network_options, add_recirculation_options, positive_int
 from ..errors import ConfigError, DataError
+from ..limits import MAX_BATCH_SIZE
 
 SUMMARY = "write the circuit of a network as a SPICE netlist"
 
@@ -17,7 +18,7 @@ def add_parser(commands) -> None:
     parser = commands.add_parser("netlist", help=SUMMARY,
                                  description="Write the circuit of a circular autoencoder as a SPICE netlist.")
     add_network_options(parser, "64,16,64", "tanh")
-    add_recirculation_options(parser)
+    add_recirculation_options(parser, circuit=True)
     parser.add_argument("--form", choices=FORMS, default="dc",
                         help="dc: phases unrolled, the batch as one .dc sweep; tran: physical circuit (default dc)")
     parser.add_argument("--architecture", choices=ARCHITECTURES, default="conjoined",
@@ -34,7 +35,8 @@ def add_parser(commands) -> None:
     parser.add_argument("--weights", default=None, metavar="NPZ", help="weights.npz (default: random, --seed)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random weights and inputs (default 0)")
     parser.add_argument("--inputs", default=None, metavar="NPY", help="inputs (batch, N0) .npy (default: random)")
-    parser.add_argument("--batch", type=positive_int("--batch"), default=4, help="random inputs: batch (default 4)")
+    parser.add_argument("--batch", type=positive_int("--batch", MAX_BATCH_SIZE), default=4,
+                        help=f"random inputs: batch, at most {MAX_BATCH_SIZE} (default 4)")
     parser.add_argument("-o", "--output", required=True, metavar="FILE", help="netlist file to write")
     parser.set_defaults(handler=run)
 
@@ -44,10 +46,12 @@ def _inputs(path, batch: int, n0: int, seed: int):
 
     if path is None:
         return np.random.default_rng(seed).uniform(0, 1, size=(batch, n0))
-    try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as error:
-        raise DataError(f"--inputs {path} is not a readable .npy file: {error}") from None
+    from recirc_analog.fileio import load_npy
+
+    x = load_npy(path, "--inputs")
+    if np.iscomplexobj(x):
+        raise DataError(f"--inputs {path!r} holds complex numbers; the inputs must be real")
+    return x
 
 
 def run(args) -> int:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from recirc_analog.data.base import Dataset, check_int
-from recirc_analog.data.idx import get_published_md5, read_idx
+from recirc_analog.data.idx import get_published_md5, get_published_size, read_idx
 from recirc_analog.data.images import ImageDataset
 from recirc_analog.data.lowrank import LowrankDataset
 from recirc_analog.errors import ConfigError, DataError
@@ -64,7 +64,7 @@ def load_dataset(name: str | None = "lowrank", data_dir: str | os.PathLike | Non
         path = _find_file(folder, base_name)
         stat = path.stat()
         pixels[split] = _read_cached(str(path.resolve()), stat.st_size, stat.st_mtime_ns,
-                                     get_published_md5(name, path))
+                                     get_published_md5(name, path), get_published_size(name, path))
     return ImageDataset(name, pixels["train"], pixels["test"],
                         downsample=downsample, max_train=max_train)
 
@@ -85,13 +85,13 @@ def find_image_folder(name: str, data_dir: str | os.PathLike | None = None) -> P
                             f"{DATA_DIR_ENV} to a folder holding {name}/")
     root = Path(data_dir).expanduser()
     if not root.is_dir():
-        raise DataError(f"data directory {root} (from {source}) does not exist or is not a directory")
+        raise DataError(f"data directory {str(root)!r} (from {source}) does not exist or is not a directory")
     candidates = [root / name, root]
     for folder in candidates:
         if any((folder / f"{IMAGE_FILES['train']}{suffix}").is_file() for suffix in (".gz", "")):
             return folder
     raise DataError(f"{name}: {IMAGE_FILES['train']}.gz not found in "
-                    f"{' or '.join(str(folder) for folder in candidates)}")
+                    f"{' or '.join(repr(str(folder)) for folder in candidates)}")
 
 
 def _find_file(folder: Path, base_name: str) -> Path:
@@ -99,12 +99,13 @@ def _find_file(folder: Path, base_name: str) -> Path:
     for candidate in (folder / f"{base_name}.gz", folder / base_name):
         if candidate.is_file():
             return candidate
-    raise DataError(f"{folder / base_name}.gz not found (nor the uncompressed file)")
+    raise DataError(f"{str(folder / base_name) + '.gz'!r} not found (nor the uncompressed file)")
 
 
 @functools.lru_cache(maxsize=4)
-def _read_cached(path: str, size: int, mtime_ns: int, expected_md5: str | None) -> np.ndarray:
+def _read_cached(path: str, size: int, mtime_ns: int, expected_md5: str | None,
+                 expected_size: int | None) -> np.ndarray:
     """Read-only decoded IDX array; ``size`` and ``mtime_ns`` only key the cache."""
-    array = read_idx(path, expected_md5=expected_md5)
+    array = read_idx(path, expected_md5=expected_md5, expected_size=expected_size)
     array.flags.writeable = False
     return array

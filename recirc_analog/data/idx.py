@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import zlib
 from pathlib import Path
 
 import numpy as np
 
 from recirc_analog.errors import DataError
+from recirc_analog.limits import MAX_ARRAY_BYTES
 
 PUBLISHED_MD5: dict[tuple[str, str], str] = {
     # MD5 of the *decompressed* content of the original distributions, as
@@ -34,6 +36,15 @@ PUBLISHED_MD5: dict[tuple[str, str], str] = {
     ("mnist", "train-labels-idx1-ubyte"): "a25bea736e30d166cdddb491f175f624",
 }
 """Published MD5 of each known IDX file's decompressed content."""
+
+_PUBLISHED_SHAPES = {"train-images-idx3-ubyte": (60000, 28, 28), "t10k-images-idx3-ubyte": (10000, 28, 28),
+                     "train-labels-idx1-ubyte": (60000,), "t10k-labels-idx1-ubyte": (10000,)}
+
+PUBLISHED_SIZES: dict[tuple[str, str], int] = {
+    (dataset, name): 4 + 4 * len(shape) + int(np.prod(shape))
+    for dataset, name in PUBLISHED_MD5 for shape in [_PUBLISHED_SHAPES[name]]
+}
+"""Size in bytes of each known IDX file's decompressed content (uint8 data after the header)."""
 
 IDX_TYPES: dict[int, np.dtype] = {
     0x08: np.dtype(">u1"),
@@ -59,28 +70,90 @@ def get_published_md5(dataset: str, path: str | Path) -> str | None:
     return PUBLISHED_MD5.get((dataset, name))
 
 
-def read_idx(path: str | Path, *, expected_md5: str | None = None) -> np.ndarray:
+def get_published_size(dataset: str, path: str | Path) -> int | None:
+    """The decompressed size in bytes of ``path`` as a known file of ``dataset``, or None."""
+    name = Path(path).name
+    return PUBLISHED_SIZES.get((dataset, name.removesuffix(".gz")))
+
+
+def read_idx(path: str | Path, *, expected_md5: str | None = None,
+             expected_size: int | None = None) -> np.ndarray:
     """Read one IDX file into a native-endian array with the header's shape.
 
-    ``path`` ending in ".gz" is decompressed first. ``expected_md5`` (hex)
-    is compared with the MD5 of the decompressed content after the layout
-    checks, so a truncated file is reported as truncated rather than as a
-    checksum mismatch. Raises DataError for a missing or unreadable file,
-    corrupt gzip data, a bad magic number, a size that disagrees with the
-    header, or a checksum mismatch.
+    ``path`` ending in ".gz" is decompressed as it is read, in chunks: the
+    header is parsed first, a header claiming more than
+    :data:`~recirc_analog.limits.MAX_ARRAY_BYTES` is refused at once, and
+    reading stops one chunk past the size the header claims, so a gzip bomb
+    never inflates beyond that. ``expected_md5`` (hex) is compared with the
+    MD5 of the decompressed content after the layout checks, so a truncated
+    file is reported as truncated rather than as a checksum mismatch. Raises
+    DataError for a missing or unreadable file, corrupt gzip data, a bad
+    magic number, a size that disagrees with the header, or a checksum
+    mismatch. ``expected_size`` (bytes of decompressed content, for a known
+    file) is compared with the size the header claims before the data is read.
     """
     path = Path(path)
-    content = _read_bytes(path)
+    try:
+        with _open(path) as stream:
+            return _read_stream(path, stream, expected_md5, expected_size)
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+        raise DataError(f"{path.name}: corrupt gzip data: {error}") from None
+    except OSError as error:
+        if path.suffix == ".gz" and error.strerror is None:
+            raise DataError(f"{path.name}: corrupt gzip data: {error}") from None
+        raise DataError(f"{path}: cannot read: {error.strerror or error}") from None
+
+
+_CHUNK = 1 << 20
+"""Bytes read (decompressed) at a time."""
+
+
+def _open(path: Path):
+    """A binary stream of the file's content, decompressed when the name ends in ".gz"."""
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+
+
+def _read_exactly(stream, n: int) -> bytes:
+    """Up to ``n`` bytes from ``stream`` (fewer only at its end), read in chunks."""
+    parts, left = [], n
+    while left > 0:
+        part = stream.read(min(left, _CHUNK))
+        if not part:
+            break
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
+
+
+def _read_stream(path: Path, stream, expected_md5: str | None, expected_size: int | None) -> np.ndarray:
+    """Parse and check the content of ``stream``, reading at most one chunk past what the header claims."""
+    content = _read_exactly(stream, _CHUNK)
     dtype, shape = _parse_header(path.name, content)
     header_bytes = 4 + 4 * len(shape)
-    expected_bytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    actual_bytes = len(content) - header_bytes
-    if actual_bytes != expected_bytes:
-        problem = "truncated" if actual_bytes < expected_bytes else "trailing bytes"
-        dims = "x".join(str(n) for n in shape) or "scalar"
+    expected_bytes = math.prod(shape) * dtype.itemsize
+    dims = "x".join(str(n) for n in shape) or "scalar"
+    if expected_bytes > MAX_ARRAY_BYTES:
         raise DataError(
-            f"{path.name}: {problem}: header says {dims} = {expected_bytes} bytes, "
-            f"file has {actual_bytes}")
+            f"{path.name}: header says {dims} = {expected_bytes} bytes, more than the limit "
+            f"{MAX_ARRAY_BYTES} (recirc_analog.limits.MAX_ARRAY_BYTES)")
+    needed = header_bytes + expected_bytes
+    if expected_size is not None and needed != expected_size:
+        raise DataError(f"{path.name}: header says {dims} = {needed} bytes with the header, "
+                        f"but the published file has {expected_size}")
+    if len(content) < needed:
+        content += _read_exactly(stream, needed - len(content))
+    if len(content) < needed:
+        raise DataError(f"{path.name}: truncated: header says {dims} = {expected_bytes} bytes, "
+                        f"file has {len(content) - header_bytes}")
+    after = stream.read(_CHUNK)
+    extra = len(content) - needed + len(after)
+    if extra:
+        more = "more than " if after and stream.read(1) else ""
+        raise DataError(
+            f"{path.name}: trailing bytes: header says {dims} = {expected_bytes} bytes, "
+            f"file has {more}{expected_bytes + extra}")
     if expected_md5 is not None:
         actual_md5 = hashlib.md5(content, usedforsecurity=False).hexdigest()
         if actual_md5 != expected_md5.lower():
@@ -89,22 +162,6 @@ def read_idx(path: str | Path, *, expected_md5: str | None = None) -> np.ndarray
                 f"{actual_md5}, published value is {expected_md5}")
     array = np.frombuffer(content, dtype=dtype, offset=header_bytes).reshape(shape)
     return array.astype(dtype.newbyteorder("="), copy=False)
-
-
-def _read_bytes(path: Path) -> bytes:
-    """The file's content, decompressed when the name ends in ".gz"."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    except OSError as error:
-        raise DataError(f"{path}: cannot read: {error.strerror or error}") from None
-    if path.suffix != ".gz":
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as error:
-        raise DataError(f"{path.name}: corrupt gzip data: {error}") from None
 
 
 def _parse_header(name: str, content: bytes) -> tuple[np.dtype, tuple[int, ...]]:

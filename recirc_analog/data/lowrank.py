@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from recirc_analog.data.base import Dataset, check_int
+from recirc_analog.limits import MAX_LAYER_WIDTH
 
 
 class LowrankDataset(Dataset):
@@ -29,7 +30,7 @@ class LowrankDataset(Dataset):
     def __init__(self, dim: int = 100, rank: int = 20, *, seed: int = 0,
                  n_train: int = 60_000, n_test: int = 10_000):
         self.name = "lowrank"
-        self.dim = check_int("dim", dim, 1)
+        self.dim = check_int("dim", dim, 1, MAX_LAYER_WIDTH)
         self.rank = check_int("rank", rank, 1, self.dim)
         self.seed = check_int("seed", seed, 0)
         self.n_train = check_int("n_train", n_train, 1)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..data import load_dataset
-from ..errors import ConfigError
+from ..errors import ConfigError, DivergenceError
 from ..fileio import MetricsWriter, write_json_atomic
 from ..reference.network import CircularAutoencoder
 from ..reference.recirculation import Recirculation
@@ -103,8 +103,10 @@ def _row(metrics, n_layers: int) -> dict:
 def run_train(job: TrainJob, *, show_progress: bool = True):
     """Train per ``job``; write the output folder when ``job.out`` is set.
 
-    Returns ``(network, history)``. On divergence the last good weights are
-    written before the :class:`~recirc_analog.errors.DivergenceError` propagates.
+    Returns ``(network, history)``. On divergence the weights of the last
+    finished epoch (whose test loss the summary reports as final) are written,
+    with the reason in the summary's ``diverged``, before the
+    :class:`~recirc_analog.errors.DivergenceError` propagates.
     """
     dataset = load_dataset(job.data, job.data_dir, seed=job.init_seed,
                            downsample=job.downsample, max_train=job.max_train, dim=job.sizes[0])
@@ -125,19 +127,24 @@ def run_train(job: TrainJob, *, show_progress: bool = True):
     with progress_bar(total, f"train {job.rule.label()}", enabled=show_progress) as bar:
         trainer = Trainer(net, job.rule.build(), job.train, progress=bar.update,
                           on_epoch=(lambda m: writer.write_row(_row(m, n_layers))) if writer else None)
+        diverged = None
         try:
             history = trainer.fit(dataset)
+        except DivergenceError as error:
+            diverged = str(error)
+            raise
         finally:
             if writer is not None:
                 writer.close()
             if out is not None:
-                _write_outputs(out, job, net, trainer.history, time.perf_counter() - start)
+                _write_outputs(out, job, net, trainer.history, time.perf_counter() - start, diverged)
     return net, history
 
 
-def _write_outputs(out: Path, job: TrainJob, net, history, wall: float) -> None:
+def _write_outputs(out: Path, job: TrainJob, net, history, wall: float, diverged: str | None = None) -> None:
     net.save(out / "weights.npz")
     summary = {
+        "diverged": diverged,
         "config": to_record(job),
         "rule_label": job.rule.label(),
         "epochs_completed": history[-1].epoch if history else 0,

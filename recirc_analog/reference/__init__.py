@@ -23,6 +23,8 @@ _EXPORTS = {
     "loss_for": "losses",
     "MODE_NAMES": "recirculation",
     "MODES": "recirculation",
+    "MAX_REFERENCE_CYCLES": "recirculation",
+    "cycle_pair": "recirculation",
     "Recirculation": "recirculation",
     "run_cycles": "recirculation",
     "RULES": "rules",

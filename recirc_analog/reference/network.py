@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from recirc_analog.errors import ConfigError, DataError
+from recirc_analog.limits import check_layer_widths
 from recirc_analog.reference.activations import Activation, get_activation
 
 
@@ -49,7 +50,9 @@ def _check_sizes(sizes) -> tuple[int, ...]:
     if values[0] != values[-1]:
         raise ConfigError(
             f"sizes of a circular autoencoder must start and end with the same width, got {values!r}")
-    return tuple(int(n) for n in values)
+    values = tuple(int(n) for n in values)
+    check_layer_widths(values)
+    return values
 
 
 def _check_activations(activations, n_layers: int) -> tuple[str, ...]:
@@ -73,6 +76,8 @@ def _check_arrays(kind: str, arrays, shapes) -> list[np.ndarray]:
         raise ConfigError(f"{kind} must hold {len(shapes)} arrays, got {len(arrays)}")
     checked = []
     for h, (array, shape) in enumerate(zip(arrays, shapes), start=1):
+        if np.iscomplexobj(array):
+            raise ConfigError(f"{kind}[{h - 1}] (layer {h}) holds complex numbers; it must be real")
         array = np.array(array, dtype=float)
         if array.shape != shape:
             raise ConfigError(f"{kind}[{h - 1}] (layer {h}) must have shape {shape}, got {array.shape}")
@@ -152,6 +157,8 @@ class CircularAutoencoder:
     # -------------------------------------------------------------- forward
     def check_input(self, x) -> np.ndarray:
         """Return ``x`` as a float array of shape (batch, N0), or raise ConfigError."""
+        if np.iscomplexobj(x):
+            raise ConfigError("x holds complex numbers; the inputs must be real")
         x = np.asarray(x, dtype=float)
         if x.ndim != 2 or x.shape[1] != self.sizes[0] or x.shape[0] == 0:
             raise ConfigError(
@@ -217,16 +224,16 @@ class CircularAutoencoder:
         try:
             arrays = load_npz(path, "weights file")
         except FileNotFoundError:
-            raise DataError(f"weights file {path} does not exist") from None
+            raise DataError(f"weights file {str(path)!r} does not exist") from None
         for key in ("sizes", "activations"):
             if key not in arrays:
-                raise DataError(f"weights file {path} has no {key!r} array")
+                raise DataError(f"weights file {str(path)!r} has no {key!r} array")
         try:
             sizes = [int(n) for n in np.asarray(arrays["sizes"]).reshape(-1)]
             n_layers = len(sizes) - 1
             missing = [k for h in range(1, n_layers + 1) for k in (f"A{h}", f"b{h}") if k not in arrays]
             if missing:
-                raise DataError(f"weights file {path} lacks arrays {', '.join(missing)}")
+                raise DataError(f"weights file {str(path)!r} lacks arrays {', '.join(missing)}")
             return cls(
                 sizes,
                 [str(a) for a in np.asarray(arrays["activations"]).reshape(-1)],
@@ -234,4 +241,4 @@ class CircularAutoencoder:
                 [arrays[f"b{h}"] for h in range(1, n_layers + 1)],
             )
         except (ConfigError, TypeError, ValueError) as error:
-            raise DataError(f"weights file {path} is inconsistent: {error}") from None
+            raise DataError(f"weights file {str(path)!r} is inconsistent: {error}") from None

@@ -19,6 +19,12 @@ mode        z_k (recirculated input)        O^h(k), h = 1..L
 ==========  ==============================  ===============================================
 
 Here ``u^h = F^h(A^h u^{h-1} + b^h)`` is a fresh forward chain.
+
+Cycle k depends only on cycle 0 and cycle k-1, so a learning rule needs just
+cycles n and m: :func:`cycle_pair` computes them keeping at most three cycles
+in memory, whatever m is. :func:`run_cycles` returns every cycle (for tests
+and the circuit, whose m is bounded by the circuit spec). m itself is bounded
+by :data:`MAX_REFERENCE_CYCLES`.
 """
 
 from dataclasses import dataclass
@@ -67,6 +73,11 @@ MODES = {
 MODE_NAMES = tuple(MODES)
 """Names of the recirculation schemes, see the module docstring (the command line's choices)."""
 
+MAX_REFERENCE_CYCLES = 10_000
+"""Largest m the reference accepts. Each cycle costs one forward pass, so m
+cycles cost m forward passes per minibatch (memory stays at three cycles);
+10 000 already makes a step 10 000 times slower than m = 1."""
+
 
 @dataclass(frozen=True)
 class Recirculation:
@@ -92,6 +103,7 @@ class Recirculation:
             valid = False
         if not valid or not 0 <= n < m:
             raise ConfigError(f"cycles must be two integers (n, m) with 0 <= n < m, got {self.cycles!r}")
+        check_range("cycles m", m, 1, MAX_REFERENCE_CYCLES)
         if self.mode == "error" and (n, m) != (0, 1):
             raise ConfigError(f"cycles must be (0, 1) in error mode, got {self.cycles!r}")
         object.__setattr__(self, "cycles", (int(n), int(m)))
@@ -138,9 +150,24 @@ def run_cycles(net: CircularAutoencoder, x, recirculation: Recirculation,
     Returns ``result`` with ``result[t][h] = O^h(t)`` of shape (batch, N_h) for
     t = 0..m (m = ``recirculation.cycles[1]``) and h = 0..L; ``result[t][0]`` is
     the vector recirculated into layer 0 at cycle t (the data at t = 0).
-    ``first_cycle``, if given, is ``net.forward(x)`` already computed.
+    ``first_cycle``, if given, is ``net.forward(x)`` already computed. It keeps
+    all m + 1 cycles; a learning rule should use :func:`cycle_pair`.
     """
     cycles = [first_cycle if first_cycle is not None else net.forward(x)]
     for _ in range(recirculation.cycles[1]):
         cycles.append(_next_cycle(net, recirculation.mode, recirculation.lam, cycles[0], cycles[-1]))
     return cycles
+
+
+def cycle_pair(net: CircularAutoencoder, x, recirculation: Recirculation,
+               first_cycle: list[np.ndarray] | None = None) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """(cycle n, cycle m) of ``recirculation`` for the batch ``x``: ``run_cycles(...)[n]``
+    and ``[m]``, computed iteratively holding only cycles 0, n and the latest one."""
+    n, m = recirculation.cycles
+    initial = first_cycle if first_cycle is not None else net.forward(x)
+    latest, kept = initial, initial if n == 0 else None
+    for k in range(1, m + 1):
+        latest = _next_cycle(net, recirculation.mode, recirculation.lam, initial, latest)
+        if k == n:
+            kept = latest
+    return kept, latest

@@ -23,7 +23,7 @@ import numpy as np
 from recirc_analog.errors import ConfigError, check_range
 from recirc_analog.reference.losses import loss_for
 from recirc_analog.reference.network import CircularAutoencoder, glorot_uniform
-from recirc_analog.reference.recirculation import Recirculation, run_cycles
+from recirc_analog.reference.recirculation import Recirculation, cycle_pair
 from recirc_analog.reference.standard_channels import StandardChannelRule
 from recirc_analog.reference.updates import (
     LearningRule, Update, backpropagate, hebbian_update, transposed_weights)
@@ -186,11 +186,9 @@ class RecirculationRule(LearningRule):
         self.recirculation = recirculation
 
     def directions(self, net, x, forward=None) -> Update:
-        cycles = run_cycles(net, x, self.recirculation, None if forward is None else forward[0])
-        n, m = self.recirculation.cycles
-        return recirculation_directions(self.recirculation.mode, cycles[0], cycles[n], cycles[m])
-
-
+        cycle_n, cycle_m = cycle_pair(net, x, self.recirculation, None if forward is None else forward[0])
+        # Error mode has (n, m) = (0, 1): cycle n is cycle 0, the held activity.
+        return recirculation_directions(self.recirculation.mode, cycle_n, cycle_n, cycle_m)
 def recirculation_directions(mode: str, held, early, late) -> Update:
     """The recirculation update (eta-free) from each layer's activity in three cycles.
 

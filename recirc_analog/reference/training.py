@@ -6,8 +6,11 @@ minibatch, scales layer h by its rate (``lr * lr_decay**(L-h)`` unless
 caps each neuron's incoming weight-row norm at ``max_norm`` (the paper uses
 2.0 for linear networks; biases are not capped). For every rule other than
 BP the angle between its update and the exact gradient is measured per layer.
-A NaN / inf or a loss above ``divergence_bound`` restores the last weights
-that gave an acceptable loss and raises :class:`DivergenceError`.
+A NaN / inf or a loss above ``divergence_bound`` raises
+:class:`DivergenceError` after restoring a good state: :meth:`Trainer.step`
+restores the weights before the step whose loss was acceptable, and
+:meth:`Trainer.fit` the weights at the end of the last finished epoch, the
+state its last history row (and so a run's summary) describes.
 """
 
 from collections.abc import Callable
@@ -18,10 +21,18 @@ import time
 import numpy as np
 
 from recirc_analog.errors import ConfigError, DivergenceError, check_range
+from recirc_analog.limits import MAX_BATCH_SIZE
 from recirc_analog.reference.losses import loss_for
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.rules import BackpropRule
 from recirc_analog.reference.updates import LearningRule, Update, angles_degrees
+
+
+def _check_rate(name: str, rate) -> None:
+    """Raise ConfigError unless ``rate`` is a finite number >= 0."""
+    check_range(name, rate, 0, None)
+    if not math.isfinite(float(rate)):
+        raise ConfigError(f"{name} must be a finite number >= 0, got {rate!r}")
 
 
 @dataclass(frozen=True)
@@ -31,7 +42,7 @@ class TrainConfig:
     epochs: int = 10
     """Number of passes over the training set (0 only evaluates the untrained network)."""
     batch_size: int = 100
-    """Samples per minibatch; the paper uses 100."""
+    """Samples per minibatch, at most :data:`~recirc_analog.limits.MAX_BATCH_SIZE`; the paper uses 100."""
     lr: float = 0.01
     """Base learning rate; the paper uses 0.01 (0.001 for three hidden layers, 1e-4 on Lowrank)."""
     layer_lrs: tuple[float, ...] | None = None
@@ -43,7 +54,7 @@ class TrainConfig:
     seed: int = 0
     """Seed of the minibatch order and of the row-0 training-loss pass."""
     divergence_bound: float = 1e12
-    """A minibatch loss above this (per sample) counts as divergence."""
+    """A minibatch or test loss (per sample) above this in magnitude counts as divergence."""
     track_angles: bool = True
     """Measure the angle of each non-BP update to the exact gradient (costs one BP pass per batch)."""
 
@@ -53,8 +64,8 @@ class TrainConfig:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
                 raise ConfigError(f"{name} must be an integer, got {value!r}")
         check_range("epochs", self.epochs, 0, None)
-        check_range("batch_size", self.batch_size, 1, None)
-        check_range("lr", self.lr, 0, None)
+        check_range("batch_size", self.batch_size, 1, MAX_BATCH_SIZE)
+        _check_rate("lr", self.lr)
         check_range("lr_decay", self.lr_decay, 0, None, low_open=True)
         check_range("divergence_bound", self.divergence_bound, 0, None, low_open=True)
         if self.max_norm is not None:
@@ -62,7 +73,7 @@ class TrainConfig:
         if self.layer_lrs is not None:
             object.__setattr__(self, "layer_lrs", tuple(self.layer_lrs))
             for rate in self.layer_lrs:
-                check_range("layer_lrs entry", rate, 0, None)
+                _check_rate("layer_lrs entry", rate)
 
     def layer_rates(self, n_layers: int) -> np.ndarray:
         """Learning rate of each layer 1..L, shape (L,)."""
@@ -140,6 +151,9 @@ class Trainer:
         # Weights and biases before the present step. step() replaces the arrays
         # instead of changing them in place, so keeping references is a snapshot.
         self._last_good = (snapshot.weights, snapshot.biases)
+        # The weights the last history row describes (the untrained ones before row 0).
+        self._epoch_state = self._last_good
+        self._divergence = ""
         self._evaluation_rng, self._training_rng = np.random.default_rng(config.seed).spawn(2)
         rule.prepare(net)
 
@@ -149,20 +163,30 @@ class Trainer:
         return self.loss.value(outputs[0], outputs[-1], preactivations[-1])
 
     def _diverged(self, what: str) -> DivergenceError:
-        self.net.weights = [w.copy() for w in self._last_good[0]]
-        self.net.biases = [b.copy() for b in self._last_good[1]]
+        self._divergence = what
+        self._restore(self._last_good)
         completed = self.history[-1].epoch if self.history else 0
         return DivergenceError(
             f"training diverged ({what}) after {completed} "
             f"epoch(s) with rule {self.rule.name!r}; restored the last good weights "
             f"(try a smaller lr or a max_norm)")
 
+    def _restore(self, state) -> None:
+        self.net.weights = [w.copy() for w in state[0]]
+        self.net.biases = [b.copy() for b in state[1]]
+
     def _check_loss(self, loss: float, where: str) -> None:
-        if not np.isfinite(loss) or loss > self.config.divergence_bound:
+        # abs: a cross-entropy on targets outside [0, 1] is unbounded below.
+        if not np.isfinite(loss) or abs(loss) > self.config.divergence_bound:
             raise self._diverged(f"{where} loss {loss:.6g}, bound {self.config.divergence_bound:g}")
 
     def step(self, x) -> StepResult:
         """Train on one minibatch ``x`` of shape (batch, N0)."""
+        # Overflow is expected while a run diverges and is reported as divergence.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._step(x)
+
+    def _step(self, x) -> StepResult:
         forward = self.net.forward_with_preactivations(x)
         x = forward[0][0]
         loss = self.loss.value(x, forward[0][-1], forward[1][-1])
@@ -190,6 +214,7 @@ class Trainer:
         metrics = EpochMetrics(epoch, train_loss, test_loss, tuple(self.net.weight_norms().tolist()),
                                angles, seconds)
         self.history.append(metrics)
+        self._epoch_state = (self.net.weights, self.net.biases)
         if self.on_epoch is not None:
             self.on_epoch(metrics)
         return metrics
@@ -198,11 +223,28 @@ class Trainer:
         """Train for ``config.epochs`` epochs on ``dataset``; return the history rows.
 
         ``dataset`` offers ``train_batches(batch_size, rng)``, ``test`` (n_test, N0)
-        and ``dim`` (see :class:`recirc_analog.data.base.Dataset`).
+        and ``dim`` (see :class:`recirc_analog.data.base.Dataset`). On divergence
+        the weights at the end of the last finished epoch (those of the last
+        history row) are restored before :class:`DivergenceError` propagates.
         """
         if dataset.dim != self.net.sizes[0]:
             raise ConfigError(f"data set {dataset.name!r} has dim {dataset.dim}, "
                               f"but the network's N0 is {self.net.sizes[0]}")
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                self._fit(dataset)
+        except DivergenceError:
+            self._restore(self._epoch_state)
+            if not self.history:
+                raise
+            last = self.history[-1]
+            raise DivergenceError(
+                f"training diverged ({self._divergence}) in epoch {last.epoch + 1} with rule "
+                f"{self.rule.name!r}; restored the last good weights, those of epoch {last.epoch} "
+                f"(test loss {last.test_loss:.6g}) (try a smaller lr or a max_norm)") from None
+        return self.history
+
+    def _fit(self, dataset) -> None:
         if not self.history:
             start = time.perf_counter()
             batches = dataset.train_batches(self.config.batch_size, self._evaluation_rng)
@@ -221,7 +263,6 @@ class Trainer:
                     self.progress(len(x))
             self._record(self.history[-1].epoch + 1, float(np.mean(losses)), dataset,
                          _mean_angles(angles), time.perf_counter() - start)
-        return self.history
 
 
 def _mean_angles(angles: list[np.ndarray]) -> tuple[float, ...] | None:

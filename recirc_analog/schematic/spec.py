@@ -26,6 +26,11 @@ ARCHITECTURES = ("conjoined", "bidirectional")
 """Appendix A architectures: a crossbar per direction, or one crossbar read both ways (L = 2)."""
 
 
+MAX_CIRCUIT_CYCLES = 16
+"""Largest m of a circuit: both forms unroll cycles 0..m as m + 1 copies of the network
+(dc: node copies, tran: phases and hold cells), so the netlist grows linearly with m."""
+
+
 def _check_choice(name: str, value, allowed) -> None:
     if value not in allowed:
         raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
@@ -177,6 +182,10 @@ class CircuitSpec:
     def __post_init__(self):
         if not isinstance(self.recirculation, Recirculation):
             raise ConfigError(f"recirculation must be a Recirculation, got {self.recirculation!r}")
+        m = self.recirculation.cycles[1]
+        if m > MAX_CIRCUIT_CYCLES:
+            raise ConfigError(f"cycles m must be in [1, {MAX_CIRCUIT_CYCLES}] for a circuit "
+                              f"(it unrolls m + 1 copies), got {m}")
         _check_choice("form", self.form, FORMS)
         _check_choice("architecture", self.architecture, ARCHITECTURES)
         check_range("v_unit", self.v_unit, 0, 10, low_open=True)
