@@ -59,7 +59,7 @@ def engine(request):
 def test_engines_satisfy_the_protocol_and_report_the_executables_version(engine):
     assert isinstance(engine, Engine)
     assert engine.version == ngspice_version()
-    assert int(engine.version.split(".")[0]) >= 39          # the version DESIGN.md §5 was measured on
+    assert int(engine.version.split(".")[0]) >= 39          # the version docs/ARCHITECTURE.md §5 was measured on
 
 
 def test_divider_dc_sweep_follows_ohms_law(engine):

@@ -31,7 +31,8 @@ def add_parser(commands) -> None:
                         help="transimpedance stage: exact virtual ground, or the op-amp macromodel of "
                              "circuits/opamp.lib (finite gain, offset, swing) (default ideal)")
     parser.add_argument("--dialect", choices=tuple(DIALECTS), default="ngspice",
-                        help="simulator syntax of the generated cards (default ngspice)")
+                        help="simulator syntax of the generated cards; xyce output is UNVERIFIED: no machine "
+                             "here has Xyce, and the inlined cells are written in ngspice syntax (default ngspice)")
     parser.add_argument("--weights", default=None, metavar="NPZ", help="weights.npz (default: random, --seed)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random weights and inputs (default 0)")
     parser.add_argument("--inputs", default=None, metavar="NPY", help="inputs (batch, N0) .npy (default: random)")

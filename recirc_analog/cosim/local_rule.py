@@ -1,4 +1,4 @@
-"""Local rules: the update of every synapse computed from circuit readings only (DESIGN.md §4).
+"""Local rules: the update of every synapse computed from circuit readings only (docs/ARCHITECTURE.md §4).
 
 A :class:`LocalRule` states which readings it needs (:class:`ReadingsNeeded`:
 the held cycle-0 voltages, the cycle-n and the cycle-m voltages, and which

@@ -1,4 +1,4 @@
-"""The interface every device model follows (DESIGN.md §8), after aihwkit's device/tile split.
+"""The interface every device model follows (docs/ARCHITECTURE.md §6), after aihwkit's device/tile split.
 
 A :class:`DeviceModel` is a population of programmable conductances of one
 crossbar (any array shape) with its own random stream. The controller asks

@@ -1,6 +1,6 @@
 """What the controller reads from a simulation: per layer, the held cycle-0 voltage and the phase-m voltage.
 
-These readings are the *only* input of the local update (DESIGN.md §4): the
+These readings are the *only* input of the local update (docs/ARCHITECTURE.md §4): the
 controller never looks at the NumPy reference's numbers.
 """
 

@@ -1,4 +1,4 @@
-"""The ngspice dialect (ngspice 39, DESIGN.md section 5)."""
+"""The ngspice dialect (ngspice 39, docs/ARCHITECTURE.md §5)."""
 
 from recirc_analog.schematic.elements import Circuit, Transient
 from recirc_analog.netlist_writers.writer import SpiceWriter, number
@@ -9,7 +9,7 @@ class NgspiceWriter(SpiceWriter):
 
     def format_options(self, circuit: Circuit) -> str:
         # Fixed pivots keep the recirculation loop from re-ordering the matrix;
-        # backward Euler with a huge trtol takes one step per max_step (DESIGN.md section 5).
+        # backward Euler with a huge trtol takes one step per max_step (docs/ARCHITECTURE.md §5).
         cards = [f".options reltol={number(circuit.reltol)} vntol={number(circuit.vntol)} pivtol=1e-30 pivrel=1e-14"]
         if isinstance(circuit.analysis, Transient):
             cards.append(".options method=gear maxord=1 trtol=1e9 itl4=100")

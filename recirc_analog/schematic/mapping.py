@@ -1,4 +1,4 @@
-"""Signed weights <-> device conductances, and its inverse (DESIGN.md section 3).
+"""Signed weights <-> device conductances, and its inverse (docs/ARCHITECTURE.md §3).
 
 The bias ``b^h`` is the weight of an extra input row driven by ``v_unit``, so
 every array here carries it as the last input column: a layer with ``N_in``
