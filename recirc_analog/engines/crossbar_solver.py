@@ -1,0 +1,285 @@
+"""Direct solver for one resistive crossbar tile with wire (IR-drop) resistance.
+
+The circuit (the project's convention, see docs/ARCHITECTURE.md)::
+
+    V_i --r_driver--r_row--+--r_row--+-- ... --+--r_row--+      row i (open far end)
+                           |         |         |         |
+                         G[i,0]    G[i,1]    ...     G[i,C-1]
+                           |         |         |         |
+                          ...       ...       ...       ...     column j runs down
+                           |         |
+                         r_col     r_col                        (one segment between
+                           |         |                           neighbouring devices)
+                        r_sense   r_sense
+                           |         |
+                          0 V       0 V                         virtual grounds (TIAs)
+
+Row line ``i`` is driven at one end by ``V_i`` through ``r_driver``; one row
+segment ``r_row`` lies between the driver and the first device and between
+neighbouring devices; the far end is open. Column line ``j`` is open at row 0;
+one column segment ``r_col`` lies between neighbouring devices and between the
+last device (row ``R-1``) and the sense node, which is held at 0 V behind
+``r_sense``. A 1x1 crossbar with device ``R`` and wire ``r`` therefore carries
+``V / (R + 2 r)``. The returned currents flow into the virtual grounds.
+
+Algorithm (exact: a direct solve, error at the level of rounding).
+The tile is linear, so its column currents are ``I = V @ G_eff`` for an
+effective ``(rows, cols)`` transfer matrix that depends on the conductances and
+wires only. :class:`CrossbarTileSolver` computes ``G_eff`` once (per
+conductance update) and every batch afterwards is one matrix product.
+
+``G_eff`` comes from block Gaussian elimination that follows the network:
+
+1. Each row line is a tridiagonal chain touching only its own devices. Its
+   Kron reduction onto the ``C`` column nodes of that row gives a dense
+   conductance matrix ``A_i`` (``C x C``) and a Norton injection ``b_i V_i``
+   (one tridiagonal solve with ``C + 1`` right-hand sides per row).
+2. The column lines couple row ``i`` to row ``i + 1`` through the diagonal
+   wire conductance ``g = 1 / r_col``. Walking down the tile, ``D_i`` (the
+   conductance matrix seen from row ``i``'s column nodes looking up) follows
+   ``D_0 = A_0``, ``D_i = A_i + g (g I + D_{i-1})^{-1} D_{i-1}`` (the upper part
+   in series with one wire segment: a sum of positive terms, no cancellation),
+   and the Norton currents of all rows seen so far pass the same segment as
+   ``Y <- g (g I + D)^{-1} Y``. One Cholesky factorisation per row.
+3. The last segment (``r_col + r_sense``) to the virtual grounds gives
+   ``G_eff^T = g_end (g_end I + D_{R-1})^{-1} Y``.
+
+The cost is ``R`` dense ``C x C`` Cholesky steps: about ``R C^3 + R^2 C^2``
+flops. By reciprocity the same tile can be solved rotated (columns driven at
+their sense end, rows sensed at their driver end: ``G[::-1, ::-1].T`` with the
+row and column resistances swapped), so the solver walks along the longer side
+with blocks of the shorter one. Zero resistances merge nodes (a row with
+``r_row = 0`` is one node, a column with ``r_col = 0`` one node) and are
+handled exactly; with no resistance at all ``G_eff`` is ``G`` itself and the
+currents are exactly ``voltages @ conductances``.
+
+Only NumPy and SciPy; nothing here touches ngspice (ngspice audits it in the
+tests).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.linalg import cho_factor, cho_solve
+from scipy.linalg.blas import dsymm
+from scipy.linalg.lapack import dpotrf, dpotri, dptsv
+
+from ..errors import ConfigError, check_range
+
+__all__ = ["CrossbarTileSolver", "solve_crossbar"]
+
+
+def solve_crossbar(conductances, voltages, r_row, r_col, *, r_driver=0.0, r_sense=0.0):
+    """Column currents of a resistive crossbar tile with wire resistance.
+
+    Parameters
+    ----------
+    conductances : array, shape ``(rows, cols)``, siemens, every entry > 0.
+        Device ``G[i, j]`` connects row line ``i`` to column line ``j``.
+    voltages : array, shape ``(batch, rows)``, volts.
+        One input vector per sample; ``voltages[b, i]`` drives row ``i``.
+    r_row, r_col : float >= 0, ohm per cell pitch.
+        One row segment lies between the driver and the first device and
+        between neighbouring devices along a row; one column segment between
+        neighbouring devices along a column and between the last device and
+        the sense node (a 1x1 tile carries ``V / (R + 2 r)``).
+    r_driver, r_sense : float >= 0, ohm (keyword only, default 0).
+        Output resistance of each row driver, input resistance of each
+        column's sense node, in series with the end segments.
+
+    Returns
+    -------
+    array, shape ``(batch, cols)``, amperes: the current flowing out of each
+    column line into its virtual ground (0 V). With all four resistances zero
+    it is exactly ``voltages @ conductances``.
+
+    Raises :class:`~recirc_analog.errors.ConfigError` (one line naming the
+    parameter, the allowed range and the value) for wrong shapes, non-finite
+    values, conductances <= 0 or negative resistances.
+    """
+    tile = CrossbarTileSolver(conductances, r_row, r_col, r_driver=r_driver, r_sense=r_sense)
+    return tile.solve(voltages)
+
+
+class CrossbarTileSolver:
+    """One crossbar tile factorised once, solved for any number of batches.
+
+    ``CrossbarTileSolver(conductances, r_row, r_col, r_driver=0, r_sense=0)``
+    eliminates the network into the effective ``(rows, cols)`` transfer matrix
+    :attr:`effective_conductances` (siemens); :meth:`solve` then costs one
+    matrix product per batch. Build a new object after a conductance update.
+    Shapes, units and the circuit convention are those of :func:`solve_crossbar`.
+    """
+
+    def __init__(self, conductances, r_row, r_col, *, r_driver=0.0, r_sense=0.0):
+        g = _check_conductances(conductances)
+        resistances = {}
+        for name, value in (("r_row", r_row), ("r_col", r_col), ("r_driver", r_driver), ("r_sense", r_sense)):
+            check_range(f"{name} (ohm)", value, 0.0, math.inf, high_open=True)
+            resistances[name] = float(value)
+        self.conductances = g
+        self.r_row = resistances["r_row"]
+        self.r_col = resistances["r_col"]
+        self.r_driver = resistances["r_driver"]
+        self.r_sense = resistances["r_sense"]
+        self.shape = g.shape
+        if not any(resistances.values()):
+            # Ideal wires: the transfer matrix is G itself (exactly V @ G).
+            self.effective_conductances = g
+        else:
+            self.effective_conductances = effective_conductances(
+                g, self.r_row, self.r_col, self.r_driver, self.r_sense)
+
+    def solve(self, voltages) -> np.ndarray:
+        """Column currents ``(batch, cols)`` in amperes for ``voltages`` ``(batch, rows)`` in volts."""
+        v = _check_voltages(voltages, self.shape[0])
+        return v @ self.effective_conductances
+
+
+def effective_conductances(g, r_row, r_col, r_driver=0.0, r_sense=0.0, *, rotate=None) -> np.ndarray:
+    """The ``(rows, cols)`` matrix ``M`` with column currents ``I = V @ M`` (inputs already checked).
+
+    ``rotate`` (None: automatic) chooses the orientation: False walks down the
+    rows with ``cols x cols`` blocks, True solves the reciprocal rotated tile
+    (walks along the columns with ``rows x rows`` blocks). Both give the same
+    matrix; the automatic choice takes the smaller blocks.
+    """
+    rows, cols = g.shape
+    if rotate is None:
+        rotate = rows < cols
+    if rotate:
+        m = _walk_down(np.ascontiguousarray(g[::-1, ::-1].T), r_col, r_row, r_sense, r_driver)
+        return np.ascontiguousarray(m[::-1, ::-1].T)
+    return _walk_down(g, r_row, r_col, r_driver, r_sense)
+
+
+def _walk_down(g, r_row, r_col, r_driver, r_sense) -> np.ndarray:
+    """Block elimination row by row (see the module docstring); returns ``G_eff`` ``(rows, cols)``."""
+    rows, cols = g.shape
+    row_reduce = _RowReduction(g, r_row, r_driver)
+    if r_col == 0.0:
+        # Each column line is one node: sum the rows' reductions.
+        a_sum = np.zeros((cols, cols))
+        b = np.empty((cols, rows))
+        for i in range(rows):
+            a_i, b[:, i] = row_reduce(i)
+            a_sum += a_i
+        if r_sense == 0.0:
+            return np.ascontiguousarray(b.T)
+        g_s = 1.0 / r_sense
+        a_sum[np.diag_indices(cols)] += g_s
+        return np.ascontiguousarray((g_s * cho_solve(cho_factor(a_sum, lower=True), b)).T)
+    g_wire = 1.0 / r_col
+    g_end = 1.0 / (r_col + r_sense)
+    # y[:, k]: the Norton currents that input row k delivers to the current row's column nodes.
+    # Only the lower triangles of the symmetric C x C matrices are kept up to date (LAPACK/BLAS read those).
+    y = np.zeros((cols, rows), order="F")
+    d, y[:, 0] = row_reduce(0)
+    diag = np.diag_indices(cols)
+    for i in range(1, rows):
+        # One wire segment below the rows seen so far: with H = g I + D,
+        # D <- g H^-1 D = g I - g^2 H^-1 (the upper part in series with g) and Y <- g H^-1 Y.
+        h_inv = _spd_inverse_lower(d, g_wire)
+        a_i, y[:, i] = row_reduce(i)
+        y[:, :i] = dsymm(g_wire, h_inv, y[:, :i], side=0, lower=1)
+        d = a_i
+        d -= (g_wire * g_wire) * h_inv
+        d[diag] += g_wire
+    h_inv = _spd_inverse_lower(d, g_end)
+    return np.ascontiguousarray(dsymm(g_end, h_inv, y, side=0, lower=1).T)
+
+
+def _spd_inverse_lower(d, shift):
+    """Lower triangle of ``(shift I + d)^-1`` (upper triangle undefined); reads d's lower triangle only."""
+    h = np.array(d, order="F")
+    h[np.diag_indices(h.shape[0])] += shift
+    c, info = dpotrf(h, lower=True, overwrite_a=True, clean=False)
+    if info == 0:
+        c, info = dpotri(c, lower=True, overwrite_c=True)
+    if info != 0:  # cannot happen for a connected network with positive conductances
+        raise np.linalg.LinAlgError(f"crossbar nodal matrix not positive definite (LAPACK info {info})")
+    return c
+
+
+class _RowReduction:
+    """Kron reduction of row line ``i`` onto its column nodes: ``(A_i, b_i)``.
+
+    With the column nodes at voltages ``w`` and the driver at ``V_i``, the
+    currents flowing from row ``i``'s devices into the column nodes are
+    ``b_i V_i - A_i w``.
+    """
+
+    def __init__(self, g, r_row, r_driver):
+        self.g = g
+        self.cols = g.shape[1]
+        self.r_row = r_row
+        self.r_driver = r_driver
+        if r_row > 0.0:
+            cols = self.cols
+            g_seg = 1.0 / r_row
+            g_first = 1.0 / (r_driver + r_row)
+            # Tridiagonal chain Laplacian of the row line (driver side grounded), for LAPACK ?ptsv.
+            self.offdiag = np.full(cols - 1, -g_seg)
+            self.diag = np.diag_indices(cols)
+            self.chain_diag = np.full(cols, 2.0 * g_seg)
+            self.chain_diag[-1] = g_seg
+            self.chain_diag[0] = g_first + (g_seg if cols > 1 else 0.0)
+            self.g_first = g_first
+            self.rhs = np.zeros((cols, cols + 1), order="F")
+            self.rhs[0, cols] = 1.0
+
+    def __call__(self, i):
+        gi = self.g[i]
+        cols = self.cols
+        if self.r_row == 0.0:
+            if self.r_driver == 0.0:
+                return np.diag(gi), gi.copy()
+            g_d = 1.0 / self.r_driver
+            total = g_d + gi.sum()
+            return np.diag(gi) - np.outer(gi, gi) / total, gi * (g_d / total)
+        rhs = self.rhs
+        rhs[:, :cols] = 0.0
+        rhs[self.diag] = gi
+        if cols == 1:
+            x = rhs / (self.chain_diag + gi)
+        else:
+            _, _, x, info = dptsv(self.chain_diag + gi, self.offdiag, rhs)
+            if info != 0:  # cannot happen: the chain matrix is diagonally dominant
+                raise np.linalg.LinAlgError(f"row chain matrix not positive definite (LAPACK info {info})")
+        a = x[:, :cols]
+        a *= -gi[:, None]
+        a[self.diag] += gi
+        return a, gi * (self.g_first * x[:, cols])
+
+
+def _check_conductances(conductances) -> np.ndarray:
+    try:
+        g = np.asarray(conductances, dtype=float)
+    except (TypeError, ValueError):
+        raise ConfigError(f"conductances must be a 2-D array of numbers (rows, cols) in S, "
+                          f"got {type(conductances).__name__}") from None
+    if g.ndim != 2 or 0 in g.shape:
+        raise ConfigError(f"conductances must be a non-empty 2-D array (rows, cols) in S, got shape {g.shape}")
+    bad = ~(np.isfinite(g) & (g > 0))
+    if bad.any():
+        index = tuple(int(k) for k in np.argwhere(bad)[0])
+        raise ConfigError(f"conductances must be in (0, inf) S, got {g[index]!r} at {list(index)}")
+    return g
+
+
+def _check_voltages(voltages, rows) -> np.ndarray:
+    try:
+        v = np.asarray(voltages, dtype=float)
+    except (TypeError, ValueError):
+        raise ConfigError(f"voltages must be a 2-D array of numbers (batch, {rows}) in V, "
+                          f"got {type(voltages).__name__}") from None
+    if v.ndim != 2 or v.shape[1] != rows:
+        raise ConfigError(f"voltages must have shape (batch, {rows}) (one row per sample, "
+                          f"one volt value per crossbar row), got shape {v.shape}")
+    bad = ~np.isfinite(v)
+    if bad.any():
+        index = tuple(int(k) for k in np.argwhere(bad)[0])
+        raise ConfigError(f"voltages must be finite (-inf, inf) V, got {v[index]!r} at {list(index)}")
+    return v
