@@ -265,7 +265,7 @@ def _check_conductances(conductances) -> np.ndarray:
     bad = ~(np.isfinite(g) & (g > 0))
     if bad.any():
         index = tuple(int(k) for k in np.argwhere(bad)[0])
-        raise ConfigError(f"conductances must be in (0, inf) S, got {g[index]!r} at {list(index)}")
+        raise ConfigError(f"conductances must be in (0, inf) S, got {float(g[index])!r} at {list(index)}")
     return g
 
 
@@ -281,5 +281,5 @@ def _check_voltages(voltages, rows) -> np.ndarray:
     bad = ~np.isfinite(v)
     if bad.any():
         index = tuple(int(k) for k in np.argwhere(bad)[0])
-        raise ConfigError(f"voltages must be finite (-inf, inf) V, got {v[index]!r} at {list(index)}")
+        raise ConfigError(f"voltages must be finite (-inf, inf) V, got {float(v[index])!r} at {list(index)}")
     return v
