@@ -64,7 +64,7 @@ import math
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 from scipy.linalg.blas import dsymm
-from scipy.linalg.lapack import dpotrf, dpotri, dptsv
+from scipy.linalg.lapack import dpotrf, dpotri
 
 from ..errors import ConfigError, check_range
 
@@ -158,13 +158,13 @@ def effective_conductances(g, r_row, r_col, r_driver=0.0, r_sense=0.0, *, rotate
 def _walk_down(g, r_row, r_col, r_driver, r_sense) -> np.ndarray:
     """Block elimination row by row (see the module docstring); returns ``G_eff`` ``(rows, cols)``."""
     rows, cols = g.shape
-    row_reduce = _RowReduction(g, r_row, r_driver)
+    row_reduce = _row_reductions(g, r_row, r_driver)
     if r_col == 0.0:
         # Each column line is one node: sum the rows' reductions.
         a_sum = np.zeros((cols, cols))
         b = np.empty((cols, rows))
         for i in range(rows):
-            a_i, b[:, i] = row_reduce(i)
+            a_i, b[:, i] = next(row_reduce)
             a_sum += a_i
         if r_sense == 0.0:
             return np.ascontiguousarray(b.T)
@@ -176,13 +176,13 @@ def _walk_down(g, r_row, r_col, r_driver, r_sense) -> np.ndarray:
     # y[:, k]: the Norton currents that input row k delivers to the current row's column nodes.
     # Only the lower triangles of the symmetric C x C matrices are kept up to date (LAPACK/BLAS read those).
     y = np.zeros((cols, rows), order="F")
-    d, y[:, 0] = row_reduce(0)
+    d, y[:, 0] = next(row_reduce)
     diag = np.diag_indices(cols)
     for i in range(1, rows):
         # One wire segment below the rows seen so far: with H = g I + D,
         # D <- g H^-1 D = g I - g^2 H^-1 (the upper part in series with g) and Y <- g H^-1 Y.
         h_inv = _spd_inverse_lower(d, g_wire)
-        a_i, y[:, i] = row_reduce(i)
+        a_i, y[:, i] = next(row_reduce)
         y[:, :i] = dsymm(g_wire, h_inv, y[:, :i], side=0, lower=1)
         d = a_i
         d -= (g_wire * g_wire) * h_inv
@@ -203,55 +203,72 @@ def _spd_inverse_lower(d, shift):
     return c
 
 
-class _RowReduction:
-    """Kron reduction of row line ``i`` onto its column nodes: ``(A_i, b_i)``.
+def _row_reductions(g, r_row, r_driver, chunk_elements=1 << 21):
+    """Kron reduction of each row line onto its column nodes: yields ``(A_i, b_i)`` for i = 0, 1, ...
 
-    With the column nodes at voltages ``w`` and the driver at ``V_i``, the
-    currents flowing from row ``i``'s devices into the column nodes are
-    ``b_i V_i - A_i w``.
+    With the column nodes of row ``i`` at voltages ``w`` and its driver at
+    ``V_i``, the currents flowing from row ``i``'s devices into the column nodes
+    are ``b_i V_i - A_i w``. Only the lower triangle of ``A_i`` is filled in.
+    Rows are reduced a chunk at a time (vectorised over the rows of a chunk).
+
+    A row line with segments is a symmetric tridiagonal chain ``T`` (diagonal
+    dominant, off-diagonal ``-g``). Its inverse is semiseparable: with the
+    elimination pivots from the driver end ``p`` and from the open end ``q``,
+    ``T^-1[k, k] = 1 / (d_k - g^2/p_{k-1} - g^2/q_{k+1})`` and, for ``j < k``,
+    ``T^-1[j, k] = T^-1[j+1, k] g / p_j`` (factors below 1, so no overflow).
+    Then ``A = diag(G) - diag(G) T^-1 diag(G)`` and ``b = g_first G T^-1[0, :]``.
     """
-
-    def __init__(self, g, r_row, r_driver):
-        self.g = g
-        self.cols = g.shape[1]
-        self.r_row = r_row
-        self.r_driver = r_driver
-        if r_row > 0.0:
-            cols = self.cols
-            g_seg = 1.0 / r_row
-            g_first = 1.0 / (r_driver + r_row)
-            # Tridiagonal chain Laplacian of the row line (driver side grounded), for LAPACK ?ptsv.
-            self.offdiag = np.full(cols - 1, -g_seg)
-            self.diag = np.diag_indices(cols)
-            self.chain_diag = np.full(cols, 2.0 * g_seg)
-            self.chain_diag[-1] = g_seg
-            self.chain_diag[0] = g_first + (g_seg if cols > 1 else 0.0)
-            self.g_first = g_first
-            self.rhs = np.zeros((cols, cols + 1), order="F")
-            self.rhs[0, cols] = 1.0
-
-    def __call__(self, i):
-        gi = self.g[i]
-        cols = self.cols
-        if self.r_row == 0.0:
-            if self.r_driver == 0.0:
-                return np.diag(gi), gi.copy()
-            g_d = 1.0 / self.r_driver
-            total = g_d + gi.sum()
-            return np.diag(gi) - np.outer(gi, gi) / total, gi * (g_d / total)
-        rhs = self.rhs
-        rhs[:, :cols] = 0.0
-        rhs[self.diag] = gi
-        if cols == 1:
-            x = rhs / (self.chain_diag + gi)
+    rows, cols = g.shape
+    diag = np.diag_indices(cols)
+    if r_row > 0.0:
+        g_seg = 1.0 / r_row
+        g_first = 1.0 / (r_driver + r_row)
+        g2 = g_seg * g_seg
+        chain = np.full(cols, 2.0 * g_seg)
+        chain[-1] = g_seg
+        chain[0] = g_first + (g_seg if cols > 1 else 0.0)
+    step = max(1, chunk_elements // (cols * cols))
+    for start in range(0, rows, step):
+        gs = g[start:start + step]
+        n = len(gs)
+        if r_row == 0.0:
+            # The whole row line is one node (tied to the driver when r_driver = 0).
+            if r_driver == 0.0:
+                a = np.zeros((n, cols, cols))
+                b = gs.copy()
+            else:
+                g_d = 1.0 / r_driver
+                total = g_d + gs.sum(axis=1)
+                a = gs[:, :, None] * gs[:, None, :]
+                a /= -total[:, None, None]
+                b = gs * (g_d / total)[:, None]
         else:
-            _, _, x, info = dptsv(self.chain_diag + gi, self.offdiag, rhs)
-            if info != 0:  # cannot happen: the chain matrix is diagonally dominant
-                raise np.linalg.LinAlgError(f"row chain matrix not positive definite (LAPACK info {info})")
-        a = x[:, :cols]
-        a *= -gi[:, None]
-        a[self.diag] += gi
-        return a, gi * (self.g_first * x[:, cols])
+            d = chain + gs
+            p = np.empty_like(d)
+            q = np.empty_like(d)
+            p[:, 0] = d[:, 0]
+            for k in range(1, cols):
+                p[:, k] = d[:, k] - g2 / p[:, k - 1]
+            q[:, -1] = d[:, -1]
+            for k in range(cols - 2, -1, -1):
+                q[:, k] = d[:, k] - g2 / q[:, k + 1]
+            t = d.copy()
+            t[:, 1:] -= g2 / p[:, :-1]
+            t[:, :-1] -= g2 / q[:, 1:]
+            rho = g_seg / p
+            u = np.zeros((n, cols, cols))  # upper triangle of T^-1, row j = u[:, j, :]
+            u[:, diag[0], diag[1]] = 1.0 / t
+            for j in range(cols - 2, -1, -1):
+                np.multiply(rho[:, j, None], u[:, j + 1, j + 1:], out=u[:, j, j + 1:])
+            b = gs * u[:, 0, :]
+            b *= g_first
+            a = u.transpose(0, 2, 1)  # lower triangle of T^-1
+            a *= gs[:, :, None]
+            a *= gs[:, None, :]
+            a *= -1.0
+        a[:, diag[0], diag[1]] += gs
+        for k in range(n):
+            yield a[k], b[k]
 
 
 def _check_conductances(conductances) -> np.ndarray:
