@@ -176,25 +176,27 @@ def _walk_down(g, r_row, r_col, r_driver, r_sense) -> np.ndarray:
     # y[:, k]: the Norton currents that input row k delivers to the current row's column nodes.
     # Only the lower triangles of the symmetric C x C matrices are kept up to date (LAPACK/BLAS read those).
     y = np.zeros((cols, rows), order="F")
-    d, y[:, 0] = next(row_reduce)
     diag = np.diag_indices(cols)
+    g2 = g_wire * g_wire
+    # h = g I + D for the rows seen so far, built in place on the row's reduction (ours to overwrite).
+    h, y[:, 0] = next(row_reduce)
     for i in range(1, rows):
-        # One wire segment below the rows seen so far: with H = g I + D,
-        # D <- g H^-1 D = g I - g^2 H^-1 (the upper part in series with g) and Y <- g H^-1 Y.
-        h_inv = _spd_inverse_lower(d, g_wire)
-        a_i, y[:, i] = next(row_reduce)
+        # One wire segment below the rows seen so far: D <- g H^-1 D = g I - g^2 H^-1
+        # (the upper part in series with g) and Y <- g H^-1 Y.
+        h[diag] += g_wire
+        h_inv = _spd_inverse_lower(h)
+        h, y[:, i] = next(row_reduce)
         y[:, :i] = dsymm(g_wire, h_inv, y[:, :i], side=0, lower=1)
-        d = a_i
-        d -= (g_wire * g_wire) * h_inv
-        d[diag] += g_wire
-    h_inv = _spd_inverse_lower(d, g_end)
+        h_inv *= g2
+        h -= h_inv
+        h[diag] += g_wire
+    h[diag] += g_end
+    h_inv = _spd_inverse_lower(h)
     return np.ascontiguousarray(dsymm(g_end, h_inv, y, side=0, lower=1).T)
 
 
-def _spd_inverse_lower(d, shift):
-    """Lower triangle of ``(shift I + d)^-1`` (upper triangle undefined); reads d's lower triangle only."""
-    h = np.array(d, order="F")
-    h[np.diag_indices(h.shape[0])] += shift
+def _spd_inverse_lower(h):
+    """Lower triangle of ``h^-1`` (upper triangle undefined) for SPD ``h``; reads and may overwrite h's lower triangle."""
     c, info = dpotrf(h, lower=True, overwrite_a=True, clean=False)
     if info == 0:
         c, info = dpotri(c, lower=True, overwrite_c=True)
