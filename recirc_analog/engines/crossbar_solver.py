@@ -53,6 +53,18 @@ with blocks of the shorter one. Zero resistances merge nodes (a row with
 handled exactly; with no resistance at all ``G_eff`` is ``G`` itself and the
 currents are exactly ``voltages @ conductances``.
 
+Accuracy: a direct solve, so only rounding separates it from the exact
+currents: it agrees with ngspice (``reltol=1e-9``) and with SciPy's sparse LU
+of the full nodal matrix to ~1e-13 relative on random 64x64 to 256x256 tiles
+with 1-ohm wires. Like every elimination of a nodal matrix it subtracts
+conductances of very different size (``g I - g^2 H^-1``), so rounding grows
+with the ratio of wire to device / end conductances: extreme ratios (e.g.
+1e-6 ohm segments next to a 30 ohm driver) cost a few digits (~1e-9).
+
+Cost (one core, AMD EPYC; ``benchmarks/bench_crossbar_solver.py``): a
+128x40 tile factorises in ~5 ms, 128x128 in ~0.04 s, 256x256 in ~0.45 s;
+solving a 100-sample batch afterwards takes well under 1 ms.
+
 Only NumPy and SciPy; nothing here touches ngspice (ngspice audits it in the
 tests).
 """
