@@ -79,7 +79,11 @@ def test_zero_wire_resistance_is_exactly_v_at_g():
     v = rng.uniform(-1, 1, (11, 37))
     current = solve_crossbar(g, v, 0.0, 0.0)
     assert np.array_equal(current, v @ g)
-    assert np.array_equal(CrossbarTileSolver(g, 0, 0).solve(v), v @ g)
+    tile = CrossbarTileSolver(g, 0, 0)
+    assert np.array_equal(tile.solve(v), v @ g)
+    expected = v @ g
+    g[0, 0] *= 2  # the tile keeps its own copy of the conductances
+    assert np.array_equal(tile.solve(v), expected)
 
 
 # ---------------------------------------------------------------- internal consistency

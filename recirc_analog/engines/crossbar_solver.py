@@ -287,7 +287,7 @@ def _row_reductions(g, r_row, r_driver, chunk_elements=1 << 21):
 
 def _check_conductances(conductances) -> np.ndarray:
     try:
-        g = np.asarray(conductances, dtype=float)
+        g = np.array(conductances, dtype=float)  # a copy: later changes to the caller's array do not leak in
     except (TypeError, ValueError):
         raise ConfigError(f"conductances must be a 2-D array of numbers (rows, cols) in S, "
                           f"got {type(conductances).__name__}") from None
