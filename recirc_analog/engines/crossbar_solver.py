@@ -63,7 +63,10 @@ with the ratio of wire to device / end conductances: extreme ratios (e.g.
 
 Cost (one core, AMD EPYC; ``benchmarks/bench_crossbar_solver.py``): a
 128x40 tile factorises in ~5 ms, 128x128 in ~0.04 s, 256x256 in ~0.45 s;
-solving a 100-sample batch afterwards takes well under 1 ms.
+solving a 100-sample batch afterwards takes well under 1 ms. Run it with one
+BLAS thread (``OPENBLAS_NUM_THREADS=1`` or threadpoolctl in the caller): the
+per-row matrices are small, and on the project's shared 2-vCPU machines a
+second OpenBLAS thread made it 5-10x slower in wall time.
 
 Only NumPy and SciPy; nothing here touches ngspice (ngspice audits it in the
 tests).
@@ -208,7 +211,7 @@ def _walk_down(g, r_row, r_col, r_driver, r_sense) -> np.ndarray:
 
 
 def _spd_inverse_lower(h):
-    """Lower triangle of ``h^-1`` (upper triangle undefined) for SPD ``h``; reads and may overwrite h's lower triangle."""
+    """Lower triangle of ``h^-1`` (upper one undefined) for SPD ``h``; reads, may overwrite, h's lower triangle."""
     c, info = dpotrf(h, lower=True, overwrite_a=True, clean=False)
     if info == 0:
         c, info = dpotri(c, lower=True, overwrite_c=True)
