@@ -20,6 +20,15 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {' '.join(message.split())}")
 
 
+class StoreGiven(argparse.Action):
+    """Store the value and record the option's ``dest`` in ``namespace.given``, so a command can
+    tell an option the user typed from its default (e.g. to refuse one that contradicts a file)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        namespace.given = set(getattr(namespace, "given", ())) | {self.dest}
+
+
 def parse_sizes(text: str) -> tuple[int, ...]:
     """``"784,20,784"`` -> (784, 20, 784); ends must be equal (circular autoencoder)."""
     try:
@@ -146,9 +155,9 @@ def add_network_options(parser: argparse.ArgumentParser, sizes: str, act: str) -
     """--sizes and --act."""
     from .reference.activations import ACTIVATION_NAMES
 
-    parser.add_argument("--sizes", default=sizes, metavar="N0,N1,...,N0",
+    parser.add_argument("--sizes", default=sizes, metavar="N0,N1,...,N0", action=StoreGiven,
                         help=f"layer widths of the circular autoencoder; first = last (default {sizes})")
-    parser.add_argument("--act", default=act, metavar="F1,...,FL",
+    parser.add_argument("--act", default=act, metavar="F1,...,FL", action=StoreGiven,
                         help=f"activation of each layer after the input: {', '.join(ACTIVATION_NAMES)}; "
                              f"one name applies to all (default {act})")
 

@@ -61,3 +61,28 @@ def test_a_failed_write_leaves_the_previous_netlist_whole(tmp_path, monkeypatch)
         args.handler(args)
     assert out.read_text() == "previous netlist\n"
     assert [p.name for p in tmp_path.iterdir()] == ["n.cir"]
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    (["--sizes", "8,4,8"], "--sizes 8,4,8 contradicts --weights"),
+    (["--act", "tanh,linear"], "--act tanh,linear contradicts --weights"),
+])
+def test_options_that_contradict_the_weights_are_refused(extra, fragment, tmp_path):
+    net = CircularAutoencoder.random((6, 3, 6), ("tanh", "tanh"), seed=1)
+    net.save(tmp_path / "w.npz")
+    with pytest.raises(UsageError, match=fragment):
+        command.run(parse(["--weights", str(tmp_path / "w.npz"), "-o", str(tmp_path / "x.cir"), *extra]))
+    assert not (tmp_path / "x.cir").exists()
+    # The same values as the weights are no contradiction.
+    command.run(parse(["--weights", str(tmp_path / "w.npz"), "--sizes", "6,3,6", "--act", "tanh",
+                       "-o", str(tmp_path / "x.cir")]))
+    assert (tmp_path / "x.cir").exists()
+
+
+def test_weights_no_circuit_can_represent_are_refused_naming_the_layer(tmp_path):
+    net = CircularAutoencoder.random((6, 3, 6), ("tanh", "tanh"), seed=1)
+    net.weights[1] = net.weights[1] * 1e300
+    net.save(tmp_path / "w.npz")
+    with pytest.raises(ConfigError, match=r"^layer 2: largest \|w\| = .* \(\|w\| <= 1e\+06"):
+        command.run(parse(["--weights", str(tmp_path / "w.npz"), "-o", str(tmp_path / "x.cir")]))
+    assert not (tmp_path / "x.cir").exists()

@@ -4,7 +4,7 @@ Registered by :mod:`recirc_analog.cli`.
 """
 
 from ..cli_args import add_network_options, add_recirculation_options, positive_int
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, UsageError
 from ..limits import MAX_BATCH_SIZE
 
 SUMMARY = "write the circuit of a network as a SPICE netlist"
@@ -55,6 +55,19 @@ def _inputs(path, batch: int, n0: int, seed: int):
     return x
 
 
+def _check_agrees_with_weights(args, net) -> None:
+    """UsageError when --sizes or --act, as typed, contradict the network in --weights."""
+    from ..cli_args import parse_activations, parse_sizes
+
+    given = getattr(args, "given", set())
+    if "sizes" in given and parse_sizes(args.sizes) != net.sizes:
+        raise UsageError(f"--sizes {args.sizes} contradicts --weights {args.weights!r}, whose network is "
+                         f"{','.join(map(str, net.sizes))}; drop --sizes or give matching weights")
+    if "act" in given and parse_activations(args.act, net.sizes) != tuple(net.activations):
+        raise UsageError(f"--act {args.act} contradicts --weights {args.weights!r}, whose activations are "
+                         f"{','.join(net.activations)}; drop --act or give matching weights")
+
+
 def run(args) -> int:
     """Write the netlist; returns the exit code."""
     from ..cli_args import parse_activations, parse_sizes
@@ -65,6 +78,7 @@ def run(args) -> int:
 
     if args.weights is not None:
         net = CircularAutoencoder.load(args.weights)
+        _check_agrees_with_weights(args, net)
     else:
         sizes = parse_sizes(args.sizes)
         net = CircularAutoencoder.random(sizes, parse_activations(args.act, sizes), seed=args.seed)

@@ -40,9 +40,29 @@ def _span(config: CrossbarConfig) -> float:
     return width if config.mapping == "differential" else width / 2
 
 
+MAX_ABS_WEIGHT = 1e6
+"""Largest |w| or |b| (dimensionless) a circuit is built for. A weight w makes a
+transimpedance gain r_f * G of about |w|, so a neuron's pre-activation reaches
+|w| * v_unit * fan-in volts; beyond 1e6 (megavolts at v_unit = 0.2 V) no physical
+circuit computes it and ngspice's tolerances (vntol 1e-10 V, reltol 1e-6) cannot
+resolve the small activities beside it."""
+
+
+def check_weight_range(weights, biases) -> None:
+    """ConfigError naming the first layer whose largest |w| or |b| exceeds :data:`MAX_ABS_WEIGHT`
+    or is not finite."""
+    for h, (w, b) in enumerate(zip(weights, biases), start=1):
+        largest = max(float(np.max(np.abs(w), initial=0.0)), float(np.max(np.abs(b), initial=0.0)))
+        if not largest <= MAX_ABS_WEIGHT:
+            raise ConfigError(f"layer {h}: largest |w| = {largest:.6g} is outside what a circuit can represent "
+                              f"(|w| <= {MAX_ABS_WEIGHT:g}: the transimpedance gain and node voltages scale with it)")
+
+
 def choose_r_f(weights, biases, config: CrossbarConfig) -> float:
     """The feedback resistance (ohm) mapping the largest |w| or |b| of all layers onto
-    the full conductance range, times ``config.headroom``; 1 / span for all-zero weights."""
+    the full conductance range, times ``config.headroom``; 1 / span for all-zero weights.
+    ConfigError naming the layer when a weight exceeds :data:`MAX_ABS_WEIGHT`."""
+    check_weight_range(weights, biases)
     largest = max(float(np.max(np.abs(a), initial=0.0)) for a in (*weights, *biases))
     unit = largest if largest > 0 else 1.0
     return config.headroom * unit / _span(config)
