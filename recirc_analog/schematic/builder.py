@@ -12,7 +12,7 @@ import numpy as np
 
 from recirc_analog.schematic.bidirectional import bidirectional_reads, check_network, check_shared
 from recirc_analog.schematic.spec import CircuitSpec
-from recirc_analog.schematic.crossbar import LayerNodes, crossbar_read, crossbar_tiles
+from recirc_analog.schematic.crossbar import LayerNodes, crossbar_read, crossbar_tiles, wire_resistances
 from recirc_analog.schematic.dc_form import build_dc
 from recirc_analog.schematic.graph import validate
 from recirc_analog.schematic.mapping import ConductanceMapping, Conductances, choose_r_f
@@ -80,7 +80,7 @@ def _reads(net: CircularAutoencoder, spec: CircuitSpec, conductances, r_f: float
     common = dict(activations=net.activations, periphery=get_periphery(spec.neuron, r_f, spec.v_unit))
     if spec.architecture == "bidirectional":
         return bidirectional_reads(conductances, config, **common)
-    tiles = tuple(crossbar_tiles(h, g, config.tile_rows, config.tile_neurons)
+    tiles = tuple(crossbar_tiles(h, g, config.tile_rows, config.tile_neurons, wire_resistances(config))
                   for h, g in enumerate(conductances, start=1))
     return ConjoinedReads(tiles, **common)
 
