@@ -8,6 +8,7 @@ value received.
 """
 
 import math
+import numbers
 from dataclasses import dataclass, field
 
 from recirc_analog.errors import ConfigError, check_range
@@ -40,7 +41,7 @@ def check_wire_resistances(obj) -> None:
     """ConfigError unless each of ``obj``'s :data:`WIRE_FIELDS` is a finite number >= 0 (ohm)."""
     for name in WIRE_FIELDS:
         value = getattr(obj, name)
-        if isinstance(value, bool):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ConfigError(f"{name} must be a number of ohms in [0, inf), got {value!r}")
         check_range(f"{name} (ohm)", value, 0, math.inf, high_open=True)
 
