@@ -55,14 +55,16 @@ def column_currents(ngspice, crossbar, volts, folder, drive="rows") -> np.ndarra
 def nodal_currents(g, volts, r_row, r_col, r_driver=0.0, r_sense=0.0) -> np.ndarray:
     """Column currents of a tile with device conductances ``g`` (rows, columns) by an
     independent dense nodal solve (all resistances > 0): nodes are the row-line sites,
-    the column-line sites, then each row's driver node and each column's end node."""
+    the column-line sites, then each row's driver node and each column's end node.
+    ``volts`` (rows,) or (batch, rows); the currents have the same leading shape."""
+    volts = np.asarray(volts, dtype=float)
     n_r, n_c = g.shape
     row = lambda l, k: l * n_c + k  # noqa: E731
     col = lambda l, k: n_r * n_c + l * n_c + k  # noqa: E731
     drv = lambda l: 2 * n_r * n_c + l  # noqa: E731
     end = lambda k: 2 * n_r * n_c + n_r + k  # noqa: E731
     n = 2 * n_r * n_c + n_r + n_c
-    y, rhs = np.zeros((n, n)), np.zeros(n)
+    y, rhs = np.zeros((n, n)), np.zeros((n,) + volts.shape[:-1])
 
     def branch(a, b, conductance):  # b = None: to a fixed voltage handled by the caller
         y[a, a] += conductance
@@ -73,7 +75,7 @@ def nodal_currents(g, volts, r_row, r_col, r_driver=0.0, r_sense=0.0) -> np.ndar
 
     for l in range(n_r):
         branch(drv(l), None, 1 / r_driver)  # from the source volts[l]
-        rhs[drv(l)] += volts[l] / r_driver
+        rhs[drv(l)] += volts[..., l] / r_driver
         branch(drv(l), row(l, 0), 1 / r_row)
         for k in range(1, n_c):
             branch(row(l, k - 1), row(l, k), 1 / r_row)
@@ -85,7 +87,7 @@ def nodal_currents(g, volts, r_row, r_col, r_driver=0.0, r_sense=0.0) -> np.ndar
         branch(col(n_r - 1, k), end(k), 1 / r_col)
         branch(end(k), None, 1 / r_sense)  # into the 0-V sense node
     v = np.linalg.solve(y, rhs)
-    return np.array([v[end(k)] / r_sense for k in range(n_c)])
+    return np.stack([v[end(k)] / r_sense for k in range(n_c)], axis=-1)
 
 
 def test_one_by_one_tile_carries_v_over_r_plus_2r(ngspice, tmp_path):
@@ -190,3 +192,56 @@ def test_bad_wire_resistances_are_refused(name, value):
         CrossbarConfig(**{name: value})
     with pytest.raises(ConfigError, match=name):
         tile([[1e-4]], **{name: value})
+
+
+def circuit_activities(circuit, net, x, v_unit, r_f, wires):
+    """Cycle-0 activities of layers 1 and 2 of a generated conjoined circuit, evaluated from its
+    tile objects with :func:`nodal_currents` (row ports at their driving voltages, column ports
+    at virtual ground; the currents of a neuron's row tiles add at its node)."""
+    volts_by_row = {f"r_{j}": v_unit * x[:, j] for j in range(x.shape[1])}
+    outputs = []
+    for h in (1, 2):
+        volts_by_row["r_b"] = np.full(len(x), v_unit)
+        currents = {}
+        for crossbar in circuit.crossbars:
+            if not crossbar.name.startswith(f"xbar{h}_"):
+                continue
+            g = crossbar.conductance_matrix()
+            volts = np.stack([volts_by_row[row] for row in crossbar.rows], axis=1)
+            for port, i in zip(crossbar.column_ports, nodal_currents(g, volts, **wires).T):
+                currents[port] = currents.get(port, 0.0) + i
+        n = net.sizes[h]
+        s = np.stack([r_f * (currents[f"cp_{i}"] - currents[f"cn_{i}"]) / v_unit for i in range(n)], axis=1)
+        o = np.tanh(s)
+        outputs.append(o)
+        volts_by_row = {f"r_{j}": v_unit * o[:, j] for j in range(n)}
+    return outputs
+
+
+def test_generated_dc_circuit_with_wires_matches_its_tiles_and_loses_current(ngspice, tmp_path):
+    """32-8-32 in tiles of 16 (layer 1: 3 row tiles summed at each neuron; layer 2: 2 column tiles
+    driven from the same row nodes) against the tile-by-tile nodal solve, and weaker than ideal wires."""
+    from recirc_analog.engines.readout import read_activity
+    from recirc_analog.reference.network import CircularAutoencoder
+    from recirc_analog.schematic.builder import build_circuit
+    from recirc_analog.schematic.spec import CircuitSpec
+
+    net = CircularAutoencoder.random((32, 8, 32), ("tanh", "tanh"), seed=7)
+    x = np.random.default_rng(8).uniform(0, 1, size=(3, 32))
+    r_f = 2.0 * max(np.abs(np.hstack([a, b[:, None]])).max() for a, b in zip(net.weights, net.biases)) / 99e-6
+    wires = dict(r_row=4.0, r_col=6.0, r_driver=2.0, r_sense=3.0)
+    activities = {}
+    for label, extra in (("ideal", {}), ("wired", wires)):
+        spec = CircuitSpec(crossbar=CrossbarConfig(r_f=r_f, tile_rows=16, tile_neurons=16, **extra))
+        circuit = build_circuit(net, spec, x)
+        vectors = ngspice.simulate(get_writer().get_netlist(circuit), tmp_path, label)
+        activities[label] = [read_activity(vectors, circuit.node_map, h, 0) for h in (1, 2)]
+    for h, expected in zip((1, 2), net.forward(x)[1:]):
+        np.testing.assert_allclose(activities["ideal"][h - 1], expected, rtol=1e-6, atol=1e-7)
+    expected = circuit_activities(circuit, net, x, spec.v_unit, r_f, wires)
+    for h in (1, 2):
+        wired, ideal = activities["wired"][h - 1], activities["ideal"][h - 1]
+        np.testing.assert_allclose(wired, expected[h - 1], rtol=1e-6, atol=1e-7, err_msg=f"layer {h}")
+        assert np.abs(wired - ideal).max() > 1e-4, f"layer {h}: the wires change nothing"
+        # IR drop weakens every device's current: the activities shrink on the whole
+        assert np.abs(wired).sum() < np.abs(ideal).sum(), f"layer {h}"

@@ -96,7 +96,11 @@ def _check_inputs(net, inputs) -> np.ndarray:
 
 
 def _description(net, spec, r_f, batch) -> tuple[str, ...]:
-    rec = spec.recirculation
+    rec, xbar = spec.recirculation, spec.crossbar
+    wires = wire_resistances(xbar)
+    wire_line = (f"wire resistance per tile (ohm): r_row {xbar.r_row:g}, r_col {xbar.r_col:g}, r_driver "
+                 f"{xbar.r_driver:g}, r_sense {xbar.r_sense:g}, tiles of up to {xbar.tile_rows} rows x "
+                 f"{xbar.tile_neurons} neurons",) if any(wires.values()) else ()
     return (
         f"sizes {'-'.join(map(str, net.sizes))}, activations {','.join(net.activations)}",
         f"recirculation mode {rec.mode}, lam {rec.lam:g}, cycles 0 to {rec.cycles[1]}, batch {batch}",
@@ -104,7 +108,7 @@ def _description(net, spec, r_f, batch) -> tuple[str, ...]:
         f"neuron {spec.neuron.kind}",
         f"v_unit {spec.v_unit:g} V per unit activity, G in [{spec.crossbar.g_min:g}, "
         f"{spec.crossbar.g_max:g}] S, r_f {r_f:.9g} ohm (w = r_f * (G+ - G-))",
-    )
+    ) + wire_line
 
 
 def _check_conductances(net: CircularAutoencoder, spec: CircuitSpec, conductances) -> None:

@@ -33,6 +33,9 @@ def _check_choice(name: str, value, allowed) -> None:
         raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
 
 
+MAX_TILE = 400
+"""Largest ``tile_rows`` / ``tile_neurons``."""
+
 WIRE_FIELDS = ("r_row", "r_col", "r_driver", "r_sense")
 """The wire resistances (ohm) of :class:`CrossbarConfig`, copied into every crossbar tile."""
 
@@ -95,8 +98,8 @@ class CrossbarConfig:
         check_wire_resistances(self)
         for name in ("tile_rows", "tile_neurons"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 400:
-                raise ConfigError(f"{name} must be an integer in [1, 400], got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TILE:
+                raise ConfigError(f"{name} must be an integer in [1, {MAX_TILE}], got {value!r}")
 
 
 @dataclass(frozen=True)
