@@ -52,30 +52,29 @@ def column_currents(ngspice, crossbar, volts, folder, drive="rows") -> np.ndarra
     return np.array([vectors[f"i(vs{k})"][0] for k in range(len(sensed))])
 
 
-def nodal_currents(g, volts, r_row, r_col, r_driver=0.0, r_sense=0.0) -> np.ndarray:
-    """Column currents of a tile with device conductances ``g`` (rows, columns) by an
-    independent dense nodal solve (all resistances > 0): nodes are the row-line sites,
-    the column-line sites, then each row's driver node and each column's end node.
-    ``volts`` (rows,) or (batch, rows); the currents have the same leading shape."""
-    volts = np.asarray(volts, dtype=float)
+def port_admittance(g, r_row, r_col, r_driver=0.0, r_sense=0.0) -> np.ndarray:
+    """Port admittance matrix (S) of a tile with device conductances ``g`` (rows, columns) by an
+    independent dense nodal analysis (all resistances > 0): ports are the row ports then the
+    column ports; internal nodes the row-line sites, the column-line sites, each row's driver
+    node and each column's end node. ``Y @ port volts`` are the currents flowing into the tile."""
     n_r, n_c = g.shape
     row = lambda l, k: l * n_c + k  # noqa: E731
     col = lambda l, k: n_r * n_c + l * n_c + k  # noqa: E731
     drv = lambda l: 2 * n_r * n_c + l  # noqa: E731
     end = lambda k: 2 * n_r * n_c + n_r + k  # noqa: E731
-    n = 2 * n_r * n_c + n_r + n_c
-    y, rhs = np.zeros((n, n)), np.zeros((n,) + volts.shape[:-1])
+    inner = 2 * n_r * n_c + n_r + n_c
+    row_port = lambda l: inner + l  # noqa: E731
+    column_port = lambda k: inner + n_r + k  # noqa: E731
+    y = np.zeros((inner + n_r + n_c,) * 2)
 
-    def branch(a, b, conductance):  # b = None: to a fixed voltage handled by the caller
+    def branch(a, b, conductance):
         y[a, a] += conductance
-        if b is not None:
-            y[b, b] += conductance
-            y[a, b] -= conductance
-            y[b, a] -= conductance
+        y[b, b] += conductance
+        y[a, b] -= conductance
+        y[b, a] -= conductance
 
     for l in range(n_r):
-        branch(drv(l), None, 1 / r_driver)  # from the source volts[l]
-        rhs[drv(l)] += volts[..., l] / r_driver
+        branch(row_port(l), drv(l), 1 / r_driver)
         branch(drv(l), row(l, 0), 1 / r_row)
         for k in range(1, n_c):
             branch(row(l, k - 1), row(l, k), 1 / r_row)
@@ -85,9 +84,17 @@ def nodal_currents(g, volts, r_row, r_col, r_driver=0.0, r_sense=0.0) -> np.ndar
         for l in range(n_r - 1):
             branch(col(l, k), col(l + 1, k), 1 / r_col)
         branch(col(n_r - 1, k), end(k), 1 / r_col)
-        branch(end(k), None, 1 / r_sense)  # into the 0-V sense node
-    v = np.linalg.solve(y, rhs)
-    return np.stack([v[end(k)] / r_sense for k in range(n_c)], axis=-1)
+        branch(end(k), column_port(k), 1 / r_sense)
+    ii, pp = slice(0, inner), slice(inner, None)
+    return y[pp, pp] - y[pp, ii] @ np.linalg.solve(y[ii, ii], y[ii, pp])
+
+
+def nodal_currents(g, volts, r_row, r_col, r_driver=0.0, r_sense=0.0) -> np.ndarray:
+    """Currents (A) out of the column ports into 0-V sense nodes with the row ports at ``volts``
+    ((rows,) or (batch, rows)), from :func:`port_admittance`."""
+    n_r = g.shape[0]
+    y = port_admittance(g, r_row, r_col, r_driver, r_sense)
+    return -np.asarray(volts, dtype=float) @ y[n_r:, :n_r].T
 
 
 def test_one_by_one_tile_carries_v_over_r_plus_2r(ngspice, tmp_path):
@@ -245,3 +252,60 @@ def test_generated_dc_circuit_with_wires_matches_its_tiles_and_loses_current(ngs
         assert np.abs(wired - ideal).max() > 1e-4, f"layer {h}: the wires change nothing"
         # IR drop weakens every device's current: the activities shrink on the whole
         assert np.abs(wired).sum() < np.abs(ideal).sum(), f"layer {h}"
+
+
+def ideal_admittance(g) -> np.ndarray:
+    """Port admittance of a tile without wires (every port is its whole line)."""
+    g = np.asarray(g, dtype=float)
+    return np.block([[np.diag(g.sum(axis=1)), -g], [-g.T, np.diag(g.sum(axis=0))]])
+
+
+def read_tiles(tiles, volts, sensed, admittance) -> dict:
+    """Currents (A, per sample) out of the ``sensed`` ports of ``tiles`` into 0 V, every other
+    port at ``volts[port]``; the currents of ports of one name (one node) add."""
+    currents = {}
+    for crossbar in tiles:
+        batch = len(next(iter(volts.values())))
+        v = np.stack([np.zeros(batch) if p in sensed else volts[p] for p in crossbar.ports], axis=1)
+        flowing_in = v @ admittance(crossbar).T
+        for index, port in enumerate(crossbar.ports):
+            if port in sensed:
+                currents[port] = currents.get(port, 0.0) - flowing_in[:, index]
+    return currents
+
+
+def test_bidirectional_backward_read_with_wires(ngspice, tmp_path):
+    """The backward read drives the column ports (and the bias row) and senses the row ports of
+    the same wired tiles: ngspice against the port admittances of an independent nodal analysis
+    (the ideal-wire run checks the sign conventions of the evaluation)."""
+    from recirc_analog.engines.readout import read_activity
+    from recirc_analog.reference.network import CircularAutoencoder
+    from recirc_analog.reference.tied import tie_weights
+    from recirc_analog.schematic.builder import build_circuit
+    from recirc_analog.schematic.spec import CircuitSpec
+
+    net = tie_weights(CircularAutoencoder.random((12, 5, 12), ("tanh", "tanh"), seed=2))
+    x = np.random.default_rng(3).uniform(0, 1, size=(2, 12))
+    r_f = 2.0 * max(np.abs(np.hstack([a, b[:, None]])).max() for a, b in zip(net.weights, net.biases)) / 99e-6
+    wires = dict(r_row=20.0, r_col=30.0, r_driver=10.0, r_sense=15.0)
+    for extra, admittance in (({}, lambda t: ideal_admittance(t.conductance_matrix())),
+                              (wires, lambda t: port_admittance(t.conductance_matrix(), **wires))):
+        spec = CircuitSpec(architecture="bidirectional",
+                           crossbar=CrossbarConfig(r_f=r_f, tile_rows=8, tile_neurons=4, **extra))
+        circuit = build_circuit(net, spec, x)
+        vectors = ngspice.simulate(get_writer().get_netlist(circuit), tmp_path)
+        v_unit = spec.v_unit
+        bias = {"r_b": np.full(len(x), v_unit), "cp_b": np.full(len(x), v_unit), "cn_b": np.full(len(x), -v_unit)}
+        forward = read_tiles(circuit.crossbars, {**{f"r_{j}": v_unit * x[:, j] for j in range(12)}, **bias},
+                             {f"cp_{i}" for i in range(5)} | {f"cn_{i}" for i in range(5)}, admittance)
+        o1 = np.tanh(np.stack([r_f * (forward[f"cp_{i}"] - forward[f"cn_{i}"]) / v_unit for i in range(5)], 1))
+        volts = {**{f"cp_{i}": v_unit * o1[:, i] for i in range(5)},
+                 **{f"cn_{i}": -v_unit * o1[:, i] for i in range(5)}, **bias}
+        backward = read_tiles(circuit.crossbars, volts, {f"r_{j}" for j in range(12)}, admittance)
+        o2 = np.tanh(np.stack([r_f * backward[f"r_{j}"] / v_unit for j in range(12)], 1))
+        np.testing.assert_allclose(read_activity(vectors, circuit.node_map, 1, 0), o1, rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(read_activity(vectors, circuit.node_map, 2, 0), o2, rtol=1e-6, atol=1e-7)
+        if not extra:
+            ideal = o2
+            np.testing.assert_allclose(o2, net.forward(x)[2], rtol=1e-6, atol=1e-7)
+    assert np.abs(o2 - ideal).max() > 1e-4  # the wires matter in this test
