@@ -151,6 +151,71 @@ def positive_float(option: str):
     return convert
 
 
+def nonnegative_float(option: str):
+    """An argparse ``type`` accepting finite floats >= 0."""
+
+    def convert(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise UsageError(f"{option} must be a finite number >= 0, got {text!r}") from None
+        if not 0 <= value < float("inf"):  # also refuses nan
+            raise UsageError(f"{option} must be a finite number >= 0, got {text}")
+        return value
+
+    return convert
+
+
+def int_in_range(option: str, low: int, high: int):
+    """An argparse ``type`` accepting integers in ``[low, high]``."""
+
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise UsageError(f"{option} must be an integer in [{low}, {high}], got {text!r}") from None
+        if not low <= value <= high:
+            raise UsageError(f"{option} must be an integer in [{low}, {high}], got {value}")
+        return value
+
+    return convert
+
+
+def add_wire_options(parser: argparse.ArgumentParser) -> None:
+    """--r-wire, --r-row, --r-col, --r-driver, --r-sense, --tile (the crossbar's wires and tiles)."""
+    from .schematic.spec import CrossbarConfig, MAX_TILE
+
+    default = CrossbarConfig()
+    group = parser.add_argument_group(
+        "wire resistance and tiles (netlists/README.md, 'Wire resistance'; default: ideal wires)")
+    group.add_argument("--r-wire", type=nonnegative_float("--r-wire"), default=0.0, metavar="OHMS",
+                       help="row and column line resistance per cell pitch in ohm: one segment between a "
+                            "row's driver and its first device and between neighbouring devices, one between "
+                            "neighbouring devices of a column and after its last device (default 0)")
+    group.add_argument("--r-row", type=nonnegative_float("--r-row"), default=None, metavar="OHMS",
+                       help="row line resistance per cell pitch in ohm (default: the --r-wire value)")
+    group.add_argument("--r-col", type=nonnegative_float("--r-col"), default=None, metavar="OHMS",
+                       help="column line resistance per cell pitch in ohm (default: the --r-wire value)")
+    group.add_argument("--r-driver", type=nonnegative_float("--r-driver"), default=0.0, metavar="OHMS",
+                       help="output resistance of every tile row line's driver in ohm (default 0)")
+    group.add_argument("--r-sense", type=nonnegative_float("--r-sense"), default=0.0, metavar="OHMS",
+                       help="input resistance of every tile column line's sense node in ohm (default 0)")
+    group.add_argument("--tile", type=int_in_range("--tile", 1, MAX_TILE), default=None, metavar="N",
+                       help=f"split each crossbar into tiles of at most N rows x N neurons (column lines or "
+                            f"pairs); keep N <= 64 with wire resistance in ngspice (default: up to "
+                            f"{default.tile_rows} rows x {default.tile_neurons} neurons)")
+
+
+def wire_options(args) -> dict:
+    """CrossbarConfig keyword arguments from the options of :func:`add_wire_options`."""
+    options = dict(r_row=args.r_wire if args.r_row is None else args.r_row,
+                   r_col=args.r_wire if args.r_col is None else args.r_col,
+                   r_driver=args.r_driver, r_sense=args.r_sense)
+    if args.tile is not None:
+        options.update(tile_rows=args.tile, tile_neurons=args.tile)
+    return options
+
+
 def add_network_options(parser: argparse.ArgumentParser, sizes: str, act: str) -> None:
     """--sizes and --act."""
     from .reference.activations import ACTIVATION_NAMES

@@ -6,11 +6,13 @@ from ..cli_args import (
     add_data_options,
     add_network_options,
     add_recirculation_options,
+    add_wire_options,
     in_range,
     parse_activations,
     parse_sizes,
     positive_float,
     positive_int,
+    wire_options,
 )
 from ..errors import UsageError
 from ..limits import MAX_BATCH_SIZE
@@ -61,6 +63,7 @@ def add_parser(commands) -> None:
                        help="largest device conductance in S (default 1e-4)")
     cosim.add_argument("--headroom", type=in_range("--headroom", 1.0, 1e6), default=2.0,
                        help="r_f leaves this factor of room for weights to grow (default 2)")
+    add_wire_options(cosim)
     cosim.add_argument("--r-leak", type=positive_float("--r-leak"), default=None,
                        help="tran form: hold-capacitor leakage resistance in ohm (default none)")
     devices = cosim.add_argument_group("device model (default: ideal devices)")
@@ -107,7 +110,8 @@ def build_configs(args):
     hold = SampleHoldConfig(r_leak=args.r_leak) if args.r_leak else SampleHoldConfig()
     spec = CircuitSpec(recirculation=Recirculation(args.mode, args.lam, args.cycles), form=args.form,
                        architecture=args.architecture,
-                       crossbar=CrossbarConfig(g_min=args.g_min, g_max=args.g_max, mapping=args.mapping),
+                       crossbar=CrossbarConfig(g_min=args.g_min, g_max=args.g_max, mapping=args.mapping,
+                                              **wire_options(args)),
                        neuron=NeuronConfig(kind=args.neuron), sample_hold=hold)
     if args.levels == 1:
         raise UsageError("--levels must be >= 2, got 1")

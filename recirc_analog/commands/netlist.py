@@ -3,7 +3,7 @@
 Registered by :mod:`recirc_analog.cli`.
 """
 
-from ..cli_args import add_network_options, add_recirculation_options, positive_int
+from ..cli_args import add_network_options, add_recirculation_options, add_wire_options, positive_int, wire_options
 from ..errors import ConfigError, DataError, UsageError
 from ..limits import MAX_BATCH_SIZE
 
@@ -30,6 +30,7 @@ def add_parser(commands) -> None:
     parser.add_argument("--neuron", choices=NEURON_KINDS, default="ideal",
                         help="transimpedance stage: exact virtual ground, or the op-amp macromodel of "
                              "circuits/opamp.lib (finite gain, offset, swing) (default ideal)")
+    add_wire_options(parser)
     parser.add_argument("--dialect", choices=tuple(DIALECTS), default="ngspice",
                         help="simulator syntax of the generated cards; xyce output is UNVERIFIED: no machine "
                              "here has Xyce, and the inlined cells are written in ngspice syntax (default ngspice)")
@@ -87,7 +88,7 @@ def run(args) -> int:
 
             net = tie_weights(net)  # one crossbar read both ways: A^2 = A^1^T
     spec = CircuitSpec(recirculation=Recirculation(args.mode, args.lam, args.cycles), form=args.form,
-                       architecture=args.architecture, crossbar=CrossbarConfig(mapping=args.mapping),
+                       architecture=args.architecture, crossbar=CrossbarConfig(mapping=args.mapping, **wire_options(args)),
                        neuron=NeuronConfig(kind=args.neuron))
     x = _inputs(args.inputs, args.batch, net.sizes[0], args.seed)
     try:

@@ -77,12 +77,27 @@ class SpiceWriter:
         if cond.reference is not None:
             devices.append((["Rref_"], [check_name(crossbar.reference_column, "column")],
                             [self.get_resistances(cond.reference)]))
-        for local, row in enumerate(crossbar.rows):
-            j, row = crossbar.row_start + local, check_name(row, "row")
-            for stems, columns, ohms in devices:
-                out.write("".join(f"{stem}{j} {row} {column} {r[local]}\n"
-                                  for stem, column, r in zip(stems, columns, ohms)))
+        if crossbar.has_wires:
+            self.write_wired_devices(crossbar, devices, out)
+        else:
+            for local, row in enumerate(crossbar.rows):
+                j, row = crossbar.row_start + local, check_name(row, "row")
+                for stems, columns, ohms in devices:
+                    out.write("".join(f"{stem}{j} {row} {column} {r[local]}\n"
+                                      for stem, column, r in zip(stems, columns, ohms)))
         out.write(self.format_subckt_end(crossbar.name) + "\n")
+
+    def write_wired_devices(self, crossbar: Crossbar, devices, out: TextIO) -> None:
+        """The devices of a tile with wire resistance, between the site nodes of
+        :meth:`Crossbar.wiring`, after its wire segments (each written as a resistor)."""
+        wiring = crossbar.wiring()
+        out.write("".join(self.format_resistor(r) + "\n" for r in wiring.resistors))
+        for local, (row_sites, column_sites) in enumerate(zip(wiring.row_sites, wiring.column_sites)):
+            j, k = crossbar.row_start + local, 0
+            for stems, _, ohms in devices:
+                for stem, r in zip(stems, ohms):
+                    out.write(f"{stem}{j} {check_name(row_sites[k])} {check_name(column_sites[k])} {r[local]}\n")
+                    k += 1
 
     def write_block(self, block: Block, out: TextIO) -> None:
         """One commented block of elements."""

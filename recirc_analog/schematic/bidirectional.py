@@ -52,7 +52,7 @@ import numpy as np
 
 from recirc_analog.schematic.periphery import Periphery
 from recirc_analog.schematic.spec import CrossbarConfig
-from recirc_analog.schematic.crossbar import LayerNodes, crossbar_read, crossbar_tiles
+from recirc_analog.schematic.crossbar import LayerNodes, crossbar_read, crossbar_tiles, wire_resistances
 from recirc_analog.schematic.mapping import Conductances
 from recirc_analog.schematic.elements import Crossbar, Instance, VoltageSource
 from recirc_analog.schematic.node_map import bias_column_tile_name, reference_row_tile_name
@@ -115,9 +115,11 @@ def backward_conductances(shared: Conductances, bias_column: Conductances) -> Co
                         bias_column.reference)
 
 
-def bias_column_tiles(second: Conductances, tile_rows: int) -> tuple[Crossbar, ...]:
+def bias_column_tiles(second: Conductances, tile_rows: int, wires=None) -> tuple[Crossbar, ...]:
     """Layer 2's bias devices (column N1 of its conductances, shape (N0, N1 + 1)) as the
-    bias column on the shared rows, split into tiles of ``tile_rows`` rows."""
+    bias column on the shared rows, split into tiles of ``tile_rows`` rows (each an array
+    of its own with the wire resistances ``wires``, see :func:`crossbar_tiles`)."""
+    wires = dict(wires or {})
     n0, n1 = second.plus.shape[0], second.plus.shape[1] - 1
     differential = second.minus is not None
     tiles = []
@@ -129,13 +131,15 @@ def bias_column_tiles(second: Conductances, tile_rows: int) -> tuple[Crossbar, .
             bias_column_tile_name(r), f"bidirectional crossbar: bias column (layer 2 biases) on rows "
                                       f"{rows.start}..{rows.stop - 1}, device index {n1}",
             tuple(f"r_{j}" for j in range(rows.start, rows.stop)), ("cp_b",) if differential else ("c_b",),
-            ("cn_b",) if differential else None, None, devices, rows.start, n1))
+            ("cn_b",) if differential else None, None, devices, rows.start, n1, **wires))
     return tuple(tiles)
 
 
-def reference_row_tiles(second: Conductances, tile_neurons: int) -> tuple[Crossbar, ...]:
+def reference_row_tiles(second: Conductances, tile_neurons: int, wires=None) -> tuple[Crossbar, ...]:
     """The reference row of the shared_reference mapping (layer 2's ``reference``, shape
-    (N1 + 1,), bias column last) across the shared columns, in tiles of ``tile_neurons``."""
+    (N1 + 1,), bias column last) across the shared columns, in tiles of ``tile_neurons``
+    (each an array of its own with the wire resistances ``wires``)."""
+    wires = dict(wires or {})
     n0, n1 = second.plus.shape[0], second.plus.shape[1] - 1
     columns = [f"c_{i}" for i in range(n1)] + ["c_b"]
     tiles = []
@@ -145,7 +149,7 @@ def reference_row_tiles(second: Conductances, tile_neurons: int) -> tuple[Crossb
             reference_row_tile_name(c), f"bidirectional crossbar: reference row (row {n0 + 1}) on columns "
                                         f"{span.start}..{span.stop - 1} (column {n1} is the bias column)",
             ("r_ref",), tuple(columns[span]), None, None,
-            Conductances(second.reference[span][:, None], None, None), n0 + 1, start))
+            Conductances(second.reference[span][:, None], None, None), n0 + 1, start, **wires))
     return tuple(tiles)
 
 
@@ -237,7 +241,8 @@ def bidirectional_reads(conductances, config: CrossbarConfig, activations, perip
     """The reads of the one crossbar holding ``conductances`` (per layer, layer 2's weights
     being layer 1's devices transposed, see :func:`check_shared`)."""
     first, second = conductances
-    reference_row = () if second.reference is None else reference_row_tiles(second, config.tile_neurons)
-    return BidirectionalReads(crossbar_tiles(1, first, config.tile_rows, config.tile_neurons),
-                              bias_column_tiles(second, config.tile_rows), reference_row,
+    wires = wire_resistances(config)
+    reference_row = () if second.reference is None else reference_row_tiles(second, config.tile_neurons, wires)
+    return BidirectionalReads(crossbar_tiles(1, first, config.tile_rows, config.tile_neurons, wires),
+                              bias_column_tiles(second, config.tile_rows, wires), reference_row,
                               tuple(activations), periphery)

@@ -12,7 +12,7 @@ import numpy as np
 
 from recirc_analog.schematic.bidirectional import bidirectional_reads, check_network, check_shared
 from recirc_analog.schematic.spec import CircuitSpec
-from recirc_analog.schematic.crossbar import LayerNodes, crossbar_read, crossbar_tiles
+from recirc_analog.schematic.crossbar import LayerNodes, crossbar_read, crossbar_tiles, wire_resistances
 from recirc_analog.schematic.dc_form import build_dc
 from recirc_analog.schematic.graph import validate
 from recirc_analog.schematic.mapping import ConductanceMapping, Conductances, choose_r_f
@@ -80,7 +80,7 @@ def _reads(net: CircularAutoencoder, spec: CircuitSpec, conductances, r_f: float
     common = dict(activations=net.activations, periphery=get_periphery(spec.neuron, r_f, spec.v_unit))
     if spec.architecture == "bidirectional":
         return bidirectional_reads(conductances, config, **common)
-    tiles = tuple(crossbar_tiles(h, g, config.tile_rows, config.tile_neurons)
+    tiles = tuple(crossbar_tiles(h, g, config.tile_rows, config.tile_neurons, wire_resistances(config))
                   for h, g in enumerate(conductances, start=1))
     return ConjoinedReads(tiles, **common)
 
@@ -96,7 +96,11 @@ def _check_inputs(net, inputs) -> np.ndarray:
 
 
 def _description(net, spec, r_f, batch) -> tuple[str, ...]:
-    rec = spec.recirculation
+    rec, xbar = spec.recirculation, spec.crossbar
+    wires = wire_resistances(xbar)
+    wire_line = (f"wire resistance per tile (ohm): r_row {xbar.r_row:g}, r_col {xbar.r_col:g}, r_driver "
+                 f"{xbar.r_driver:g}, r_sense {xbar.r_sense:g}, tiles of up to {xbar.tile_rows} rows x "
+                 f"{xbar.tile_neurons} neurons",) if any(wires.values()) else ()
     return (
         f"sizes {'-'.join(map(str, net.sizes))}, activations {','.join(net.activations)}",
         f"recirculation mode {rec.mode}, lam {rec.lam:g}, cycles 0 to {rec.cycles[1]}, batch {batch}",
@@ -104,7 +108,7 @@ def _description(net, spec, r_f, batch) -> tuple[str, ...]:
         f"neuron {spec.neuron.kind}",
         f"v_unit {spec.v_unit:g} V per unit activity, G in [{spec.crossbar.g_min:g}, "
         f"{spec.crossbar.g_max:g}] S, r_f {r_f:.9g} ohm (w = r_f * (G+ - G-))",
-    )
+    ) + wire_line
 
 
 def _check_conductances(net: CircularAutoencoder, spec: CircuitSpec, conductances) -> None:

@@ -15,9 +15,16 @@ made by :mod:`recirc_analog.schematic.periphery`).
 """
 
 from dataclasses import dataclass
+from typing import Mapping
 
 from recirc_analog.schematic.mapping import Conductances
 from recirc_analog.schematic.elements import Crossbar, Instance
+from recirc_analog.schematic.spec import WIRE_FIELDS
+
+
+def wire_resistances(config) -> dict[str, float]:
+    """The wire resistances (ohm) of a CrossbarConfig by field name, for :class:`Crossbar` tiles."""
+    return {name: float(getattr(config, name)) for name in WIRE_FIELDS}
 
 
 def tile_name(h: int, row_tile: int, column_tile: int) -> str:
@@ -29,12 +36,17 @@ def _slice(array, rows: slice, columns: slice):
     return None if array is None else array[columns, rows]
 
 
-def crossbar_tiles(h: int, conductances: Conductances, tile_rows: int, tile_neurons: int) -> tuple[Crossbar, ...]:
+def crossbar_tiles(h: int, conductances: Conductances, tile_rows: int, tile_neurons: int,
+                   wires: Mapping[str, float] | None = None) -> tuple[Crossbar, ...]:
     """The tiles of layer h's crossbar for ``conductances`` (S) of shape (N_out, N_in + 1).
 
     Tile (r, c) holds rows ``r * tile_rows ..`` and neurons ``c * tile_neurons ..``;
-    the column lines of a neuron run through all row tiles (their currents add).
+    the column ports of a neuron in all row tiles join at its virtual-ground node
+    (their currents add). ``wires`` gives the tiles' wire resistances by field name
+    (:func:`wire_resistances` of a CrossbarConfig; default none): every tile has its
+    own row drivers and column sense resistors (``netlists/README.md``, "Wire resistance").
     """
+    wires = dict(wires or {})
     n_out, n_rows = conductances.plus.shape
     row_names = [f"r_{j}" for j in range(n_rows - 1)] + ["r_b"]
     differential = conductances.minus is not None
@@ -54,7 +66,7 @@ def crossbar_tiles(h: int, conductances: Conductances, tile_rows: int, tile_neur
                 tile_name(h, r, c), comment, tuple(row_names[rows]),
                 tuple(f"cp_{i}" if differential else f"c_{i}" for i in neurons),
                 tuple(f"cn_{i}" for i in neurons) if differential else None,
-                "cref" if reference is not None else None, tile, rows.start, columns.start))
+                "cref" if reference is not None else None, tile, rows.start, columns.start, **wires))
     return tuple(tiles)
 
 

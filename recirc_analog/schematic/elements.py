@@ -298,7 +298,8 @@ class Block:
 
 @dataclass(frozen=True)
 class Crossbar:
-    """A generated crossbar tile subcircuit: a resistor between every row and column port.
+    """A generated crossbar tile subcircuit: a resistor between every row and column port,
+    and optionally the wire resistance of its lines.
 
     Ports in instance order: ``rows`` then ``plus_columns``, then ``minus_columns``
     (differential) and ``reference_column`` (shared reference, first column tile
@@ -306,6 +307,16 @@ class Crossbar:
     (differential) or ``R_<i>_<j>`` and ``Rref_<j>`` for neuron
     ``i = column_start + local column`` and row ``j = row_start + local row``
     (row N_in is the bias).
+
+    Physical layout (``netlists/README.md``, "Wire resistance"): local row ``l`` is
+    ``rows[l]``; the physical column lines, in order along every row line, are
+    :attr:`column_ports` (plus columns, minus columns, reference column), local
+    column ``k`` being ``column_ports[k]``. Row line ``l`` is driven at the end next to
+    local column 0 (through ``r_driver`` from its row port), column line ``k`` is sensed
+    at the end after the last local row (through ``r_sense`` into its column port);
+    one ``r_row`` segment lies before each device along a row, one ``r_col`` segment
+    after each device along a column. With all four resistances 0 a port is the
+    whole line (the ideal crossbar).
     """
 
     name: str
@@ -318,18 +329,101 @@ class Crossbar:
     """Device conductances (S) of this tile; resistor values are their inverses."""
     row_start: int = 0
     column_start: int = 0
+    r_row: float = 0.0
+    """Row-line resistance per cell pitch (ohm): driver to first device, and between devices."""
+    r_col: float = 0.0
+    """Column-line resistance per cell pitch (ohm): between devices, and last device to sense node."""
+    r_driver: float = 0.0
+    """Output resistance of each row line's own driver (ohm), between the row port and the line."""
+    r_sense: float = 0.0
+    """Input resistance of each column line's sense node (ohm), between the line and the column port."""
+
+    def __post_init__(self):
+        from recirc_analog.schematic.spec import check_wire_resistances
+
+        check_wire_resistances(self)
 
     @property
     def ports(self) -> tuple[str, ...]:
         """All ports in instance order."""
+        return self.rows + self.column_ports
+
+    @property
+    def column_ports(self) -> tuple[str, ...]:
+        """The column lines in physical order along a row line (local column k is entry k)."""
         tail = (self.minus_columns or ()) + ((self.reference_column,) if self.reference_column else ())
-        return self.rows + self.plus_columns + tail
+        return self.plus_columns + tail
+
+    @property
+    def has_wires(self) -> bool:
+        """True when any wire, driver or sense resistance is non-zero."""
+        return any((self.r_row, self.r_col, self.r_driver, self.r_sense))
+
+    def conductance_matrix(self):
+        """Device conductances (S) as a (local rows, local columns) array in physical order:
+        entry [l, k] joins row line ``rows[l]`` to column line ``column_ports[k]``."""
+        import numpy as np
+
+        c = self.conductances
+        parts = [c.plus] + ([c.minus] if c.minus is not None else [])
+        parts += [np.asarray(c.reference, dtype=float)[None, :]] if c.reference is not None else []
+        return np.concatenate([np.asarray(p, dtype=float) for p in parts], axis=0).T
+
+    def wiring(self) -> "TileWiring":
+        """The tile's wire network: internal nodes and segment resistors (see :class:`TileWiring`)."""
+        n_rows, n_columns = len(self.rows), len(self.column_ports)
+        resistors, row_sites, column_sites = [], [], []
+        for l, port in enumerate(self.rows):
+            links = [(f"Rdrv_{l}", f"wd{l}", self.r_driver)]
+            links += [(f"Rwr_{l}_{k}", f"wr{l}_{k}", self.r_row) for k in range(n_columns)]
+            row_sites.append(_chain(port, links, resistors)[2:])
+        for k, port in enumerate(self.column_ports):
+            links = [(f"Rsns_{k}", f"ws{k}", self.r_sense)]
+            links += [(f"Rwc_{l}_{k}", f"wc{l}_{k}", self.r_col) for l in reversed(range(n_rows))]
+            column_sites.append(_chain(port, links, resistors)[:1:-1])
+        return TileWiring(tuple(resistors), tuple(tuple(row) for row in row_sites),
+                          tuple(tuple(column_sites[k][l] for k in range(n_columns)) for l in range(n_rows)))
 
     @property
     def cell(self) -> Cell:
         """This tile as the graph checks see it: every port joined to one hub (a device of
         finite resistance joins every row to every column, so a star is equivalent)."""
         return Cell(self.name, None, self.ports, mesh=True)
+
+
+def _chain(start: str, links, resistors: list) -> list[str]:
+    """Walk a line from ``start`` through ``links`` (name, next node, ohm): a link of 0 ohm
+    merges its node into the previous one, any other appends a :class:`Resistor` to
+    ``resistors``. Returns the node reached after each link, ``start`` first."""
+    nodes = [start]
+    for name, node, ohms in links:
+        if ohms:
+            resistors.append(Resistor(name, nodes[-1], node, float(ohms)))
+            nodes.append(node)
+        else:
+            nodes.append(nodes[-1])
+    return nodes
+
+
+@dataclass(frozen=True)
+class TileWiring:
+    """The wire network of one :class:`Crossbar` tile, in local indices (``l`` row, ``k`` column).
+
+    Internal node names (inside the tile subcircuit): ``wd<l>`` after row l's driver,
+    ``wr<l>_<k>`` on row line l at column k, ``wc<l>_<k>`` on column line k at row l,
+    ``ws<k>`` at column k's end before the sense resistor. Resistor names: ``Rdrv_<l>``,
+    ``Rwr_<l>_<k>`` (the row segment just before column k), ``Rwc_<l>_<k>`` (the column
+    segment just after row l), ``Rsns_<k>``; none can collide with a device name
+    (``Rp_``, ``Rn_``, ``R_``, ``Rref_``). A zero resistance makes no resistor: its two
+    nodes are one (with all four zero every site node is a port).
+    """
+
+    resistors: tuple[Resistor, ...]
+    """Driver, row-segment, column-segment and sense resistors, row lines first."""
+    row_sites: tuple[tuple[str, ...], ...]
+    """``row_sites[l][k]``: the node where device (l, k) meets its row line."""
+    column_sites: tuple[tuple[str, ...], ...]
+    """``column_sites[l][k]``: the node where device (l, k) meets its column line."""
 
 
 @dataclass(frozen=True)

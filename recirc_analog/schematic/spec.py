@@ -7,6 +7,8 @@ when the object is made; messages name the field, the allowed range and the
 value received.
 """
 
+import math
+import numbers
 from dataclasses import dataclass, field
 
 from recirc_analog.errors import ConfigError, check_range
@@ -36,6 +38,22 @@ def _check_choice(name: str, value, allowed) -> None:
         raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
 
 
+MAX_TILE = 400
+"""Largest ``tile_rows`` / ``tile_neurons``."""
+
+WIRE_FIELDS = ("r_row", "r_col", "r_driver", "r_sense")
+"""The wire resistances (ohm) of :class:`CrossbarConfig`, copied into every crossbar tile."""
+
+
+def check_wire_resistances(obj) -> None:
+    """ConfigError unless each of ``obj``'s :data:`WIRE_FIELDS` is a finite number >= 0 (ohm)."""
+    for name in WIRE_FIELDS:
+        value = getattr(obj, name)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ConfigError(f"{name} must be a number of ohms in [0, inf), got {value!r}")
+        check_range(f"{name} (ohm)", value, 0, math.inf, high_open=True)
+
+
 @dataclass(frozen=True)
 class CrossbarConfig:
     """Resistive crossbar of one layer: the conductance range and the weight mapping."""
@@ -60,6 +78,20 @@ class CrossbarConfig:
     about 1000 ports)."""
     tile_neurons: int = 128
     """Neurons (columns, or column pairs) per tile."""
+    r_row: float = 0.0
+    """Row-line wire resistance per cell pitch (ohm, >= 0): one segment between a tile's
+    row driver and its first device and one between neighbouring devices along a row
+    (``netlists/README.md``, "Wire resistance"); 0 is an ideal row line."""
+    r_col: float = 0.0
+    """Column-line wire resistance per cell pitch (ohm, >= 0): one segment between
+    neighbouring devices along a column and one between the last device and the sense
+    node; 0 is an ideal column line."""
+    r_driver: float = 0.0
+    """Output resistance of each tile row line's driver (ohm, >= 0), between the row
+    node and the row line; 0 is an ideal driver."""
+    r_sense: float = 0.0
+    """Input resistance of each tile column line's sense node (ohm, >= 0), between the
+    column line's end and the neuron's virtual ground; 0 is an ideal sense node."""
 
     def __post_init__(self):
         check_range("g_min", self.g_min, 0, None, low_open=True)
@@ -68,10 +100,11 @@ class CrossbarConfig:
             check_range("r_f", self.r_f, 0, None, low_open=True)
         check_range("headroom", self.headroom, 1, None)
         _check_choice("mapping", self.mapping, MAPPING_KINDS)
+        check_wire_resistances(self)
         for name in ("tile_rows", "tile_neurons"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 400:
-                raise ConfigError(f"{name} must be an integer in [1, 400], got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TILE:
+                raise ConfigError(f"{name} must be an integer in [1, {MAX_TILE}], got {value!r}")
 
 
 @dataclass(frozen=True)
