@@ -2,7 +2,8 @@
 
 Every error the user can cause is one line on stderr: exit code 2 for bad
 arguments or configuration, 1 for failures while running (data, ngspice,
-divergence). ``recirc-analog COMMAND --help`` documents every option.
+divergence, outputs), 143 after SIGTERM (the job stops cleanly,
+``--resume`` continues it). ``recirc-analog COMMAND --help`` documents every option.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 
 from . import __version__
 from .cli_args import ArgumentParser
-from .errors import RecircError, UsageError
+from .errors import RecircError, Terminated, UsageError
 
 
 def build_parser() -> ArgumentParser:
@@ -37,6 +38,9 @@ def main(argv=None) -> int:
     except UsageError as error:
         print(f"recirc-analog: {error}", file=sys.stderr)
         return 2
+    except Terminated as error:
+        print(f"recirc-analog: {error}", file=sys.stderr)
+        return 143
     except RecircError as error:
         print(f"recirc-analog: {error}", file=sys.stderr)
         return 1
