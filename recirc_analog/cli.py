@@ -2,7 +2,8 @@
 
 Every error the user can cause is one line on stderr: exit code 2 for bad
 arguments or configuration (including no command at all), 1 for failures
-while running (data, ngspice, divergence); warnings are one line too.
+while running (data, ngspice, divergence, outputs), 143 after SIGTERM (the
+job stops cleanly, ``--resume`` continues it); warnings are one line too.
 ``recirc-analog --help`` prints the help to stdout and exits 0;
 ``recirc-analog COMMAND --help`` documents every option.
 """
@@ -15,7 +16,7 @@ import warnings
 
 from . import __version__
 from .cli_args import ArgumentParser
-from .errors import RecircError, UsageError
+from .errors import RecircError, Terminated, UsageError
 
 COMMANDS = ("train", "netlist", "cosim", "demo")
 """The sub-commands, each a module of :mod:`recirc_analog.commands` (``SUMMARY``, ``add_parser``, ``run``)."""
@@ -71,6 +72,9 @@ def _main(argv) -> int:
     except UsageError as error:
         print(f"recirc-analog: {_one_line(error)}", file=sys.stderr)
         return 2
+    except Terminated as error:
+        print(f"recirc-analog: {error}", file=sys.stderr)
+        return 143
     except RecircError as error:
         print(f"recirc-analog: {_one_line(error)}", file=sys.stderr)
         return 1

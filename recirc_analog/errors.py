@@ -45,6 +45,14 @@ class SimulationError(RecircError):
     """ngspice failed; the message names the batch and quotes ngspice's own line."""
 
 
+class OutputError(RecircError):
+    """An output folder or file cannot be written (a file in the way, a full disk, a folder in use)."""
+
+
+class Terminated(RecircError):
+    """The process received SIGTERM; the job stopped cleanly (the command exits with 143)."""
+
+
 def check_range(name: str, value, low=None, high=None, *, low_open=False, high_open=False):
     """Raise :class:`ConfigError` unless ``low <= value <= high``.
 

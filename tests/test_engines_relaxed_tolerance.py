@@ -78,7 +78,7 @@ SPEC = CircuitSpec(recirculation=Recirculation("pr"))
 def forced_engine(monkeypatch):
     engine = BatchEngine()
     forced_to_last_rung(engine, monkeypatch)
-    monkeypatch.setattr(cosim_job, "get_engine", lambda kind: engine)
+    monkeypatch.setattr(cosim_job, "get_engine", lambda kind, **options: engine)
     return engine
 
 

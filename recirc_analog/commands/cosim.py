@@ -87,6 +87,12 @@ def add_parser(commands) -> None:
                             "flagged in metrics.csv's relaxed_tolerance column); without it such a batch "
                             "stops the run")
     cosim.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    cosim.add_argument("--overwrite", action="store_true",
+                       help="replace an unfinished (resumable) run in --out instead of refusing")
+    cosim.add_argument("--ngspice-timeout", type=positive_float("--ngspice-timeout"), default=None,
+                       metavar="SECONDS", help="seconds one ngspice analysis may take before it is killed and "
+                                               "the run stops (default: scaled to the batch and network, "
+                                               "at least 120)")
     cosim.add_argument("--quiet", action="store_true", help="no progress bar")
     cosim.set_defaults(handler=run)
 
@@ -106,7 +112,7 @@ def build_configs(args):
                          batch_size=args.batch_size, lr=args.lr, lr_decay=args.lr_decay, seed=args.seed,
                          headroom=args.headroom, workers=args.workers, engine=args.engine,
                          checkpoint_every=args.checkpoint_every, test_samples=args.test_samples,
-                         downsample=args.downsample, data_dir=args.data_dir)
+                         downsample=args.downsample, data_dir=args.data_dir, max_train=args.max_train)
     hold = SampleHoldConfig(r_leak=args.r_leak) if args.r_leak else SampleHoldConfig()
     spec = CircuitSpec(recirculation=Recirculation(args.mode, args.lam, args.cycles), form=args.form,
                        architecture=args.architecture,
@@ -126,7 +132,10 @@ def run(args) -> int:
     from ..jobs.cosim import run_cosim
 
     config, spec, device = build_configs(args)
+    if args.resume and args.overwrite:
+        raise UsageError("--resume and --overwrite exclude each other")
     summary = run_cosim(config, spec, device, args.out, resume=args.resume, show_progress=not args.quiet,
+                        overwrite=args.overwrite, ngspice_timeout=args.ngspice_timeout,
                         accept_relaxed=args.accept_relaxed)
     print_summary(summary, args.out)
     return 0

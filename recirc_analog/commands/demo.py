@@ -24,7 +24,11 @@ def add_parser(commands) -> None:
                       help="minibatches of 100 samples (default 150)")
     demo.add_argument("--workers", type=positive_int("--workers"), default=2,
                       help="ngspice processes per minibatch (default 2)")
+    demo.add_argument("--max-train", type=positive_int("--max-train"), default=None, metavar="N",
+                      help="use only the first N training samples per epoch (quick runs)")
     demo.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    demo.add_argument("--overwrite", action="store_true",
+                      help="replace an unfinished (resumable) run in --out instead of refusing")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(handler=run)
 
@@ -41,11 +45,13 @@ def run(args) -> int:
 
     config = CosimConfig(sizes=(196, 20, 196), activations=("tanh", "logistic"), data="mnist", downsample=2,
                          data_dir=args.data_dir, batches=args.batches, batch_size=100,
-                         lr=0.05, seed=args.seed, workers=args.workers, checkpoint_every=25, test_samples=100)
+                         lr=0.05, seed=args.seed, workers=args.workers, checkpoint_every=25, test_samples=100,
+                         max_train=args.max_train)
     spec = CircuitSpec(recirculation=Recirculation("pr"), form="dc")
     find_image_folder("mnist", args.data_dir)  # a missing folder is one line before anything starts
     print(f"co-simulating REC-PR on 14x14 MNIST, 196-20-196 (tanh, logistic), dc form, {args.batches} "
           f"minibatches of 100, lr 0.05, {args.workers} ngspice processes; NumPy reference in lock-step")
-    summary = run_cosim(config, spec, DeviceConfig(), args.out, show_progress=not args.quiet)
+    summary = run_cosim(config, spec, DeviceConfig(), args.out, show_progress=not args.quiet,
+                        overwrite=args.overwrite)
     print_summary(summary, args.out)
     return 0

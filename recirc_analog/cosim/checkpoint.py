@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import UsageError
+from ..errors import DataError, UsageError
 from ..fileio import load_npz, save_npz_atomic
 
 CHECKPOINT_NAME = "checkpoint.npz"
@@ -54,13 +54,24 @@ def load_checkpoint(folder: Path, fingerprint: str) -> Checkpoint:
         arrays = load_npz(path, "checkpoint")
     except FileNotFoundError:
         raise UsageError(f"--resume: no checkpoint in {folder} (expected {path})") from None
+    where = f"checkpoint {str(path)!r}"
+    for key in ("fingerprint", "batches_done"):
+        if key not in arrays or arrays[key].shape != ():
+            raise DataError(f"{where} has no scalar {key!r}; it is not a co-simulation checkpoint "
+                            "(--overwrite starts a new run)")
     saved = str(arrays["fingerprint"])
     if saved != fingerprint:
         differing = _differing_keys(saved, fingerprint)
         raise UsageError(f"--resume: the checkpoint in {folder} was made with different settings ({differing})")
+    done = arrays["batches_done"]
+    if done.dtype.kind not in "iu" or int(done) < 0:
+        raise DataError(f"{where}: batches_done must be an integer >= 0, got {done!r}")
     n_layers = sum(1 for k in arrays if k.startswith("ref__A"))
+    missing = [f"ref__{n}{h}" for h in range(1, n_layers + 1) for n in "Ab" if f"ref__{n}{h}" not in arrays]
+    if n_layers == 0 or missing:
+        raise DataError(f"{where} misses the reference arrays {', '.join(missing) or 'ref__A1, ref__b1'}")
     return Checkpoint(
-        batches_done=int(arrays["batches_done"]),
+        batches_done=int(done),
         fingerprint=saved,
         device_state={k[len("dev__"):]: v for k, v in arrays.items() if k.startswith("dev__")},
         reference_weights=[arrays[f"ref__A{h}"] for h in range(1, n_layers + 1)],

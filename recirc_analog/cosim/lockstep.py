@@ -65,12 +65,16 @@ class CosimConfig:
     """Image mean-pooling factor (2: 14x14)."""
     data_dir: str | None = None
     """Folder of the IDX files (or $RECIRC_ANALOG_DATA)."""
+    max_train: int | None = None
+    """Training samples per epoch: the first ``max_train`` of the stream (None: all)."""
 
     def __post_init__(self):
         for name in ("epochs", "batch_size", "workers", "checkpoint_every", "test_samples"):
             check_range(name, getattr(self, name), 1, None)
         if self.batches is not None:
             check_range("batches", self.batches, 1, None)
+        if self.max_train is not None:
+            check_range("max_train", self.max_train, 1, None)
         check_range("lr", self.lr, 0, None, low_open=True)
         check_range("lr_decay", self.lr_decay, 0, None, low_open=True)
         check_range("headroom", self.headroom, 1, None)
@@ -93,6 +97,8 @@ def fingerprint(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig) ->
     settings = asdict(config)
     for free in ("epochs", "workers", "engine", "data_dir"):
         settings.pop(free)
+    if settings["max_train"] is None:
+        settings.pop("max_train")    # checkpoints written before max_train existed stay resumable
     settings["spec"] = asdict(spec)
     settings["device"] = {"kind": type(device).__name__, **asdict(device)}
     return json.dumps(settings, sort_keys=True, default=str)

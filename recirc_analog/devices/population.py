@@ -136,15 +136,38 @@ class DevicePopulation:
                 "rng": np.array(json.dumps(self.rng.bit_generator.state))}
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
-        """Restore what :meth:`get_state` returned."""
+        """Restore what :meth:`get_state` returned; nothing changes unless all of it is valid.
+
+        ``g`` must be finite and inside the window, ``stuck`` boolean, ``rng`` the
+        JSON state of this population's bit generator.
+        """
         for key in ("g", "stuck", "rng"):
             if key not in state:
                 raise ConfigError(f"device state has no {key!r} array")
-        g = np.array(state["g"], dtype=np.float64)
-        stuck = np.array(state["stuck"], dtype=bool)
+        try:
+            g = np.array(state["g"], dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ConfigError(f"device state 'g' must be numeric, got {np.asarray(state['g']).dtype}") from None
+        raw_stuck = np.asarray(state["stuck"])
+        if raw_stuck.dtype != bool:
+            raise ConfigError(f"device state 'stuck' must be boolean, got {raw_stuck.dtype}")
+        stuck = raw_stuck.copy()
         if g.shape != self.shape or stuck.shape != self.shape:
             raise ConfigError(f"device state must have shape {self.shape}, got {g.shape} and {stuck.shape}")
-        self.rng.bit_generator.state = json.loads(str(state["rng"]))
+        if not np.all(np.isfinite(g)):
+            raise ConfigError("device state 'g' holds NaN or infinite conductances")
+        tolerance = 1e-9 * self.window.g_max
+        if np.any(g < self.window.g_min - tolerance) or np.any(g > self.window.g_max + tolerance):
+            raise ConfigError(f"device state 'g' must lie in the window [{self.window.g_min:g}, "
+                              f"{self.window.g_max:g}] S, got values in [{g.min():g}, {g.max():g}]")
+        try:
+            rng_state = json.loads(str(state["rng"]))
+            probe = type(self.rng.bit_generator)()
+            probe.state = rng_state
+        except (ValueError, TypeError, KeyError) as error:
+            raise ConfigError(f"device state 'rng' is not a {type(self.rng.bit_generator).__name__} state: "
+                              f"{' '.join(str(error).split())[:120]}") from None
+        self.rng.bit_generator.state = rng_state
         self._g = g
         self.stuck = stuck
 

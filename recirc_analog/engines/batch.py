@@ -59,14 +59,21 @@ class BatchEngine:
         Raw-file format asked of ngspice (ASCII is for debugging: ~3x larger).
     ladder : ConvergenceLadder or None
         Fallbacks on non-convergence; None means :func:`default_ladder`.
+    tmp_root : str or None
+        Existing folder the per-run temporary folders go in (a job passes its
+        run folder's ``.tmp/``, so SIGKILL leftovers are found and removed by
+        the next run); None means the system's temporary directory.
     """
 
     name = "batch"
 
     def __init__(self, *, executable: str | None = None, timeout: float = 3600.0,
                  workdir: str | None = None, raw_format: str = "binary",
-                 ladder: ConvergenceLadder | None = None):
+                 ladder: ConvergenceLadder | None = None, tmp_root: str | None = None):
         self.executable = executable
+        if tmp_root is not None and not os.path.isdir(tmp_root):
+            raise ConfigError(f"tmp_root must be an existing directory, got {tmp_root!r}")
+        self.tmp_root = None if tmp_root is None else os.path.abspath(tmp_root)
         self.timeout = check_range("timeout", timeout, 0, None, low_open=True)
         if workdir is not None and not os.path.isdir(workdir):
             raise ConfigError(f"workdir must be an existing directory, got {workdir!r}")
@@ -118,7 +125,7 @@ class BatchEngine:
 
     def _attempt(self, netlist: str, label: str) -> SimulationResult | Failure:
         """One ngspice process on ``netlist``; the last plot or why it failed."""
-        with tempfile.TemporaryDirectory(prefix="recirc-ngspice-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="recirc-ngspice-", dir=self.tmp_root) as tmp:
             circuit = Path(tmp, "circuit.cir")
             raw = Path(tmp, "circuit.raw")
             circuit.write_text(netlist)

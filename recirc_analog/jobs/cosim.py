@@ -28,11 +28,13 @@ from ..cosim.lockstep import CosimConfig, LockStep, fingerprint
 from ..data import load_dataset
 from ..devices import DeviceConfig
 from ..engines import get_engine
-from ..errors import UsageError
+from ..errors import DataError, DivergenceError, RecircError, UsageError, check_range
 from ..fileio import MetricsWriter, atomic_open, save_npz_atomic, write_json_atomic
 from ..schematic.spec import CircuitSpec
 from .progress import progress_bar
 from .records import to_record
+from .run_folder import run_folder
+from .termination import terminate_cleanly
 
 BASE_COLUMNS = ["batch", "samples", "cosim_loss", "reference_loss", "weight_rel_diff_max", "seconds",
                 "ngspice_seconds", "netlist_seconds", "clipped_devices", "relaxed_tolerance"]
@@ -43,20 +45,54 @@ def metric_columns(n_layers: int) -> list[str]:
     return BASE_COLUMNS + [f"weight_rel_diff_A{h}" for h in range(1, n_layers + 1)]
 
 
+OUTPUTS = ("metrics.csv", "summary.json", "weights_cosim.npz", "weights_reference.npz", "conductances.npz",
+           "netlist.cir", "loss.png", "weight_difference.png", "reconstructions.png")
+"""Files of a run, removed before a new run writes into the folder (see :mod:`.run_folder`)."""
+
+TIMEOUT_FLOOR = 120.0
+"""Seconds every ngspice analysis may take at least, however small the job."""
+
+
+def default_ngspice_timeout(config: CosimConfig, spec: CircuitSpec) -> float:
+    """Seconds one ngspice analysis may take: generous, scaled to the job.
+
+    ngspice's time grows with the devices times the samples of one analysis
+    (one worker's share of the batch) times the recirculation cycles. The demo
+    (196-20-196, 50 samples per worker) measures about 0.4 us per
+    device-sample-cycle; 100 us is a 250x margin, and nothing is killed
+    before :data:`TIMEOUT_FLOOR`.
+    """
+    sizes = config.sizes
+    devices = 2 * sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    samples = -(-config.batch_size // config.workers)
+    cycles = spec.recirculation.cycles[1] + 1
+    return max(TIMEOUT_FLOOR, 1e-4 * devices * samples * cycles)
+
+
 def run_cosim(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig, out, *, resume: bool = False,
-              show_progress: bool = True, stop_after: int | None = None, accept_relaxed: bool = False) -> dict:
+              show_progress: bool = True, stop_after: int | None = None, overwrite: bool = False,
+              ngspice_timeout: float | None = None,
+              accept_relaxed: bool = False) -> dict:
     """Run (or continue) a co-simulation; write the output folder ``out``; return the summary.
 
     ``stop_after`` ends the run after that many batches in this call (tests use
     it to interrupt a run); the checkpoint then holds everything to resume.
     ``accept_relaxed``: use batches ngspice solved only with loosened tolerances
     (flagged in the ``relaxed_tolerance`` column) instead of stopping with a SimulationError.
+    ``overwrite`` lets a new run replace a folder that holds a resumable run.
+    ``ngspice_timeout``: seconds one ngspice analysis may take (None:
+    :func:`default_ngspice_timeout`). The folder is locked for the run (see
+    :mod:`.run_folder`); SIGTERM stops it cleanly (see :mod:`.termination`).
+    On divergence the last good state is written (weights, conductances,
+    summary.json with status "diverged") before the error propagates.
     """
     out = Path(out)
-    if resume and not (out / CHECKPOINT_NAME).exists():
+    if resume and not (out / CHECKPOINT_NAME).is_file():
         raise UsageError(f"--resume: no checkpoint in {out}")
+    if ngspice_timeout is not None:
+        check_range("ngspice_timeout", ngspice_timeout, 0, None, low_open=True)
     dataset = load_dataset(config.data, config.data_dir, seed=config.seed, downsample=config.downsample,
-                           dim=config.sizes[0])
+                           dim=config.sizes[0], max_train=config.max_train)
     if dataset.dim != config.sizes[0]:
         raise UsageError(f"--sizes must start with the data dimension {dataset.dim} for {config.data}"
                          f"{' with --downsample ' + str(config.downsample) if config.downsample else ''}, "
@@ -64,49 +100,119 @@ def run_cosim(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig, out,
     per_epoch = dataset.batches_per_epoch(config.batch_size)
     per_epoch = min(per_epoch, config.batches) if config.batches else per_epoch
     total = per_epoch * config.epochs
-    out.mkdir(parents=True, exist_ok=True)
-    engine = get_engine(config.engine)
-    try:
-        lockstep = LockStep.create(config, spec, device, engine, dataset.train_mean)
-        lockstep.controller.accept_relaxed = accept_relaxed
-        key = fingerprint(config, lockstep.controller.spec, device)
-        done = 0
-        if resume:
-            checkpoint = load_checkpoint(out, key)
-            lockstep.controller.state.set_state(checkpoint.device_state)
-            lockstep.reference.net.weights = [np.array(w) for w in checkpoint.reference_weights]
-            lockstep.reference.net.biases = [np.array(b) for b in checkpoint.reference_biases]
-            done = checkpoint.batches_done
-        n_layers = len(config.sizes) - 1
-        start = time.perf_counter()
-        ngspice_total = 0.0
-        kept = done if resume else None
-        with MetricsWriter(out / "metrics.csv", metric_columns(n_layers), keep_rows=kept) as writer, \
-                progress_bar(total * config.batch_size, "cosim", enabled=show_progress) as bar:
-            bar.update(done * config.batch_size)
-            ran = 0
-            for index, x in _batches(dataset, config, per_epoch, done):
-                if stop_after is not None and ran >= stop_after:
-                    break
-                tick = time.perf_counter()
+    timeout = ngspice_timeout if ngspice_timeout is not None else default_ngspice_timeout(config, spec)
+    with run_folder(out, resume=resume, overwrite=overwrite, checkpoint=CHECKPOINT_NAME, outputs=OUTPUTS,
+                    finished=_finished) as folder, \
+            terminate_cleanly("cosim"):
+        options = {"timeout": timeout, "tmp_root": str(folder.tmp)} if config.engine == "batch" else {}
+        engine = get_engine(config.engine, **options)
+        try:
+            return _run(config, spec, device, out, engine, dataset, per_epoch, total, resume, show_progress,
+                        stop_after, accept_relaxed)
+        finally:
+            engine.close()
+
+
+def _run(config, spec, device, out: Path, engine, dataset, per_epoch, total, resume, show_progress,
+         stop_after, accept_relaxed) -> dict:
+    lockstep = LockStep.create(config, spec, device, engine, dataset.train_mean)
+    lockstep.controller.accept_relaxed = accept_relaxed
+    key = fingerprint(config, lockstep.controller.spec, device)
+    done = 0
+    if resume:
+        checkpoint = load_checkpoint(out, key)
+        restore_checkpoint(checkpoint, lockstep, out / CHECKPOINT_NAME, total)
+        done = checkpoint.batches_done
+    n_layers = len(config.sizes) - 1
+    start = time.perf_counter()
+    ngspice_total = 0.0
+    with MetricsWriter(out / "metrics.csv", metric_columns(n_layers), keep_rows=done if resume else None) as writer, \
+            progress_bar(total * config.batch_size, "cosim", enabled=show_progress) as bar:
+        bar.update(done * config.batch_size)
+        ran = 0
+        for index, x in _batches(dataset, config, per_epoch, done):
+            if stop_after is not None and ran >= stop_after:
+                break
+            tick = time.perf_counter()
+            good = _snapshot(lockstep)
+            try:
                 row = lockstep.step(x, label=f"batch {index + 1}")
-                row.update(batch=index + 1, samples=(index + 1) * config.batch_size,
-                           seconds=time.perf_counter() - tick,
-                           relaxed_tolerance=int(lockstep.controller.last_relaxed))
-                writer.write_row(row)
-                ngspice_total += row["ngspice_seconds"]
-                ran += 1
-                done = index + 1
-                bar.update(len(x))
-                bar.set_postfix(cosim=f"{row['cosim_loss']:.4g}", ref=f"{row['reference_loss']:.4g}",
-                                diff=f"{row['weight_rel_diff_max']:.1e}")
-                if done % config.checkpoint_every == 0 or done == total:
-                    _checkpoint(out, lockstep, key, done)
-        wall = time.perf_counter() - start
-        summary = _finish(out, config, device, lockstep, dataset, engine, done, total, wall, ngspice_total)
-    finally:
-        engine.close()
-    return summary
+            except DivergenceError as error:
+                _restore(lockstep, good)
+                wall = time.perf_counter() - start
+                _finish(out, config, device, lockstep, dataset, engine, done, total, wall, ngspice_total,
+                        status="diverged", extra={"diverged_at_batch": index + 1, "error": str(error)},
+                        evaluate=False)
+                raise DivergenceError(f"{error}; the last good state (after {done} batches) is written to "
+                                      f"{str(out)!r} (weights, conductances, summary.json) and the checkpoint "
+                                      "is kept") from None
+            row.update(batch=index + 1, samples=(index + 1) * config.batch_size,
+                       seconds=time.perf_counter() - tick,
+                       relaxed_tolerance=int(lockstep.controller.last_relaxed))
+            writer.write_row(row)
+            ngspice_total += row["ngspice_seconds"]
+            ran += 1
+            done = index + 1
+            bar.update(len(x))
+            bar.set_postfix(cosim=f"{row['cosim_loss']:.4g}", ref=f"{row['reference_loss']:.4g}",
+                            diff=f"{row['weight_rel_diff_max']:.1e}")
+            if done % config.checkpoint_every == 0 or done == total:
+                _checkpoint(out, lockstep, key, done)
+    wall = time.perf_counter() - start
+    status = "completed" if done == total else "stopped"
+    return _finish(out, config, device, lockstep, dataset, engine, done, total, wall, ngspice_total, status=status)
+
+
+def restore_checkpoint(checkpoint: Checkpoint, lockstep: LockStep, path: Path, total: int) -> None:
+    """Check ``checkpoint`` against this run and load it into ``lockstep``, or raise DataError naming ``path``.
+
+    Everything is checked before anything is changed on disk (metrics.csv is
+    only rewritten after this returns): the counter, the reference's shapes and
+    values, and the device state through the device models' own validation.
+    """
+    where = f"checkpoint {str(path)!r}"
+    if not 0 <= checkpoint.batches_done <= total:
+        raise DataError(f"{where}: batches_done must be in [0, {total}], got {checkpoint.batches_done}")
+    ref = lockstep.reference.net
+    for name, saved, current in (("A", checkpoint.reference_weights, ref.weights),
+                                 ("b", checkpoint.reference_biases, ref.biases)):
+        if len(saved) != len(current):
+            raise DataError(f"{where}: {len(saved)} reference {name} arrays, expected {len(current)}")
+        for h, (s, c) in enumerate(zip(saved, current), start=1):
+            if np.shape(s) != c.shape or not np.issubdtype(np.asarray(s).dtype, np.floating):
+                raise DataError(f"{where}: reference {name}{h} must be a float array of shape {c.shape}, "
+                                f"got {np.asarray(s).dtype} {np.shape(s)}")
+            if not np.all(np.isfinite(s)):
+                raise DataError(f"{where}: reference {name}{h} holds NaN or infinite values")
+    try:
+        lockstep.controller.state.set_state(checkpoint.device_state)
+    except (RecircError, ValueError, TypeError, KeyError) as error:
+        raise DataError(f"{where}: device state is unusable: {error}") from None
+    ref.weights = [np.array(w, dtype=np.float64) for w in checkpoint.reference_weights]
+    ref.biases = [np.array(b, dtype=np.float64) for b in checkpoint.reference_biases]
+
+
+def _finished(folder: Path) -> bool:
+    """True if summary.json says the run in ``folder`` completed every planned batch."""
+    import json
+
+    try:
+        summary = json.loads((folder / "summary.json").read_text())
+        return summary.get("status") == "completed" and summary["batches_done"] == summary["batches_planned"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
+def _snapshot(lockstep: LockStep):
+    ref = lockstep.reference.net
+    return (lockstep.controller.state.get_state(), [w.copy() for w in ref.weights], [b.copy() for b in ref.biases])
+
+
+def _restore(lockstep: LockStep, snapshot) -> None:
+    device_state, weights, biases = snapshot
+    lockstep.controller.state.set_state(device_state)
+    lockstep.reference.net.weights = weights
+    lockstep.reference.net.biases = biases
 
 
 def _batches(dataset, config: CosimConfig, per_epoch: int, done: int):
@@ -126,14 +232,20 @@ def _checkpoint(out: Path, lockstep: LockStep, key: str, done: int) -> None:
                                     [w.copy() for w in ref.weights], [b.copy() for b in ref.biases]))
 
 
-def _finish(out, config, device, lockstep, dataset, engine, done, total, wall, ngspice_total) -> dict:
-    """Final evaluation on test samples, weight files, netlist, plots and summary.json."""
+def _finish(out, config, device, lockstep, dataset, engine, done, total, wall, ngspice_total, *, status: str,
+            extra: dict | None = None, evaluate: bool = True) -> dict:
+    """Final evaluation on test samples, weight files, netlist, plots and summary.json.
+
+    ``evaluate`` False (after a divergence) skips the test simulation and the plots.
+    """
     controller, reference = lockstep.controller, lockstep.reference
     test = dataset.test[:config.test_samples]
-    readings, _, _ = controller.simulate(test, label="test")
     cosim_net = controller.network()
-    cosim_test = controller.loss.value(test, readings.output)
-    reference_test = reference.evaluate(test)
+    cosim_test = reference_test = None
+    if evaluate:
+        readings, _, _ = controller.simulate(test, label="test")
+        cosim_test = controller.loss.value(test, readings.output)
+        reference_test = reference.evaluate(test)
     cosim_net.save(out / "weights_cosim.npz")
     reference.net.save(out / "weights_reference.npz")
     conductances = {}
@@ -144,11 +256,14 @@ def _finish(out, config, device, lockstep, dataset, engine, done, total, wall, n
         if c.reference is not None:
             conductances[f"Gref_{h}"] = c.reference
     save_npz_atomic(out / "conductances.npz", r_f=np.array(controller.mapping.r_f), **conductances)
-    with atomic_open(out / "netlist.cir", "w") as handle:
-        handle.write(controller.last_netlist)
-    rows = _read_rows(out / "metrics.csv")
-    plots = _plots(out, rows, test, readings.output, reference.net.forward(test)[-1], dataset.image_shape)
+    if controller.last_netlist is not None:
+        with atomic_open(out / "netlist.cir") as handle:
+            handle.write(controller.last_netlist)
+    rows = _read_rows(out / "metrics.csv") if (out / "metrics.csv").exists() else []
+    plots = (_plots(out, rows, test, readings.output, reference.net.forward(test)[-1], dataset.image_shape)
+             if evaluate else [])
     summary = {
+        "status": status,
         "config": to_record(config),
         "spec": to_record(controller.spec),  # as simulated: r_f chosen, the run's headroom
         "device": to_record(device),
@@ -163,6 +278,7 @@ def _finish(out, config, device, lockstep, dataset, engine, done, total, wall, n
         "ngspice_share": ngspice_total / wall if wall > 0 else None,
         "r_f_ohm": controller.mapping.r_f,
         "plots": [str(p) for p in plots],
+        **(extra or {}),
     }
     write_json_atomic(out / "summary.json", summary)
     return summary

@@ -13,6 +13,7 @@ Output folder::
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,10 @@ from ..reference.standard_channels import StandardChannels
 from ..reference.training import TrainConfig, Trainer
 from .progress import progress_bar
 from .records import to_record
+from .run_folder import run_folder
+
+OUTPUTS = ("metrics.csv", "summary.json", "weights.npz", "loss.png", "angles.png")
+"""Files of a run, removed before a new run writes into the folder (see :mod:`.run_folder`)."""
 
 
 @dataclass(frozen=True)
@@ -117,10 +122,15 @@ def run_train(job: TrainJob, *, show_progress: bool = True):
     net = CircularAutoencoder.random(job.sizes, job.activations, seed=job.init_seed,
                                      data_mean=dataset.train_mean)
     out = Path(job.out) if job.out else None
+    folder = run_folder(out, outputs=OUTPUTS) if out is not None else nullcontext()
+    with folder:
+        return _train(job, dataset, net, out, show_progress)
+
+
+def _train(job: TrainJob, dataset, net, out: Path | None, show_progress: bool):
     n_layers = net.n_layers
     writer = None
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
         writer = MetricsWriter(out / "metrics.csv", metric_columns(n_layers))
     total = job.train.epochs * dataset.batches_per_epoch(job.train.batch_size) * job.train.batch_size
     start = time.perf_counter()
