@@ -20,7 +20,7 @@ import numpy as np
 from ..schematic.bidirectional import check_network
 from ..schematic.spec import CircuitSpec, CrossbarConfig
 from ..schematic.mapping import choose_r_f
-from ..devices import DeviceConfig
+from ..devices import DeviceConfig, device_to_json
 from ..errors import ConfigError, check_range
 from ..reference.network import CircularAutoencoder
 from ..reference.rules import RecirculationRule
@@ -94,7 +94,7 @@ def fingerprint(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig) ->
     for free in ("epochs", "workers", "engine", "data_dir"):
         settings.pop(free)
     settings["spec"] = asdict(spec)
-    settings["device"] = {"kind": type(device).__name__, **asdict(device)}
+    settings["device"] = device_to_json(device)         # kind-tagged, nested records included
     return json.dumps(settings, sort_keys=True, default=str)
 
 
