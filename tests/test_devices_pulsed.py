@@ -243,14 +243,14 @@ def test_presets_round_trip_through_json_and_build(name, tmp_path):
 
 def test_presets_cite_their_source_and_the_ideal_one_is_todays_device():
     assert DEVICE_PRESETS["ideal"]() == DeviceConfig()
-    for name in ("reram-hfo2", "pcm", "ecram"):
+    for name in ("reram-hfo2", "reram-es", "pcm", "ecram"):
         doc = DEVICE_PRESETS[name].__doc__
         assert "Source" in doc or "Step:" in doc
-        assert any(year in doc for year in ("2018", "2019", "2020"))
+        assert any(year in doc for year in ("2018", "2019", "2020", "2022"))
 
 
 def test_load_device_refuses_bad_input_in_one_line(tmp_path):
-    with pytest.raises(ConfigError, match="ideal, reram-like, reram-hfo2, pcm, ecram") as info:
+    with pytest.raises(ConfigError, match="ideal, reram-like, reram-hfo2, reram-es, pcm, ecram") as info:
         load_device("memristor")
     assert "\n" not in str(info.value)
     with pytest.raises(DataError, match="does not exist"):

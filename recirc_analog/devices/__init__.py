@@ -17,7 +17,7 @@
 - :mod:`.pulsed`: :class:`PulsedDevice` (step, cycle-to-cycle noise,
   :class:`DeviceSpread`, read noise, drift, stuck fractions, levels, scheme);
   its model is :class:`PulsedPopulation` (:mod:`.pulsed_population`);
-- :mod:`.presets`: :data:`DEVICE_PRESETS` (ideal, reram-like, reram-hfo2, pcm, ecram);
+- :mod:`.presets`: :data:`DEVICE_PRESETS` (ideal, reram-like, reram-hfo2, reram-es, pcm, ecram);
 - :mod:`.serialisation`: :func:`device_to_json`, :func:`device_from_json`,
   :func:`load_device` (a preset name or a ``.json`` file).
 """
@@ -46,6 +46,7 @@ _EXPORTS = {
     "PulsedDevice": "pulsed",
     "PulsedPopulation": "pulsed_population",
     "reram_hfo2": "presets",
+    "reram_es": "presets",
     "pcm": "presets",
     "ecram": "presets",
     "DEVICE_PRESETS": "presets",

@@ -14,19 +14,40 @@ from .drift import Drift
 from .parameters import ideal, reram_like
 from .programming import OpenLoopPulses
 from .pulsed import DeviceSpread, PulsedDevice
-from .steps import ExponentialStep, LinearStep
+from .steps import ExponentialStep, LinearStep, soft_bounds_step
 
 
 def reram_hfo2() -> PulsedDevice:
-    """An HfO2 ReRAM synapse: exponential step with strong up/down asymmetry.
+    """An HfO2 ReRAM synapse (measured array): soft bounds, few coarse states, wide spreads.
+
+    Source: Gong, Rasch et al., "Deep learning acceleration in 14nm CMOS compatible
+    ReRAM array: device, material and algorithm co-optimization", IEDM 2022, the
+    "baseline HfO2" array, as fitted by IBM aihwkit's ``ReRamArrayHfO2PresetDevice``
+    (soft bounds on the compliance-adjusted range [-1, 1]): dw_min 0.4622 of a range
+    of 2 (0.2311 of the span; the step at mid-range), device-to-device spread of the
+    step 0.7125 (log-normal, as here), of the asymmetry 0.01, of the bounds
+    0.4295 / 0.5990 of |w_max| / |w_min| (here 0.25 of the span, shrinking each
+    end); cycle-to-cycle noise 0.2174 of the step. Not modelled: its additive
+    write noise (0.58 steps) and the reference device that subtracts the symmetry
+    point; its ~10 % corrupt devices are left at 0 there as here (``stuck_*``).
+    """
+    return PulsedDevice(
+        step=soft_bounds_step(dw_min=0.4622 / 2, up_down=0.0),
+        dw_min_std=0.2174,
+        spread=DeviceSpread(dw_min=0.7125, up_down=0.01, bounds=0.25),
+        programming=OpenLoopPulses(stochastic=True, bit_length=31))
+
+
+def reram_es() -> PulsedDevice:
+    """A ReRAM synapse with an exponential step and strong up/down asymmetry.
 
     Source: Gong et al., "Signal and noise extraction from analog memory
     elements for neuromorphic computing", Nat. Commun. 9, 2102 (2018), as fitted
     by IBM aihwkit's ``ReRamESPresetDevice`` (exponential step on the weight
-    range [-1, 1]): dw_min 0.00135 of a range of 2 (6.75e-4 of the span),
-    up_down 0.259, a = b = -0.5, gamma 5 both ways, A_up -1.18445,
-    A_down -0.081404; device-to-device spread of the step 0.2, of the
-    asymmetry 0.05, of the bounds 0.3 of w_max (0.15 of the span);
+    range [-1, 1], which is this module's centred position): dw_min 0.00135 of a
+    range of 2 (6.75e-4 of the span), up_down 0.259, a = b = -0.5, gamma 5 both
+    ways, A_up -1.18445, A_down -0.081404; device-to-device spread of the step
+    0.2, of the asymmetry 0.05, of the bounds 0.3 of w_max (0.15 of the span);
     cycle-to-cycle noise 5.0 times the step. Stochastic pulse trains of 31
     slots, as in the aihwkit preset's update (Gokmen & Vlasov 2016).
     """
@@ -88,6 +109,7 @@ DEVICE_PRESETS = {
     "ideal": ideal,
     "reram-like": reram_like,
     "reram-hfo2": reram_hfo2,
+    "reram-es": reram_es,
     "pcm": pcm,
     "ecram": ecram,
 }
