@@ -9,10 +9,27 @@ import pytest
 
 from recirc_analog.cosim.controller import CosimController
 from recirc_analog.cosim.crossbar_state import CrossbarState
-from recirc_analog.devices import (DEVICE_PRESETS, ConductanceWindow, ConstantStep, DeviceConfig, DeviceModel,
-                                   DeviceSpread, Drift, ExponentialStep, LinearStep, OpenLoopPulses, PowerStep,
-                                   PulsedDevice, PulsedPopulation, PulseStep, WriteVerify, device_from_json,
-                                   device_to_json, load_device, soft_bounds_step)
+from recirc_analog.devices import (
+    DEVICE_PRESETS,
+    ConductanceWindow,
+    ConstantStep,
+    DeviceConfig,
+    DeviceModel,
+    DeviceSpread,
+    Drift,
+    ExponentialStep,
+    LinearStep,
+    OpenLoopPulses,
+    PowerStep,
+    PulsedDevice,
+    PulsedPopulation,
+    PulseStep,
+    WriteVerify,
+    device_from_json,
+    device_to_json,
+    load_device,
+    soft_bounds_step,
+)
 from recirc_analog.errors import ConfigError, DataError
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.updates import Update
