@@ -103,6 +103,12 @@ class CosimController:
         self.writer = get_writer("ngspice")
         self.last_netlist = ""
 
+    def batch_seconds(self, batch: int) -> float:
+        """Device time (s) one minibatch of ``batch`` samples takes: ``batch * (1 + m)`` phases of
+        the phase clock (``spec.clock.phase``), as in the tran form; the devices are programmed at
+        its end."""
+        return batch * (1 + self.spec.cycles) * self.spec.clock.phase
+
     def weights(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """The circuit's effective ([A^h], [b^h]) (from its conductances)."""
         return self.state.weights()
@@ -146,5 +152,6 @@ class CosimController:
         loss = self.loss.value(readings.held[0], readings.output)
         if not np.isfinite(loss):
             raise DivergenceError(f"batch {label!r}: the circuit's loss is {loss}; conductances left unchanged")
+        self.state.advance(self.batch_seconds(len(x)))
         self.state.apply(self.rule.directions(readings).scaled(self.rates))
         return StepRecord(loss, readings, ngspice, netlist_seconds, self.state.clipped)

@@ -22,7 +22,7 @@ from ..schematic.bidirectional import backward_conductances, check_shared, own_d
 from ..schematic.spec import ARCHITECTURES
 from ..schematic.mapping import ConductanceMapping, Conductances
 from ..devices import ConductanceWindow, DeviceConfig, DeviceModel
-from ..errors import ConfigError
+from ..errors import ConfigError, check_range
 from ..reference.tied import tied_update
 from ..reference.updates import Update
 
@@ -80,7 +80,13 @@ class CrossbarState:
         """Devices whose target fell outside [g_min, g_max] in the last :meth:`apply` call."""
         self.t = 0.0
         """Time (s) passed to the device models when they are read and programmed; the owner
-        of the clock sets it (nothing advances it yet, and today's models ignore it)."""
+        of the clock advances it (:meth:`advance`; the controller, by each minibatch's phase
+        time). Drift and read noise depend on it; the ideal device ignores it."""
+
+    def advance(self, seconds: float) -> None:
+        """Move the device clock :attr:`t` forward by ``seconds`` (s, >= 0)."""
+        check_range("seconds", seconds, 0.0, None)
+        self.t += float(seconds)
 
     def _array(self, k: int) -> Conductances:
         """Present conductances (S) of physical array k (layer k + 1's own devices), read at :attr:`t`."""
@@ -139,19 +145,23 @@ class CrossbarState:
 
     def get_state(self) -> dict[str, np.ndarray]:
         """Arrays that restore this state exactly: each device model's state arrays, keyed
-        ``<name>_<plus|minus>_<h>`` (``g``, ``stuck`` and ``rng`` for :class:`DevicePopulation`)."""
+        ``<name>_<plus|minus>_<h>`` (``g``, ``stuck`` and ``rng`` for :class:`DevicePopulation`;
+        time-dependent models also save ``t_last``, the latest time they were used at)."""
         state = {}
         for kind, h, device in self._devices():
             state.update({f"{name}_{kind}_{h}": array for name, array in device.get_state().items()})
         return state
 
     def set_state(self, state) -> None:
-        """Restore what :meth:`get_state` returned."""
+        """Restore what :meth:`get_state` returned; the clock :attr:`t` resumes at the latest
+        ``t_last`` a device model saved (models without one leave it where it is)."""
         for kind, h, device in self._devices():
             suffix = f"_{kind}_{h}"
             own = {key[:-len(suffix)]: value for key, value in state.items() if key.endswith(suffix)}
             if not own:
                 raise ConfigError(f"checkpoint has no device state for the {kind} devices of array {h}")
+            if "t_last" in own:
+                self.t = max(self.t, float(own["t_last"]))
             try:
                 device.set_state(own)
             except ConfigError as error:

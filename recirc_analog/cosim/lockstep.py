@@ -20,7 +20,7 @@ import numpy as np
 from ..schematic.bidirectional import check_network
 from ..schematic.spec import CircuitSpec, CrossbarConfig
 from ..schematic.mapping import choose_r_f
-from ..devices import DeviceConfig
+from ..devices import DeviceConfig, device_to_json
 from ..errors import ConfigError, check_range
 from ..reference.network import CircularAutoencoder
 from ..reference.rules import RecirculationRule
@@ -100,7 +100,7 @@ def fingerprint(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig) ->
     if settings["max_train"] is None:
         settings.pop("max_train")    # checkpoints written before max_train existed stay resumable
     settings["spec"] = asdict(spec)
-    settings["device"] = {"kind": type(device).__name__, **asdict(device)}
+    settings["device"] = device_to_json(device)         # kind-tagged, nested records included
     return json.dumps(settings, sort_keys=True, default=str)
 
 

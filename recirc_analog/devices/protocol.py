@@ -57,3 +57,25 @@ class StepModel(Protocol):
 
     def pulsed(self, g: np.ndarray, up: np.ndarray, down: np.ndarray, pulse: float) -> np.ndarray:
         """Change (S) of ``up`` and ``down`` pulses of nominal size ``pulse`` (S) at ``g`` (S), before noise."""
+
+
+@runtime_checkable
+class PulseStep(Protocol):
+    """The shape of one programming pulse of a pulsed device (:mod:`.steps`).
+
+    A pulse moves a device by ``span * dw * f`` where ``dw`` is its step size for the
+    direction (``dw_min (1 +- up_down)``, relative to the window span, with the device's
+    own spread) and ``f`` the shape at its relative position ``x`` in its own range.
+    """
+
+    dw_min: float
+    """Step size scale, relative to the window span (unitless)."""
+    up_down: float
+    """Up/down asymmetry: up steps ``dw_min (1 + up_down)``, down steps ``dw_min (1 - up_down)``."""
+
+    @property
+    def gammas(self) -> tuple[float, float]:
+        """Nominal (gamma_up, gamma_down) exponents of the shape (spread per device by the population)."""
+
+    def shape(self, x: np.ndarray, gamma_up: np.ndarray, gamma_down: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(f_up, f_down), the step shapes (unitless, >= 0) at relative positions ``x`` in [0, 1]."""

@@ -1,0 +1,250 @@
+"""The model of a crossbar's pulsed devices: :class:`PulsedPopulation` (built by :class:`~.pulsed.PulsedDevice`).
+
+State per device: its programmed conductance ``g`` (S) and programming time
+``t_prog`` (s), and the parameters drawn once from the seed (device-to-device):
+stuck code (-1 at g_min, +1 at g_max, 0 free), step sizes up / down (relative
+to the span), own range [g_lo, g_hi] (S), shape exponents, drift exponent.
+
+Programming a request at time ``t``:
+
+1. the present conductance is the drifted one, ``g ((t - t_prog) / t0)^(-nu)``;
+2. the programming scheme turns the request into pulse counts (from the
+   nominal step ``dw_min * span``; :mod:`.programming`);
+3. every pulse moves a free device by ``span * dw * f(x) * (1 + dw_min_std N(0, 1))``
+   inside its own range (:mod:`.steps`); write-verify reads back (with read
+   noise) and repeats on the devices outside the tolerance;
+4. a device that received pulses settles on the levels (if any) and restarts
+   its drift clock at ``t``; devices without pulses keep drifting from their
+   own last programming time; stuck devices never move.
+
+Reading at ``t`` gives the drifted conductance plus fresh read noise
+(``read_noise * span * N(0, 1)``), clipped to the window.
+
+Three streams, seeded from ``seed``: the device-to-device draw (used once,
+when built, in a fixed order: stuck, step size, asymmetry, lower bound,
+upper bound, exponents up and down, drift exponents), the programming stream
+(pulse noise, stochastic counts, write-verify reads) and the read stream; so
+reading never changes what programming realises.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+
+from ..errors import ConfigError
+from .population import _check_time
+from .programming import WriteVerify
+from .window import ConductanceWindow
+
+_STATE_ARRAYS = ("g", "t_prog", "stuck", "dw_up", "dw_down", "g_lo", "g_hi", "gamma_up", "gamma_down", "nu")
+_STATE_STREAMS = ("program_rng", "read_rng")
+_STATE_TIMES = ("t_last",)
+
+
+class PulsedPopulation:
+    """Pulsed devices of one crossbar, any array shape (see the module docstring).
+
+    Parameters
+    ----------
+    device : PulsedDevice
+        The record of the devices' behaviour.
+    window : ConductanceWindow
+        The crossbar's programmable range.
+    initial : array
+        Initial conductances (S); clipped into each device's own range and settled on the levels.
+    seed : int
+        Seed of the three streams.
+    """
+
+    def __init__(self, device, window: ConductanceWindow, initial: np.ndarray, seed: int = 0) -> None:
+        g = np.array(initial, dtype=np.float64)
+        if not np.all(np.isfinite(g)):
+            raise ConfigError("initial conductances must be finite")
+        self.device = device
+        self.window = window
+        draw, program, read = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
+        self.program_rng = program
+        """Stream of the programming noise (pulse noise, stochastic counts, verify reads)."""
+        self.read_rng = read
+        """Stream of the read noise."""
+        shape, span, spread, step = g.shape, window.span, device.spread, device.step
+        u = draw.random(shape)
+        self.stuck = np.where(u < device.stuck_min, -1,
+                              np.where(u < device.stuck_min + device.stuck_max, 1, 0)).astype(np.int8)
+        """-1: stuck at g_min, +1: stuck at g_max, 0: free (drawn once)."""
+        sigma = math.sqrt(math.log1p(spread.dw_min ** 2))
+        scale = step.dw_min * np.exp(sigma * draw.standard_normal(shape) - 0.5 * sigma ** 2)
+        asymmetry = np.clip(step.up_down + spread.up_down * draw.standard_normal(shape), -0.999, 0.999)
+        self.dw_up = scale * (1.0 + asymmetry)
+        """Each device's up step size, relative to the span."""
+        self.dw_down = scale * (1.0 - asymmetry)
+        """Each device's down step size, relative to the span."""
+        self.g_lo = window.g_min + span * np.minimum(np.abs(spread.bounds * draw.standard_normal(shape)), 0.45)
+        """Each device's own lower bound (S)."""
+        self.g_hi = window.g_max - span * np.minimum(np.abs(spread.bounds * draw.standard_normal(shape)), 0.45)
+        """Each device's own upper bound (S)."""
+        gamma_up, gamma_down = step.gammas
+        self.gamma_up = np.maximum(gamma_up + spread.gamma * draw.standard_normal(shape), 0.0)
+        """Each device's up shape exponent."""
+        self.gamma_down = np.maximum(gamma_down + spread.gamma * draw.standard_normal(shape), 0.0)
+        """Each device's down shape exponent."""
+        nu = device.drift.exponents(draw, shape) if device.drift is not None else np.zeros(shape)
+        self.nu = np.where(self.stuck != 0, 0.0, nu)
+        """Each device's drift exponent (0 for stuck devices)."""
+        self.t_prog = np.zeros(shape)
+        """Each device's last programming time (s)."""
+        self.t_last = 0.0
+        """The latest time (s) the population was programmed or read at (saved, so a restored owner
+        can resume its clock)."""
+        g = self._settle(np.clip(g, self.g_lo, self.g_hi))
+        self._g = np.where(self.stuck < 0, window.g_min, np.where(self.stuck > 0, window.g_max, g))
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of the population."""
+        return self._g.shape
+
+    @property
+    def level_step(self) -> float | None:
+        """Spacing of the programmable levels (S); None for analog devices."""
+        if self.device.levels is None:
+            return None
+        return self.window.span / (self.device.levels - 1)
+
+    @property
+    def nominal_step(self) -> float:
+        """The step (S) the programming schemes count pulses in: ``dw_min * span``."""
+        return self.device.step.dw_min * self.window.span
+
+    def _settle(self, g: np.ndarray) -> np.ndarray:
+        """Snap to the levels (if any) and clip to the window."""
+        level = self.level_step
+        if level is not None:
+            g = self.window.g_min + np.round((g - self.window.g_min) / level) * level
+        return self.window.clip(g)
+
+    def _present(self, t: float) -> np.ndarray:
+        """Conductances (S) at time ``t`` without read noise (drift applied)."""
+        if self.device.drift is None:
+            return self._g.copy()
+        return self._g * self.device.drift.factor(t - self.t_prog, self.nu)
+
+    def _check(self, name: str, values) -> np.ndarray:
+        array = np.asarray(values, dtype=np.float64)
+        if array.shape != self.shape:
+            raise ConfigError(f"{name} must have shape {self.shape}, got {array.shape}")
+        return array
+
+    def _pulse(self, g: np.ndarray, up: np.ndarray, down: np.ndarray) -> np.ndarray:
+        """``g`` (S) after ``up`` and ``down`` pulses (interleaved: up then down, pulse by pulse)."""
+        g = np.array(g, dtype=np.float64).ravel()
+        up, down = np.asarray(up).ravel(), np.asarray(down).ravel()
+        free = self.stuck.ravel() == 0
+        n = int(max(up.max(initial=0), down.max(initial=0)))
+        span, step, c2c = self.window.span, self.device.step, self.device.dw_min_std
+        lo_all, hi_all = self.g_lo.ravel(), self.g_hi.ravel()
+        for k in range(n):
+            for sign, counts in ((1.0, up), (-1.0, down)):
+                idx = np.flatnonzero((counts > k) & free)
+                if idx.size == 0:
+                    continue
+                lo, hi, now = lo_all[idx], hi_all[idx], g[idx]
+                f_up, f_down = step.shape((now - lo) / (hi - lo), self.gamma_up.ravel()[idx],
+                                          self.gamma_down.ravel()[idx])
+                size = span * (self.dw_up.ravel()[idx] * f_up if sign > 0 else -self.dw_down.ravel()[idx] * f_down)
+                if c2c > 0:
+                    size = size * (1.0 + c2c * self.program_rng.standard_normal(idx.size))
+                g[idx] = np.clip(now + size, np.minimum(lo, now), np.maximum(hi, now))
+        return g.reshape(self.shape)
+
+    def _round(self, g: np.ndarray, change: np.ndarray, scheme) -> tuple[np.ndarray, np.ndarray]:
+        """One programming round towards ``change`` (S): (new conductances settled, devices pulsed)."""
+        counts = scheme.counts(change, self.nominal_step, self.program_rng)
+        counts = np.where(self.stuck == 0, counts, 0)
+        up, down = np.where(change > 0, counts, 0), np.where(change < 0, counts, 0)
+        pulsed = counts > 0
+        new = self._pulse(g, up, down)
+        return np.where(pulsed, self._settle(new), g), pulsed
+
+    def _commit(self, new: np.ndarray, pulsed: np.ndarray, t: float) -> np.ndarray:
+        self.t_last = max(self.t_last, float(t))
+        self._g = np.where(pulsed, new, self._g)
+        self.t_prog = np.where(pulsed, float(t), self.t_prog)
+        return self._present(t)
+
+    def program(self, request: np.ndarray, t: float = 0.0) -> np.ndarray:
+        """Program the requested change ``request`` (S) at time ``t`` (s) with the device's scheme;
+        return the conductances (S) the devices hold afterwards (no read noise)."""
+        _check_time(t)
+        request = self._check("request", request)
+        if not np.all(np.isfinite(request)):
+            raise ConfigError("request contains NaN or inf")
+        scheme = self.device.programming
+        present = self._present(t)
+        new, pulsed = self._round(present, request, scheme)
+        if isinstance(scheme, WriteVerify):
+            target = self.window.clip(present + request)
+            span = self.window.span
+            for _ in range(scheme.max_iterations - 1):
+                seen = new
+                if self.device.read_noise > 0:
+                    seen = new + self.device.read_noise * span * self.program_rng.standard_normal(self.shape)
+                error = target - seen
+                error = np.where((np.abs(error) > scheme.tolerance * span) & (self.stuck == 0), error, 0.0)
+                if not np.any(error):
+                    break
+                new, more = self._round(new, error, scheme)
+                pulsed = pulsed | more
+        return self._commit(new, pulsed, t)
+
+    def program_pulses(self, up: np.ndarray, down: np.ndarray, t: float = 0.0) -> np.ndarray:
+        """Apply ``up`` / ``down`` pulses (non-negative integers) at time ``t`` (s); return the
+        conductances (S) afterwards (no read noise)."""
+        _check_time(t)
+        counts = []
+        for name, values in (("up", up), ("down", down)):
+            array = self._check(name, values)
+            if not np.all((array >= 0) & (array == np.round(array))):
+                raise ConfigError(f"{name} must hold non-negative integer pulse counts")
+            counts.append(np.where(self.stuck == 0, array, 0).astype(np.int64))
+        pulsed = (counts[0] + counts[1]) > 0
+        present = self._present(t)
+        new = np.where(pulsed, self._settle(self._pulse(present, counts[0], counts[1])), present)
+        return self._commit(new, pulsed, t)
+
+    def read(self, t: float = 0.0) -> np.ndarray:
+        """Conductances (S) a read at time ``t`` (s) sees: drifted, plus fresh read noise, in the window."""
+        _check_time(t)
+        self.t_last = max(self.t_last, float(t))
+        g = self._present(t)
+        if self.device.read_noise > 0:
+            g = g + self.device.read_noise * self.window.span * self.read_rng.standard_normal(self.shape)
+        return self.window.clip(g)
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        """The per-device arrays (``g``, ``t_prog``, ``stuck``, step sizes, bounds, exponents, ``nu``)
+        both streams' states (``program_rng``, ``read_rng``, JSON text) and ``t_last``."""
+        state = {name: np.array(getattr(self, "_g" if name == "g" else name)) for name in _STATE_ARRAYS}
+        for name in _STATE_STREAMS:
+            state[name] = np.array(json.dumps(getattr(self, name).bit_generator.state))
+        state["t_last"] = np.array(self.t_last)
+        return state
+
+    def set_state(self, state: dict[str, np.ndarray]) -> None:
+        """Restore what :meth:`get_state` returned."""
+        for key in _STATE_ARRAYS + _STATE_STREAMS + _STATE_TIMES:
+            if key not in state:
+                raise ConfigError(f"device state has no {key!r} array")
+        arrays = {}
+        for name in _STATE_ARRAYS:
+            arrays[name] = np.array(state[name], dtype=np.int8 if name == "stuck" else np.float64)
+            if arrays[name].shape != self.shape:
+                raise ConfigError(f"device state {name!r} must have shape {self.shape}, got {arrays[name].shape}")
+        for name in _STATE_STREAMS:
+            getattr(self, name).bit_generator.state = json.loads(str(state[name]))
+        for name, array in arrays.items():
+            setattr(self, "_g" if name == "g" else name, array)
+        self.t_last = float(state["t_last"])
