@@ -246,3 +246,10 @@ def test_without_dask_the_sweep_says_how_to_install_it(tmp_path, capsys, monkeyp
     assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "pip install 'recirc-analog[sweep]'" in err
+
+
+def test_an_existing_scheduler_is_used(tmp_path, client):
+    study = build_study(study_text({"rule": ["bp", "top"]}))
+    counts = run_sweep(study, tmp_path / "out", scheduler=client.scheduler.address, show_progress=False)
+    assert counts == {"points": 2, "skipped": 0, "ok": 2, "failed": 0}
+    assert len(client.scheduler_info()["workers"]) == 2  # left as it was

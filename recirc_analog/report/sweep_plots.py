@@ -76,12 +76,13 @@ def plot_heat_map(path, rows, x_param: str, y_param: str, loss: str, *, dpi: int
     image = axes.imshow(grid, cmap="viridis", aspect="auto")
     for i, j in itertools.product(range(len(ys)), range(len(xs))):
         text = "failed" if np.isnan(grid[i, j]) else f"{grid[i, j]:.3g}"
-        axes.text(j, i, text, ha="center", va="center", fontsize="small", color="w")
+        light = not np.isnan(grid[i, j]) and image.norm(grid[i, j]) > 0.6  # viridis is light at the top
+        axes.text(j, i, text, ha="center", va="center", fontsize="small", color="k" if light else "w")
     axes.set_xticks(range(len(xs)), [str(v) for v in xs])
     axes.set_yticks(range(len(ys)), [str(v) for v in ys])
     axes.set_xlabel(x_param)
     axes.set_ylabel(y_param)
-    axes.set_title(f"mean {loss}", fontsize="medium")
+    axes.set_title(f"{loss}, mean over seeds and other parameters", fontsize="small")
     figure.colorbar(image, ax=axes)
     figure.tight_layout()
     return _save(figure, path, dpi)
