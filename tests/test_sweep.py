@@ -18,13 +18,30 @@ import cloudpickle  # noqa: E402  (comes with distributed)
 import dask  # noqa: E402
 
 from recirc_analog.cli import main  # noqa: E402
+from recirc_analog.commands.sweep import check_point, command_parser  # noqa: E402
 from recirc_analog.errors import ConfigError  # noqa: E402
-from recirc_analog.jobs.sweep import build_study, load_study, run_point, run_sweep  # noqa: E402
+from recirc_analog.jobs import sweep as job  # noqa: E402
 
 # The point functions below run in the workers, which cannot import this test module by name.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 BASE = {"sizes": "16,4,16", "act": "tanh,linear", "epochs": 1, "max-train": 200, "batch-size": 20}
+
+
+def build_study(text):
+    return job.build_study(text, command_parser, check_point)
+
+
+def load_study(path):
+    return job.load_study(path, command_parser, check_point)
+
+
+def run_sweep(study, out, **options):
+    return job.run_sweep(study, out, main, **options)
+
+
+def run_point(command, argv, folder, entry=main):
+    return job.run_point(command, argv, folder, entry)
 
 
 def study_text(grid, base=None, zipped=None, command="train"):
@@ -198,20 +215,21 @@ def test_a_failing_point_is_recorded_and_the_others_finish(tmp_path, client):
     assert run_sweep(study, out, client=client, show_progress=False)["skipped"] == 2
 
 
-def kill_once(command, argv, folder):
+def kill_once(command, argv, folder, entry):
     """Kill this worker process the first time the point with seed 1 runs, as a crash would."""
     marker = Path(folder).with_name(Path(folder).name + ".killed")
     if argv[argv.index("--seed") + 1] == "1" and not marker.exists():
+        marker.parent.mkdir(parents=True, exist_ok=True)
         marker.touch()
         os._exit(1)
-    return run_point(command, argv, folder)
+    return job.run_point(command, argv, folder, entry)
 
 
-def kill_always(command, argv, folder):
+def kill_always(command, argv, folder, entry):
     """A point that kills its worker every time it runs."""
     if argv[argv.index("--seed") + 1] == "1":
         os._exit(1)
-    return run_point(command, argv, folder)
+    return job.run_point(command, argv, folder, entry)
 
 
 def test_a_killed_worker_loses_no_finished_point(tmp_path, client):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..cli_args import positive_int
+from ..cli_args import parse_activations, parse_float_list, parse_sizes, positive_int
 
 SUMMARY = "run train or cosim over a grid of configurations and seeds (Dask)"
 
@@ -29,12 +29,35 @@ def add_parser(commands) -> None:
     sweep.set_defaults(handler=run)
 
 
+def command_parser(command: str):
+    """The real parser of ``command`` (train or cosim): what a study's points are checked with."""
+    import importlib
+
+    from ..cli_args import ArgumentParser
+
+    parser = ArgumentParser(prog="recirc-analog")
+    commands = parser.add_subparsers(dest="command", parser_class=ArgumentParser)
+    importlib.import_module(f"{__package__}.{command}").add_parser(commands)
+    return commands.choices[command]
+
+
+def check_point(args) -> None:
+    """The checks train's and cosim's run() make on option text before loading anything."""
+    if getattr(args, "sizes", None) is not None:
+        sizes = parse_sizes(args.sizes)
+        if getattr(args, "act", None) is not None:
+            parse_activations(args.act, sizes)
+    if getattr(args, "layer_lrs", None):
+        parse_float_list(args.layer_lrs, "--layer-lrs")
+
+
 def run(args) -> int:
     """Run the sweep command; returns the exit code (0 even when some points failed: see results.csv)."""
+    from ..cli import main
     from ..jobs.sweep import load_study, run_sweep
 
-    study = load_study(args.study)
-    counts = run_sweep(study, args.out, workers=args.workers, scheduler=args.scheduler,
+    study = load_study(args.study, command_parser, check_point)
+    counts = run_sweep(study, args.out, main, workers=args.workers, scheduler=args.scheduler,
                        show_progress=not args.quiet)
     print(f"{counts['points']} points: {counts['ok']} ran, {counts['skipped']} already finished, "
           f"{counts['failed']} failed; results in {args.out}/results.csv")

@@ -70,8 +70,14 @@ class Study:
     points: list[Point] = field(default_factory=list)
 
 
-def load_study(path) -> Study:
-    """Read, check and expand a study file; ConfigError naming the key or point that is wrong."""
+def load_study(path, parser_for, check=None) -> Study:
+    """Read, check and expand a study file; ConfigError naming the key or point that is wrong.
+
+    ``parser_for(command)`` returns the command's real argparse parser and
+    ``check(args)`` makes the checks its run() makes before loading anything
+    (both raise UsageError); the command line passes them in, as this job sits
+    below the commands.
+    """
     import tomllib
 
     try:
@@ -81,10 +87,10 @@ def load_study(path) -> Study:
         raise UsageError(f"study file {str(path)!r}: {error.strerror or error}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"study file {str(path)!r} is not valid TOML: {error}") from None
-    return build_study(text)
+    return build_study(text, parser_for, check)
 
 
-def build_study(text: dict) -> Study:
+def build_study(text: dict, parser_for, check=None) -> Study:
     """A :class:`Study` from the parsed TOML mapping (see :func:`load_study`)."""
     unknown = sorted(set(text) - {"command", *TABLES})
     if unknown:
@@ -92,7 +98,7 @@ def build_study(text: dict) -> Study:
     command = text.get("command")
     if command not in SWEEP_COMMANDS:
         raise ConfigError(f"study: command must be one of {', '.join(SWEEP_COMMANDS)}, got {command!r}")
-    parser = command_parser(command)
+    parser = parser_for(command)
     options = parser._option_string_actions
     tables = {}
     seen = {}
@@ -139,7 +145,7 @@ def build_study(text: dict) -> Study:
         for name, value in values.items():
             argv += _argv_of(options, name, value, f"point {index}")
         label = f"point {index} ({', '.join(f'{k}={v}' for k, v in swept.items()) or 'base'})"
-        resolved = _resolve(parser, command, argv, label)
+        resolved = _resolve(parser, check, argv, label)
         key = point_hash(command, resolved)
         if key in keys:
             raise ConfigError(f"study: {label} resolves to the same arguments as point {keys[key]}")
@@ -147,18 +153,6 @@ def build_study(text: dict) -> Study:
         params = {_dest(options, n): v for n, v in swept.items()}
         study.points.append(Point(index, params, tuple(argv), resolved, key))
     return study
-
-
-def command_parser(command: str):
-    """The real argparse parser of ``command`` (UsageError on bad arguments)."""
-    import importlib
-
-    from ..cli_args import ArgumentParser
-
-    parser = ArgumentParser(prog="recirc-analog")
-    commands = parser.add_subparsers(dest="command", parser_class=ArgumentParser)
-    importlib.import_module(f"recirc_analog.commands.{command}").add_parser(commands)
-    return commands.choices[command]
 
 
 def _dest(options, name: str) -> str:
@@ -184,19 +178,12 @@ def _argv_of(options, name: str, value, label: str) -> list[str]:
     return [f"--{name}", repr(value) if isinstance(value, float) else str(value)]
 
 
-def _resolve(parser, command: str, argv: list[str], label: str) -> dict:
-    """Parse ``argv`` with the command's parser and the checks its run() makes first; the namespace."""
-    from ..cli_args import parse_activations, parse_float_list, parse_sizes
-
+def _resolve(parser, check, argv: list[str], label: str) -> dict:
+    """Parse ``argv`` with the command's parser, then ``check`` it (None: no check); the namespace."""
     try:
         args = parser.parse_args([*argv, "--out", "."])  # the sweep gives each point its folder
-        # The checks the command's run() makes on option text before it loads anything.
-        if getattr(args, "sizes", None) is not None:
-            sizes = parse_sizes(args.sizes)
-            if getattr(args, "act", None) is not None:
-                parse_activations(args.act, sizes)
-        if getattr(args, "layer_lrs", None):
-            parse_float_list(args.layer_lrs, "--layer-lrs")
+        if check is not None:
+            check(args)
     except UsageError as error:
         message = str(error).removeprefix(f"{parser.prog}: ")
         raise ConfigError(f"study: {label}: {message}") from None
@@ -212,8 +199,9 @@ def point_hash(command: str, resolved: dict) -> str:
 # --- one point, in a worker ---------------------------------------------------------------------
 
 
-def run_point(command: str, argv, folder: str) -> dict:
-    """Run one point in this process: ``recirc-analog COMMAND ARGV --out FOLDER --quiet``.
+def run_point(command: str, argv, folder: str, entry) -> dict:
+    """Run one point in this process: ``entry([COMMAND, *ARGV, "--out", FOLDER, "--quiet"])``, where
+    ``entry`` is the command line's ``main`` (returns the exit code, errors one line on stderr).
 
     Writes ``status.json`` (ok / failed, exit code, one-line error, wall seconds)
     and returns it. A cosim point with a checkpoint from an interrupted attempt
@@ -221,7 +209,6 @@ def run_point(command: str, argv, folder: str) -> dict:
     """
     for name, value in SINGLE_THREAD_ENV.items():
         os.environ.setdefault(name, value)  # effective when NumPy is not imported yet in this worker
-    from ..cli import main
 
     out = Path(folder)
     if is_finished(out):
@@ -239,7 +226,7 @@ def run_point(command: str, argv, folder: str) -> dict:
     start = time.perf_counter()
     try:
         with redirect_stdout(io.StringIO()), redirect_stderr(stderr):
-            code = main(argv)
+            code = entry(argv)
         error = _last_error(stderr.getvalue()) if code else None
     except Exception as exc:  # a bug in a point must not stop the sweep
         code, error = 1, " ".join(f"{type(exc).__name__}: {exc}".split())
@@ -334,10 +321,12 @@ def start_client(workers: int | None = None, scheduler: str | None = None):
     return Client(cluster), cluster
 
 
-def run_sweep(study: Study, out, *, workers: int | None = None, scheduler: str | None = None, client=None,
+def run_sweep(study: Study, out, entry, *, workers: int | None = None, scheduler: str | None = None, client=None,
               show_progress: bool = True, point_function=None) -> dict:
     """Run every unfinished point of ``study`` under ``out``; write results.csv and the plots.
 
+    ``entry`` is the command line's ``main``, run in the workers for each point
+    (see :func:`run_point`).
     ``client`` reuses a Dask client (tests); otherwise one is started per
     :func:`start_client`. ``point_function`` replaces :func:`run_point`
     (same signature; tests). Returns counts: points, skipped, ok, failed.
@@ -359,8 +348,8 @@ def run_sweep(study: Study, out, *, workers: int | None = None, scheduler: str |
         if owned:
             client, cluster = start_client(workers, scheduler)
         try:
-            _run_points(client, study, todo, folders, rows, columns, out, counts, show_progress,
-                        point_function or run_point)
+            _run_points(client, study, todo, folders, rows, columns, out, show_progress,
+                        point_function or run_point, entry)
         finally:
             if owned:
                 client.close()
@@ -372,7 +361,7 @@ def run_sweep(study: Study, out, *, workers: int | None = None, scheduler: str |
     return counts
 
 
-def _run_points(client, study, todo, folders, rows, columns, out, counts, show_progress, function) -> None:
+def _run_points(client, study, todo, folders, rows, columns, out, show_progress, function, entry) -> None:
     from distributed import as_completed
 
     from .progress import progress_bar
@@ -380,7 +369,7 @@ def _run_points(client, study, todo, folders, rows, columns, out, counts, show_p
     run = uuid.uuid4().hex[:8]  # a fresh key per run: the scheduler may still remember an earlier run's result
     futures = {}
     for point in todo:
-        future = client.submit(function, study.command, list(point.argv), str(folders[point.index]),
+        future = client.submit(function, study.command, list(point.argv), str(folders[point.index]), entry,
                                key=f"point-{point.key}-{run}", pure=False)
         futures[future] = point
     with progress_bar(len(todo), "sweep", enabled=show_progress, unit="point") as bar:
