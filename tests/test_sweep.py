@@ -120,6 +120,8 @@ def test_the_hash_follows_the_resolved_arguments_not_their_spelling():
     ({"seed": [0, 0]}, {}, "point 1 (seed=0) resolves to the same arguments as point 0"),
     ({"seed": 0}, {}, "grid.seed must be a non-empty list"),
     ({"seed": [0]}, {"epochs": [1, 2]}, "base.epochs must be a single value"),
+    ({"seed": [0]}, {"act": "-tanh"}, "point 0 (seed=0): --act: unknown activation '-tanh'"),
+    ({"seed": list(range(1000)), "lr": [0.1 * (k + 1) for k in range(101)]}, {}, "101000 points, at most 100000"),
 ])
 def test_bad_studies_fail_naming_the_key_or_point(grid, base, message):
     text = study_text(grid, base=base)
@@ -218,7 +220,7 @@ def test_a_failing_point_is_recorded_and_the_others_finish(tmp_path, client):
 def kill_once(command, argv, folder, entry):
     """Kill this worker process the first time the point with seed 1 runs, as a crash would."""
     marker = Path(folder).with_name(Path(folder).name + ".killed")
-    if argv[argv.index("--seed") + 1] == "1" and not marker.exists():
+    if "--seed=1" in argv and not marker.exists():
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.touch()
         os._exit(1)
@@ -227,7 +229,7 @@ def kill_once(command, argv, folder, entry):
 
 def kill_always(command, argv, folder, entry):
     """A point that kills its worker every time it runs."""
-    if argv[argv.index("--seed") + 1] == "1":
+    if "--seed=1" in argv:
         os._exit(1)
     return job.run_point(command, argv, folder, entry)
 

@@ -46,6 +46,9 @@ LOSS_COLUMNS = {"train": ("final_test_loss",),
 _IGNORED_IN_HASH = ("out", "resume", "quiet", "handler", "given", "command")
 """Namespace entries that do not change what a point computes."""
 
+MAX_POINTS = 100_000
+"""Largest number of points a study may expand to (each is parsed before anything runs)."""
+
 SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 """BLAS with one thread in every worker: OpenBLAS's second thread makes small products 5-10x slower here."""
 
@@ -131,6 +134,11 @@ def build_study(text: dict, parser_for, check=None) -> Study:
         raise ConfigError("study: the [zip] lists must have equal lengths, got "
                           + ", ".join(f"{k} {len(v)}" for k, v in zipped.items()))
     n_zip = lengths.pop() if lengths else 1
+    total = n_zip
+    for values in tables["grid"].values():
+        total *= len(values)
+    if total > MAX_POINTS:
+        raise ConfigError(f"study: {total} points, at most {MAX_POINTS} (split the study)")
     grid_names = list(tables["grid"])
     zip_names = list(zipped)
     study = Study(command, tuple(_dest(options, n) for n in grid_names + zip_names))
@@ -175,7 +183,8 @@ def _argv_of(options, name: str, value, label: str) -> list[str]:
         return [f"--{name}"] if value else []
     if isinstance(value, bool):
         raise ConfigError(f"study: {label}: --{name} takes a value, not {str(value).lower()}")
-    return [f"--{name}", repr(value) if isinstance(value, float) else str(value)]
+    # --name=value: a value starting with "-" stays a value
+    return [f"--{name}={repr(value) if isinstance(value, float) else value}"]
 
 
 def _resolve(parser, check, argv: list[str], label: str) -> dict:
