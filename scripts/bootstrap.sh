@@ -35,7 +35,7 @@ stamp=.venv/.installed-$(cat pyproject.toml | md5sum | cut -c1-12)
 if [ ! -e "$stamp" ]; then
     echo "bootstrap: installing recirc-analog and its extras into .venv"
     .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -e '.[dev,plot]'
+    .venv/bin/python -m pip install -q -e '.[dev,plot,sweep]'
     rm -f .venv/.installed-*
     touch "$stamp"
 fi
