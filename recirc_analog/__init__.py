@@ -17,3 +17,11 @@ Trainer``); they are imported on first use, so importing the package is cheap.
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # Lazy: ``recirc-analog --help`` must not pay for importing SciPy.
+    if name == "solve_crossbar":
+        from .engines.crossbar_solver import solve_crossbar
+        return solve_crossbar
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
