@@ -392,3 +392,21 @@ class DirectEngine:
             raise SimulationError(f"batch {label!r}: {error}") from None
         readings: Readings = read_readings(vectors, circuit.node_map, cycles, label)
         return CircuitRun(readings, time.process_time() - start, None, None, 0.0)
+
+
+def audit_deviation(direct: Readings, reference: Readings) -> float:
+    """Largest relative difference of any read voltage between two readings of one circuit.
+
+    Readings are activities (volts / v_unit); the difference of each value is taken relative
+    to ``max(|reference|, 1)``, i.e. relative to the voltage itself above one activity unit
+    (v_unit) and to v_unit below it, where ngspice's own error (its Newton loop stops at
+    ``reltol * |v| + vntol``) no longer shrinks with the voltage.
+    """
+    worst = 0.0
+    for field in ("held", "early", "late"):
+        for ours, theirs in zip(getattr(direct, field), getattr(reference, field)):
+            if not (np.all(np.isfinite(ours)) and np.all(np.isfinite(theirs))):
+                return float("inf")
+            scale = np.maximum(np.abs(theirs), 1.0)
+            worst = max(worst, float(np.max(np.abs(ours - theirs) / scale, initial=0.0)))
+    return worst

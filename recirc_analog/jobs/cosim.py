@@ -3,11 +3,14 @@
 Output folder::
 
     metrics.csv              one row per batch: batch,samples,cosim_loss,reference_loss,
-                             weight_rel_diff_max,seconds,... (per-layer differences, ngspice time;
-                             relaxed_tolerance 1 if ngspice converged only with loosened tolerances)
+                             weight_rel_diff_max,seconds,... (per-layer differences, engine time;
+                             relaxed_tolerance 1 if ngspice converged only with loosened tolerances;
+                             audit_deviation: with --engine direct --audit-every K, every K-th batch the
+                             largest relative difference of any read voltage from ngspice, else empty)
     summary.json             configuration (config, spec, device: each rebuilt by
                              records.from_record), final losses, largest weight difference,
-                             ngspice version, wall time and ngspice's share of it
+                             ngspice version, wall time and ngspice's share of it, and with an audit
+                             audit_max_deviation, audit_tolerance and audited_batches
     weights_cosim.npz        the circuit's effective weights (weights.npz format)
     weights_reference.npz    the lock-step reference's weights
     conductances.npz         every device's conductance (S): G{plus,minus}_<h>
@@ -28,14 +31,18 @@ from ..cosim.lockstep import CosimConfig, LockStep, fingerprint
 from ..data import load_dataset
 from ..devices import DeviceConfig
 from ..engines import get_engine
-from ..errors import UsageError
+from ..errors import SimulationError, UsageError
 from ..fileio import MetricsWriter, atomic_open, save_npz_atomic, write_json_atomic
 from ..schematic.spec import CircuitSpec
 from .progress import progress_bar
 from .records import to_record
 
 BASE_COLUMNS = ["batch", "samples", "cosim_loss", "reference_loss", "weight_rel_diff_max", "seconds",
-                "ngspice_seconds", "netlist_seconds", "clipped_devices", "relaxed_tolerance"]
+                "ngspice_seconds", "netlist_seconds", "clipped_devices", "relaxed_tolerance", "audit_deviation"]
+
+AUDIT_TOLERANCE = {"dc": 1e-6}
+"""Largest relative deviation of a read voltage the direct engine may show against ngspice, per form
+(the direct engine evaluates the dc form only; see recirc_analog.engines.direct.audit_deviation)."""
 
 
 def metric_columns(n_layers: int) -> list[str]:
@@ -66,9 +73,11 @@ def run_cosim(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig, out,
     total = per_epoch * config.epochs
     out.mkdir(parents=True, exist_ok=True)
     engine = get_engine(config.engine)
+    audit = _Audit(config, spec)
     try:
         lockstep = LockStep.create(config, spec, device, engine, dataset.train_mean)
         lockstep.controller.accept_relaxed = accept_relaxed
+        lockstep.controller.audit_engine = audit.engine
         key = fingerprint(config, lockstep.controller.spec, device)
         done = 0
         if resume:
@@ -89,11 +98,14 @@ def run_cosim(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig, out,
                 if stop_after is not None and ran >= stop_after:
                     break
                 tick = time.perf_counter()
+                lockstep.controller.audit_next = audit.due(index + 1)
                 row = lockstep.step(x, label=f"batch {index + 1}")
                 row.update(batch=index + 1, samples=(index + 1) * config.batch_size,
                            seconds=time.perf_counter() - tick,
-                           relaxed_tolerance=int(lockstep.controller.last_relaxed))
+                           relaxed_tolerance=int(lockstep.controller.last_relaxed),
+                           audit_deviation=lockstep.controller.last_audit_deviation)
                 writer.write_row(row)
+                audit.check(lockstep.controller.last_audit_deviation, index + 1)
                 ngspice_total += row["ngspice_seconds"]
                 ran += 1
                 done = index + 1
@@ -103,10 +115,51 @@ def run_cosim(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig, out,
                 if done % config.checkpoint_every == 0 or done == total:
                     _checkpoint(out, lockstep, key, done)
         wall = time.perf_counter() - start
-        summary = _finish(out, config, device, lockstep, dataset, engine, done, total, wall, ngspice_total)
+        summary = _finish(out, config, device, lockstep, dataset, engine, done, total, wall, ngspice_total,
+                          audit)
     finally:
         engine.close()
+        audit.close()
     return summary
+
+
+class _Audit:
+    """ngspice re-simulating every ``config.audit_every``-th batch of the direct engine (issue 10)."""
+
+    def __init__(self, config: CosimConfig, spec: CircuitSpec):
+        self.every = config.audit_every
+        self.engine = None
+        self.deviations: list[float] = []
+        if self.every:
+            if spec.form not in AUDIT_TOLERANCE:
+                raise UsageError(f"--audit-every: no audit tolerance for the {spec.form} form "
+                                 f"(the direct engine evaluates the dc form only)")
+            self.tolerance = AUDIT_TOLERANCE[spec.form]
+            self.engine = get_engine("batch")
+
+    def due(self, batch: int) -> bool:
+        """Whether batch number ``batch`` (1-based) is audited."""
+        return bool(self.every) and batch % self.every == 0
+
+    def check(self, deviation: float | None, batch: int) -> None:
+        """Record ``deviation``; SimulationError above the tolerance."""
+        if deviation is None:
+            return
+        self.deviations.append(deviation)
+        if not deviation <= self.tolerance:
+            raise SimulationError(f"audit of batch {batch}: the direct engine differs from ngspice by {deviation:.3g} "
+                                  f"(relative, largest read voltage) > tolerance {self.tolerance:g}; stopped")
+
+    def summary(self) -> dict:
+        if not self.every:
+            return {}
+        return {"audit_every": self.every, "audit_tolerance": self.tolerance,
+                "audited_batches": len(self.deviations),
+                "audit_max_deviation": max(self.deviations, default=None)}
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.close()
 
 
 def _batches(dataset, config: CosimConfig, per_epoch: int, done: int):
@@ -126,7 +179,7 @@ def _checkpoint(out: Path, lockstep: LockStep, key: str, done: int) -> None:
                                     [w.copy() for w in ref.weights], [b.copy() for b in ref.biases]))
 
 
-def _finish(out, config, device, lockstep, dataset, engine, done, total, wall, ngspice_total) -> dict:
+def _finish(out, config, device, lockstep, dataset, engine, done, total, wall, ngspice_total, audit) -> dict:
     """Final evaluation on test samples, weight files, netlist, plots and summary.json."""
     controller, reference = lockstep.controller, lockstep.reference
     test = dataset.test[:config.test_samples]
@@ -163,6 +216,7 @@ def _finish(out, config, device, lockstep, dataset, engine, done, total, wall, n
         "ngspice_share": ngspice_total / wall if wall > 0 else None,
         "r_f_ohm": controller.mapping.r_f,
         "plots": [str(p) for p in plots],
+        **audit.summary(),
     }
     write_json_atomic(out / "summary.json", summary)
     return summary
@@ -172,7 +226,7 @@ def _read_rows(path: Path) -> list[dict]:
     import csv
 
     with open(path) as handle:
-        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(handle)]
+        return [{k: float(v) if v != "" else None for k, v in row.items()} for row in csv.DictReader(handle)]
 
 
 def _plots(out: Path, rows, test, cosim_out, reference_out, image_shape) -> list[Path]:
