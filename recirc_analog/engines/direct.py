@@ -301,7 +301,9 @@ class _Evaluator:
             raise SimulationError(f"the direct engine cannot evaluate node {node!r} exactly: it depends on itself "
                                   f"through the circuit (coupled sensed lines); {ADVICE}")
         self.pending.add(node)
-        value = np.broadcast_to(np.asarray(compute(), dtype=float), (self.batch,))
+        value = compute()
+        if not (isinstance(value, np.ndarray) and value.shape == (self.batch,)):
+            value = np.broadcast_to(np.asarray(value, dtype=float), (self.batch,))
         self.pending.discard(node)
         self.values[node] = value
         return value
