@@ -48,11 +48,12 @@ def add_parser(commands) -> None:
     cosim.add_argument("--seed", type=int, default=0, help="seed of weights, data order and devices (default 0)")
     cosim.add_argument("--engine", default="batch", choices=ENGINE_KINDS,
                        help="ngspice as a batch subprocess or through libngspice, or direct: the circuit "
-                            "evaluated exactly without ngspice (dc form only) (default batch)")
+                            "evaluated exactly without ngspice (default batch)")
     cosim.add_argument("--audit-every", type=positive_int("--audit-every"), default=None, metavar="K",
                        help="with --engine direct: ngspice re-simulates every K-th minibatch with the same "
                             "conductances; metrics.csv records the largest relative difference of a read voltage "
-                            "and a difference above 1e-6 stops the run (default: never)")
+                            "and a difference above the tolerance (1e-6 dc form; tran form: the hold's tracking "
+                            "and droop bound) stops the run (default: never)")
     cosim.add_argument("--workers", type=positive_int("--workers"), default=1,
                        help="processes each minibatch is split across (batch engine; default 1)")
     cosim.add_argument("--neuron", default="ideal", choices=NEURON_KINDS,
@@ -151,6 +152,6 @@ def print_summary(summary: dict, out) -> None:
     if summary.get("audit_every"):
         deviation = summary["audit_max_deviation"]
         print(f"audit: {summary['audited_batches']} batches re-simulated in ngspice, largest relative deviation "
-              + ("n/a" if deviation is None else f"{deviation:.3g}") + f" (tolerance {summary['audit_tolerance']:g})")
+              + ("n/a" if deviation is None else f"{deviation:.3g} (tolerance {summary['audit_tolerance']:g})"))
     print(f"results and plots in {out}/: metrics.csv, summary.json, " + ", ".join(
         str(p).rsplit("/", 1)[-1] for p in summary["plots"]))

@@ -131,6 +131,11 @@ class CosimController:
         return self.writer.get_netlist(circuit), circuit.node_map
 
     @property
+    def last_circuit(self):
+        """The last simulated circuit (the first part's, when split across workers)."""
+        return self._last_circuit
+
+    @property
     def last_netlist(self) -> str:
         """The ngspice text of the last simulated circuit (written now if the engine wrote none)."""
         if self._last_netlist is None and self._last_circuit is not None:

@@ -57,7 +57,7 @@ class CosimConfig:
     """Processes each minibatch is split across (batch engine)."""
     engine: str = "batch"
     """Engine: ngspice as a batch subprocess or libngspice (shared), or the direct evaluator
-    (exact closed forms, dc form only; issue 10)."""
+    (exact closed forms; issue 10)."""
     audit_every: int = 0
     """Direct engine: every this many minibatches ngspice (batch engine) re-simulates the same
     circuit and the run stops if a read voltage differs by more than the tolerance; 0: never."""

@@ -26,13 +26,30 @@ demand from the element driving the node:
   written from its SPICE text in ``cell_library/*.lib`` (ideal virtual grounds
   and current mirrors, the op-amp TIA's finite gain, offset and swing solved
   with the column's total conductance, the activations, the mixer and the
-  subtractor).
+  subtractor); input tables are ngspice's ``pwl`` (linear, extrapolated).
+
+The tran form. Everything but the sample-and-holds is algebraic, so the circuit is
+evaluated at one time point per backward-Euler step (``clock.steps_per_phase`` per
+phase; ngspice runs ``method=gear maxord=1`` at the same fixed step), all samples of
+one phase and step at once, with the clocks and the sample counter as constants and
+the hold capacitors' voltages given; each hold (switch ``r_on`` / ``r_off`` by its
+clock, capacitor, leakage to ground, buffer gain) then follows the exact
+backward-Euler recursion ``C (v - v_prev) / h = g_switch (v_in - v) - g_leak v``.
+Holds feed the circuit that feeds them (held output into the mixers, ping-pong
+banks), so the two steps alternate until the hold voltages stop changing (to 1e-15
+relative; the loop gain per pass is ``h / (r_off C)`` or one phase of the
+ping-pong chain). This is ngspice's discrete result except where ngspice's own time
+steps are not one per phase: its start-up steps (the lead-in and the first sample's
+phase 0) and its last, partial step at the stop time (the last sample's read). There
+the two differ by the hold's documented tracking and droop error
+(:func:`hold_bound`); every other sample agrees to ngspice's tolerance.
 
 What it refuses (:class:`SimulationError` naming the element or cell, never
-an approximation): the tran form (clocks, switches, hold capacitors),
-any element kind or cell without an entry here, op-amp (non-zero) virtual
-grounds together with wire resistance, a tile read with wire resistance from
-its column side, and sensed lines coupled to each other through a tile.
+an approximation): any element kind or cell without an entry here (a transistor-level
+cell, a memristor with a state equation), resistors other than a hold's leakage,
+op-amp (non-zero) virtual grounds together with wire resistance, a tile read with
+wire resistance from its column side, and sensed lines coupled to each other
+through a tile.
 """
 
 from __future__ import annotations
@@ -161,6 +178,20 @@ CELL_DEFAULTS = {
 """Parameter defaults of each cell's ``.subckt`` line (used when an instance does not pass one)."""
 
 
+def table(control: np.ndarray, xs, ys) -> np.ndarray:
+    """ngspice's ``pwl(v(control), x0,y0, x1,y1, ...)``: linear between the points and linearly
+    extrapolated by the first / last segment outside them (measured: ngspice 39 extrapolates)."""
+    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    values = np.interp(control, xs, ys)
+    if len(xs) >= 2:
+        below, above = control < xs[0], control > xs[-1]
+        if np.any(below):
+            values = np.where(below, ys[0] + (control - xs[0]) * (ys[1] - ys[0]) / (xs[1] - xs[0]), values)
+        if np.any(above):
+            values = np.where(above, ys[-1] + (control - xs[-1]) * (ys[-1] - ys[-2]) / (xs[-1] - xs[-2]), values)
+    return values
+
+
 def refuse_cell(cell: str, where: str) -> SimulationError:
     return SimulationError(f"the direct engine cannot evaluate cell {cell!r} exactly ({where}); {ADVICE}")
 
@@ -207,24 +238,29 @@ class _TileCache:
 class _Evaluator:
     """Node voltages of one dc-form circuit, computed on demand (module docstring)."""
 
-    def __init__(self, circuit, tiles: _TileCache):
+    def __init__(self, circuit, tiles: _TileCache, batch: int | None = None, preset=None, skip=()):
+        """``preset``: node -> volts (batch,) known beforehand (tran form: clocks, the sample
+        counter, hold capacitors and their buffers); ``skip``: names of elements whose nodes are
+        all preset. Without them the circuit must be a dc sweep (its selector swept over the batch)."""
         from ..schematic.elements import (DcSweep, Instance, TableSource, VoltageSource)
 
-        if not isinstance(circuit.analysis, DcSweep):
-            raise SimulationError(
-                f"the direct engine evaluates the dc form only; this circuit's analysis is "
-                f"{type(circuit.analysis).__name__} (the tran form's clocks, switches and hold capacitors are "
-                f"not implemented); {ADVICE}")
-        self.batch = circuit.node_map.batch
-        sweep = circuit.analysis
-        points = int(round((sweep.stop - sweep.start) / sweep.step)) + 1 if sweep.step else 1
-        self.sweep = sweep.start + sweep.step * np.arange(points)
-        if points != self.batch:
-            raise SimulationError(f"the dc sweep has {points} points for a batch of {self.batch}")
+        if preset is None:
+            if not isinstance(circuit.analysis, DcSweep):
+                raise SimulationError(
+                    f"the direct engine cannot evaluate a {type(circuit.analysis).__name__} analysis; {ADVICE}")
+            self.batch = circuit.node_map.batch
+            sweep = circuit.analysis
+            points = int(round((sweep.stop - sweep.start) / sweep.step)) + 1 if sweep.step else 1
+            self.sweep = sweep.start + sweep.step * np.arange(points)
+            if points != self.batch:
+                raise SimulationError(f"the dc sweep has {points} points for a batch of {self.batch}")
+            source = sweep.source
+        else:
+            self.batch, self.sweep, source = batch, None, None
         self.zeros = np.zeros(self.batch)
         self.tile_of = {tile.name: tile for tile in circuit.crossbars}
         self.tiles = tiles
-        self.values = {GROUND: self.zeros}
+        self.values = {GROUND: self.zeros, **(preset or {})}
         self.driver = {}          # node -> (callable computing it)
         self.sensed = {}          # node -> virtual ground (bool)
         self.attached = defaultdict(list)   # sensed-candidate node -> [(instance, side, index)]
@@ -233,14 +269,16 @@ class _Evaluator:
         self.pending = set()
         for block in circuit.blocks:
             for element in block.elements:
+                if element.name in skip:
+                    continue
                 if isinstance(element, VoltageSource):
                     if element.neg != GROUND:
                         raise SimulationError(f"the direct engine cannot evaluate floating source {element.name}; "
                                               f"{ADVICE}")
-                    value = self.sweep if element.name == sweep.source else np.full(self.batch, element.volts)
+                    value = self.sweep if element.name == source else np.full(self.batch, element.volts)
                     self._drive(element.pos, lambda value=value: value, element.name)
                 elif isinstance(element, TableSource):
-                    self._drive(element.pos, lambda e=element: np.interp(self.v(e.control), e.xs, e.ys),
+                    self._drive(element.pos, lambda e=element: table(self.v(e.control), e.xs, e.ys),
                                 element.name)
                 elif isinstance(element, Instance) and element.cell in self.tile_of:
                     self._attach(element)
@@ -251,7 +289,7 @@ class _Evaluator:
                                           f"{getattr(element, 'kind', type(element).__name__)!r} exactly; {ADVICE}")
 
     def _drive(self, node: str, compute, name: str) -> None:
-        if node == GROUND or node in self.driver:
+        if node == GROUND or node in self.driver or node in self.values:
             raise SimulationError(f"the direct engine: node {node!r} is driven twice (by {name}); {ADVICE}")
         self.driver[node] = compute
 
@@ -348,8 +386,153 @@ class _Evaluator:
         return result
 
 
+@dataclass(frozen=True)
+class _Hold:
+    """One sample_hold instance of the tran form and its leakage."""
+
+    name: str
+    signal: str
+    clock: str
+    cap: str
+    out: str
+    c: float
+    r_on: float
+    r_off: float
+    gain: float
+    g_leak: float
+
+
+def _tran_vectors(circuit, tiles: _TileCache, nodes) -> dict[str, np.ndarray]:
+    """ngspice-style vectors (``time`` and ``v(<node>)``) of a tran-form circuit, one time point per
+    backward-Euler step (module docstring of :func:`DirectEngine.vectors`)."""
+    from ..schematic.elements import Instance, PhaseClock, Resistor, SampleCounter, Transient
+
+    analysis, node_map = circuit.analysis, circuit.node_map
+    if not isinstance(analysis, Transient):
+        raise SimulationError(f"the direct engine cannot evaluate a {type(analysis).__name__} analysis; {ADVICE}")
+    slot, lead_in, phases, batch = node_map.slot, node_map.lead_in, node_map.cycles + 1, node_map.batch
+    steps = int(round(slot / analysis.max_step))
+    if steps < 1 or abs(steps * analysis.max_step - slot) > 1e-9 * slot:
+        raise SimulationError(f"the direct engine needs a whole number of time steps per phase, got phase {slot:g} s "
+                              f"and step {analysis.max_step:g} s; {ADVICE}")
+    h = slot / steps
+    clocks, counters, holds, leaks, skip = {}, [], [], {}, set()
+    for block in circuit.blocks:
+        for e in block.elements:
+            if isinstance(e, PhaseClock):
+                if (e.slot, e.phases, e.lead_in) != (slot, phases, lead_in):
+                    raise SimulationError(f"the direct engine: clock {e.name} does not follow the node map's phases")
+                clocks[e.pos], skip = e, skip | {e.name}
+            elif isinstance(e, SampleCounter):
+                counters.append(e)
+                skip.add(e.name)
+            elif isinstance(e, Instance) and e.cell == "sample_hold":
+                q = {"c": 1e-12, "ron": 100.0, "roff": 1e12, "gain": 1.0, **dict(e.params)}
+                holds.append(_Hold(e.name, *e.nodes, q["c"], q["ron"], q["roff"], q["gain"], 0.0))
+                skip.add(e.name)
+            elif isinstance(e, Resistor):
+                leaks[e.a if e.b == GROUND else e.b] = (e, e.a if e.b == GROUND else None)
+                skip.add(e.name)
+    caps = {hold.cap: k for k, hold in enumerate(holds)}
+    for node, (element, grounded) in leaks.items():
+        if grounded is None or node not in caps:
+            raise SimulationError(f"the direct engine cannot evaluate resistor {element.name} exactly (only a "
+                                  f"hold capacitor's leakage to ground is modelled); {ADVICE}")
+        k = caps[node]
+        holds[k] = _Hold(*[getattr(holds[k], f) for f in ("name", "signal", "clock", "cap", "out", "c", "r_on",
+                                                          "r_off", "gain")], 1.0 / element.ohms)
+    for hold in holds:
+        if hold.clock not in clocks:
+            raise SimulationError(f"the direct engine: hold {hold.name} is clocked by {hold.clock!r}, not a phase "
+                                  f"clock; {ADVICE}")
+    slots = lead_in + batch * phases
+    sample = np.floor((np.arange(slots) - lead_in) / phases)
+    phase = (np.arange(slots) - lead_in) % phases
+    points = slots * steps
+    slot_of = np.repeat(np.arange(slots), steps)
+    groups = [(k, j, np.flatnonzero(phase == k) * steps + j) for k in range(phases) for j in range(steps)]
+
+    def clock_value(e, k):
+        return e.amplitude if k in e.active else 0.0
+
+    # Backward Euler on each hold: C (v - v_prev) / h = g_switch (v_in - v) - g_leak v.
+    c_h = np.array([hold.c / h for hold in holds])
+    g_leak = np.array([hold.g_leak for hold in holds])
+    gain = np.array([hold.gain for hold in holds])
+    g_switch = np.array([[1.0 / hold.r_on if clock_value(clocks[hold.clock], k) > 0.5 else 1.0 / hold.r_off
+                          for k in range(phases)] for hold in holds]).reshape(len(holds), phases)
+    held = np.zeros((len(holds), points))
+    inputs = np.zeros((len(holds), points))
+    limit = 10 + 3 * phases
+    for iteration in range(limit):
+        evaluators = []
+        for k, j, at in groups:
+            preset = {node: np.full(len(at), clock_value(e, k)) for node, e in clocks.items()}
+            preset.update({counter.pos: sample[slot_of[at]] for counter in counters})
+            for index, hold in enumerate(holds):
+                preset[hold.cap] = held[index, at]
+                preset[hold.out] = hold.gain * held[index, at]
+            ev = _Evaluator(circuit, tiles, len(at), preset, skip)
+            for index, hold in enumerate(holds):
+                inputs[index, at] = ev.v(hold.signal)
+            evaluators.append((at, ev))
+        previous, v = held.copy(), np.zeros(len(holds))
+        for t in range(points):
+            g = g_switch[:, phase[slot_of[t]]]
+            v = (c_h * v + g * inputs[:, t]) / (c_h + g + g_leak)
+            held[:, t] = v
+        scale = max(float(np.max(np.abs(held), initial=0.0)), 1e-12)
+        if np.max(np.abs(held - previous), initial=0.0) <= 1e-15 * scale:
+            break
+    else:
+        raise SimulationError(f"the direct engine: the tran form's holds did not settle in {limit} passes; {ADVICE}")
+    vectors = {"time": (slot_of - 0.5 + (np.tile(np.arange(steps), slots) + 0.5) / steps) * slot}
+    hold_out = {hold.out: index for index, hold in enumerate(holds)}
+    for node in nodes:
+        values = np.empty(points)
+        if node in hold_out:
+            values[:] = gain[hold_out[node]] * held[hold_out[node]]
+        else:
+            for at, ev in evaluators:
+                values[at] = ev.v(node)
+        vectors[node_vector(node)] = values
+    return vectors
+
+
+TRAN_AUDIT_FACTOR = 4.0
+"""The tran form's audit tolerance is this many :func:`hold_bound`: a hold's first-sample jump from
+its lead-in value (up to twice the activity scale) tracked over ngspice's start-up steps (down to
+about half a phase) instead of one full step."""
+
+
+def audit_tolerance(circuit) -> float:
+    """Largest audit deviation (:func:`audit_deviation`) allowed between the direct engine and
+    ngspice on ``circuit``: 1e-6 for the dc form, ``TRAN_AUDIT_FACTOR * hold_bound`` for the tran form."""
+    return 1e-6 if circuit.node_map.form == "dc" else max(TRAN_AUDIT_FACTOR * hold_bound(circuit), 1e-6)
+
+
+def hold_bound(circuit) -> float:
+    """Relative accuracy of a tran-form circuit's held voltages against the dc form: the documented
+    tracking error of one hold step (``r_on c / step``) plus the droop over the m holding phases
+    (``m step (1 / r_off + 1 / r_leak) / c``); 0 for a circuit without holds."""
+    from ..schematic.elements import Instance, Resistor, Transient
+
+    if not isinstance(circuit.analysis, Transient):
+        return 0.0
+    step, m = circuit.analysis.max_step, circuit.node_map.cycles
+    leaks = {e.a: e.ohms for b in circuit.blocks for e in b.elements if isinstance(e, Resistor)}
+    worst = 0.0
+    for block in circuit.blocks:
+        for e in block.elements:
+            if isinstance(e, Instance) and e.cell == "sample_hold":
+                q = {"c": 1e-12, "ron": 100.0, "roff": 1e12, **dict(e.params)}
+                leak = 1.0 / leaks[e.nodes[2]] if e.nodes[2] in leaks else 0.0
+                worst = max(worst, q["ron"] * q["c"] / step + m * step * (1.0 / q["roff"] + leak) / q["c"])
+    return worst
+
+
 class DirectEngine:
-    """Evaluates dc-form circuits in closed form (module docstring); no ngspice.
+    """Evaluates dc- and tran-form circuits in closed form (module docstring); no ngspice.
 
     ``readings(circuit, cycles, label)`` is the interface the controller uses
     (the ngspice engines have the same method); :meth:`run` of netlist text is
@@ -376,10 +559,18 @@ class DirectEngine:
                           "readings(circuit, cycles, label)")
 
     def vectors(self, circuit, nodes=None) -> dict[str, np.ndarray]:
-        """ngspice-style vectors (``v(<node>)`` and the sweep abscissa) of ``nodes`` (default: the saved ones)."""
+        """ngspice-style vectors (``v(<node>)`` and the abscissa) of ``nodes`` (default: the saved ones).
+
+        dc form: one point per sweep point (sample). tran form: one point per backward-Euler step
+        (``clock.steps_per_phase`` per phase, placed inside the phase), as ngspice's fixed step
+        takes them once its start-up steps are over (module docstring).
+        """
+        nodes = circuit.saves if nodes is None else nodes
+        if circuit.node_map.form == "tran":
+            return _tran_vectors(circuit, self._tiles, nodes)
         evaluator = _Evaluator(circuit, self._tiles)
         vectors = {ABSCISSA["dc"]: evaluator.sweep}
-        for node in (circuit.saves if nodes is None else nodes):
+        for node in nodes:
             vectors[node_vector(node)] = np.array(evaluator.v(node))
         return vectors
 

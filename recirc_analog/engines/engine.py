@@ -5,7 +5,7 @@ process per run: crash-isolated, parallel by processes, pays process start
 and netlist parse every run); ``get_engine("shared")`` a
 :class:`SharedEngine` (libngspice in this process: the circuit stays loaded
 and conductances change with ``alter``; one per process); ``get_engine("direct")`` a :class:`DirectEngine`
-(no ngspice: the circuit objects evaluated exactly, dc form only, issue 10).
+(no ngspice: the circuit objects evaluated exactly, issue 10).
 The ngspice engines return the
 same :class:`SimulationResult` with the same vector names, raise
 :class:`SimulationError` naming the batch label and quoting ngspice, and

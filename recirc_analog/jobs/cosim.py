@@ -40,9 +40,7 @@ from .records import to_record
 BASE_COLUMNS = ["batch", "samples", "cosim_loss", "reference_loss", "weight_rel_diff_max", "seconds",
                 "ngspice_seconds", "netlist_seconds", "clipped_devices", "relaxed_tolerance", "audit_deviation"]
 
-AUDIT_TOLERANCE = {"dc": 1e-6}
-"""Largest relative deviation of a read voltage the direct engine may show against ngspice, per form
-(the direct engine evaluates the dc form only; see recirc_analog.engines.direct.audit_deviation)."""
+
 
 
 def metric_columns(n_layers: int) -> list[str]:
@@ -105,7 +103,7 @@ def run_cosim(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig, out,
                            relaxed_tolerance=int(lockstep.controller.last_relaxed),
                            audit_deviation=lockstep.controller.last_audit_deviation)
                 writer.write_row(row)
-                audit.check(lockstep.controller.last_audit_deviation, index + 1)
+                audit.check(lockstep.controller.last_audit_deviation, index + 1, lockstep.controller.last_circuit)
                 ngspice_total += row["ngspice_seconds"]
                 ran += 1
                 done = index + 1
@@ -130,25 +128,27 @@ class _Audit:
         self.every = config.audit_every
         self.engine = None
         self.deviations: list[float] = []
+        self.tolerance = None
         if self.every:
-            if spec.form not in AUDIT_TOLERANCE:
-                raise UsageError(f"--audit-every: no audit tolerance for the {spec.form} form "
-                                 f"(the direct engine evaluates the dc form only)")
-            self.tolerance = AUDIT_TOLERANCE[spec.form]
             self.engine = get_engine("batch")
 
     def due(self, batch: int) -> bool:
         """Whether batch number ``batch`` (1-based) is audited."""
         return bool(self.every) and batch % self.every == 0
 
-    def check(self, deviation: float | None, batch: int) -> None:
-        """Record ``deviation``; SimulationError above the tolerance."""
+    def check(self, deviation: float | None, batch: int, circuit) -> None:
+        """Record ``deviation`` of ``circuit``; SimulationError above its tolerance
+        (:func:`recirc_analog.engines.direct.audit_tolerance`: 1e-6 dc, the hold's bound tran)."""
         if deviation is None:
             return
+        from ..engines.direct import audit_tolerance
+
+        tolerance = audit_tolerance(circuit)
+        self.tolerance = max(self.tolerance or 0.0, tolerance)
         self.deviations.append(deviation)
-        if not deviation <= self.tolerance:
+        if not deviation <= tolerance:
             raise SimulationError(f"audit of batch {batch}: the direct engine differs from ngspice by {deviation:.3g} "
-                                  f"(relative, largest read voltage) > tolerance {self.tolerance:g}; stopped")
+                                  f"(relative, largest read voltage) > tolerance {tolerance:g}; stopped")
 
     def summary(self) -> dict:
         if not self.every:
