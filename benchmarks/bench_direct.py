@@ -97,9 +97,9 @@ def main() -> None:
         circuit, build = circuit_for(sizes, args.batch)
         best_d, best_n, deviation = np.inf, np.inf, None
         for _ in range(args.repeats):
-            seconds, ours = timed(lambda: direct.readings(circuit, (0, 1), "bench"))
+            seconds, ours = timed(lambda c=circuit: direct.readings(c, (0, 1), "bench"))
             best_d = min(best_d, seconds)
-            seconds, theirs = timed(lambda: ngspice.readings(circuit, (0, 1), "bench"))
+            seconds, theirs = timed(lambda c=circuit: ngspice.readings(c, (0, 1), "bench"))
             best_n = min(best_n, seconds)
             deviation = audit_deviation(ours.readings, theirs.readings)
         name = "-".join(map(str, sizes))

@@ -18,8 +18,8 @@ from recirc_analog.cli import main
 from recirc_analog.cosim.lockstep import CosimConfig, LockStep
 from recirc_analog.data import load_dataset
 from recirc_analog.devices import DeviceConfig
-from recirc_analog.engines import get_engine
 from recirc_analog.engines import direct as direct_module
+from recirc_analog.engines import get_engine
 from recirc_analog.engines.direct import DirectEngine, audit_deviation, audit_tolerance, hold_bound
 from recirc_analog.errors import ConfigError, SimulationError
 from recirc_analog.jobs.cosim import run_cosim
@@ -30,8 +30,14 @@ from recirc_analog.reference.tied import tie_weights
 from recirc_analog.schematic.builder import build_circuit
 from recirc_analog.schematic.elements import Block, Capacitor, Crossbar, Instance, Resistor
 from recirc_analog.schematic.mapping import Conductances
-from recirc_analog.schematic.spec import (CircuitSpec, ClockConfig, CrossbarConfig, NeuronConfig, SampleHoldConfig,
-                                          ideal_sample_hold)
+from recirc_analog.schematic.spec import (
+    CircuitSpec,
+    ClockConfig,
+    CrossbarConfig,
+    NeuronConfig,
+    SampleHoldConfig,
+    ideal_sample_hold,
+)
 
 WRITER = get_writer("ngspice")
 

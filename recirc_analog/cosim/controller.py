@@ -40,7 +40,8 @@ class StepRecord:
     readings: Readings
     """The voltages (as activities) the update was computed from."""
     ngspice_seconds: float
-    """The engine's own analysis time (ngspice's, or the direct evaluation's), summed over the batch's processes (CPU s)."""
+    """The engine's own analysis time (ngspice's, or the direct evaluation's), summed over the batch's
+    processes (CPU s)."""
     netlist_seconds: float
     """Time spent building and writing the netlist text (s)."""
     clipped: int

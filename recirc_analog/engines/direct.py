@@ -242,7 +242,7 @@ class _Evaluator:
         """``preset``: node -> volts (batch,) known beforehand (tran form: clocks, the sample
         counter, hold capacitors and their buffers); ``skip``: names of elements whose nodes are
         all preset. Without them the circuit must be a dc sweep (its selector swept over the batch)."""
-        from ..schematic.elements import (DcSweep, Instance, TableSource, VoltageSource)
+        from ..schematic.elements import DcSweep, Instance, TableSource, VoltageSource
 
         if preset is None:
             if not isinstance(circuit.analysis, DcSweep):
@@ -464,9 +464,9 @@ def _tran_vectors(circuit, tiles: _TileCache, nodes) -> dict[str, np.ndarray]:
     held = np.zeros((len(holds), points))
     inputs = np.zeros((len(holds), points))
     limit = 10 + 3 * phases
-    for iteration in range(limit):
+    for _ in range(limit):
         evaluators = []
-        for k, j, at in groups:
+        for k, _, at in groups:
             preset = {node: np.full(len(at), clock_value(e, k)) for node, e in clocks.items()}
             preset.update({counter.pos: sample[slot_of[at]] for counter in counters})
             for index, hold in enumerate(holds):
