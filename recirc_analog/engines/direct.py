@@ -235,6 +235,30 @@ class _TileCache:
         return matrix, self.store[key], True
 
 
+class _GroupBusy(Exception):
+    """A group of instances needs one of its own outputs (evaluated one by one instead)."""
+
+    def __init__(self, key):
+        super().__init__(key)
+        self.key = key
+
+
+class _Stacked:
+    """The evaluator as one group's cell functions see it: each port name stands for that port's
+    node in every member, stacked to shape (members, batch)."""
+
+    def __init__(self, ev, members):
+        self.ev, self.members = ev, members
+        self.zeros = np.zeros((len(members), ev.batch))
+
+    def v(self, port: str) -> np.ndarray:
+        return np.stack([self.ev.v(ports[port]) for ports in self.members])
+
+    def line_current(self, port: str):
+        pairs = [self.ev.line_current(ports[port]) for ports in self.members]
+        return np.stack([current for current, _ in pairs]), np.array([g for _, g in pairs])[:, None]
+
+
 class _Evaluator:
     """Node voltages of one dc-form circuit, computed on demand (module docstring)."""
 
@@ -267,7 +291,8 @@ class _Evaluator:
         self.instances = {}       # instance name -> (tile, row nodes, column nodes)
         self.side_cache = {}
         self.pending = set()
-        for block in circuit.blocks:
+        self.groups, self.group_results, self.busy, self.singles = {}, {}, set(), set()
+        for block_index, block in enumerate(circuit.blocks):
             for element in block.elements:
                 if element.name in skip:
                     continue
@@ -283,7 +308,7 @@ class _Evaluator:
                 elif isinstance(element, Instance) and element.cell in self.tile_of:
                     self._attach(element)
                 elif isinstance(element, Instance):
-                    self._cell(element)
+                    self._cell(element, block_index)
                 else:
                     raise SimulationError(f"the direct engine cannot evaluate element {element.name} of kind "
                                           f"{getattr(element, 'kind', type(element).__name__)!r} exactly; {ADVICE}")
@@ -301,7 +326,7 @@ class _Evaluator:
             for index, node in enumerate(nodes):
                 self.attached[node].append((instance.name, side, index))
 
-    def _cell(self, instance) -> None:
+    def _cell(self, instance, block_index: int) -> None:
         model = CELL_MODELS.get(instance.cell)
         if model is None:
             raise refuse_cell(instance.cell, f"instance {instance.name}")
@@ -310,13 +335,12 @@ class _Evaluator:
                                   f"the direct engine's model {len(model.ports)}")
         ports = dict(zip(model.ports, instance.nodes))
         params = {**CELL_DEFAULTS.get(instance.cell, {}), **dict(instance.params)}
-        memo = {}
-
-        def output(port, ports=ports, params=params, memo=memo, model=model):
-            if not memo:
-                memo.update(model.evaluate(self, ports, params))
-            return memo[port]
-
+        # Instances of one cell with the same parameters in one block are evaluated together
+        # (one array operation for all of them; see _evaluate_group).
+        key = (block_index, instance.cell, tuple(sorted(params.items())))
+        members = self.groups.setdefault(key, [])
+        members.append(ports)
+        member = len(members) - 1
         for port in model.outputs:
             node = ports[port]
             if port in model.sensed:
@@ -324,7 +348,38 @@ class _Evaluator:
                 if model.virtual_ground:
                     self._drive(node, lambda: self.zeros, instance.name)
                     continue
-            self._drive(node, lambda port=port: output(port), instance.name)
+            self._drive(node, lambda key=key, member=member, port=port: self._output(key, member, port),
+                        instance.name)
+
+    def _output(self, key, member: int, port: str) -> np.ndarray:
+        """Output ``port`` of instance ``member`` of the group ``key``."""
+        model, params = CELL_MODELS[key[1]], dict(key[2])
+        if key not in self.singles:
+            try:
+                return self._evaluate_group(key, model, params)[port][member]
+            except _GroupBusy as busy:
+                if busy.key != key:
+                    raise
+                self.singles.add(key)  # a member depends on another member: evaluate one by one
+        return model.evaluate(self, self.groups[key][member], params)[port]
+
+    def _evaluate_group(self, key, model, params) -> dict:
+        """Outputs (port -> array (members, batch)) of every instance of the group ``key`` at once."""
+        done = self.group_results.get(key)
+        if done is not None:
+            return done
+        if key in self.busy:
+            raise _GroupBusy(key)
+        self.busy.add(key)
+        try:
+            members = self.groups[key]
+            stacked = _Stacked(self, members)
+            results = model.evaluate(stacked, {port: port for port in model.ports}, params)
+            results = {port: np.broadcast_to(value, (len(members), self.batch)) for port, value in results.items()}
+        finally:
+            self.busy.discard(key)
+        self.group_results[key] = results
+        return results
 
     def v(self, node: str) -> np.ndarray:
         """Voltage of ``node`` over the minibatch, shape (batch,)."""
@@ -339,10 +394,12 @@ class _Evaluator:
             raise SimulationError(f"the direct engine cannot evaluate node {node!r} exactly: it depends on itself "
                                   f"through the circuit (coupled sensed lines); {ADVICE}")
         self.pending.add(node)
-        value = compute()
+        try:
+            value = compute()
+        finally:
+            self.pending.discard(node)
         if not (isinstance(value, np.ndarray) and value.shape == (self.batch,)):
             value = np.broadcast_to(np.asarray(value, dtype=float), (self.batch,))
-        self.pending.discard(node)
         self.values[node] = value
         return value
 
