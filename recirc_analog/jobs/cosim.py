@@ -127,7 +127,6 @@ class _Audit:
     def __init__(self, config: CosimConfig, spec: CircuitSpec):
         self.every = config.audit_every
         self.engine = None
-        self.deviations: list[float] = []
         self.tolerance = None
         if self.every:
             self.engine = get_engine("batch")
@@ -145,17 +144,17 @@ class _Audit:
 
         tolerance = audit_tolerance(circuit)
         self.tolerance = max(self.tolerance or 0.0, tolerance)
-        self.deviations.append(deviation)
         if not deviation <= tolerance:
             raise SimulationError(f"audit of batch {batch}: the direct engine differs from ngspice by {deviation:.3g} "
                                   f"(relative, largest read voltage) > tolerance {tolerance:g}; stopped")
 
-    def summary(self) -> dict:
+    def summary(self, rows) -> dict:
+        """The audit's entries of summary.json, over every row of metrics.csv (a resumed run included)."""
         if not self.every:
             return {}
+        deviations = [r["audit_deviation"] for r in rows if r.get("audit_deviation") is not None]
         return {"audit_every": self.every, "audit_tolerance": self.tolerance,
-                "audited_batches": len(self.deviations),
-                "audit_max_deviation": max(self.deviations, default=None)}
+                "audited_batches": len(deviations), "audit_max_deviation": max(deviations, default=None)}
 
     def close(self) -> None:
         if self.engine is not None:
@@ -216,7 +215,7 @@ def _finish(out, config, device, lockstep, dataset, engine, done, total, wall, n
         "ngspice_share": ngspice_total / wall if wall > 0 else None,
         "r_f_ohm": controller.mapping.r_f,
         "plots": [str(p) for p in plots],
-        **audit.summary(),
+        **audit.summary(rows),
     }
     write_json_atomic(out / "summary.json", summary)
     return summary
