@@ -230,3 +230,14 @@ def test_bad_inputs_raise_one_line_config_errors(call, message):
         call()
     assert message in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_top_level_export_is_lazy():
+    # `recirc-analog --help` stays fast: importing the package must not pull in SciPy or the solver.
+    import sys
+
+    code = ("import sys, recirc_analog; assert 'scipy' not in sys.modules, 'scipy imported'; "
+            "assert 'recirc_analog.engines.crossbar_solver' not in sys.modules; "
+            "recirc_analog.solve_crossbar; assert 'recirc_analog.engines.crossbar_solver' in sys.modules")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
