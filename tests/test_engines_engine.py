@@ -141,7 +141,7 @@ def test_fallback_step_that_helps_is_recorded_and_its_result_is_right(engine, mo
 
 
 def test_get_engine_rejects_unknown_kind():
-    with pytest.raises(ConfigError, match=r"engine must be one of \('batch', 'shared'\), got 'xyce'"):
+    with pytest.raises(ConfigError, match=r"engine must be one of \('batch', 'shared', 'direct'\), got 'xyce'"):
         get_engine("xyce")
 
 

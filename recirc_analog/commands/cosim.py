@@ -50,7 +50,13 @@ def add_parser(commands) -> None:
                        help="layer h learns at lr * decay^(L-h) (default 1)")
     cosim.add_argument("--seed", type=int, default=0, help="seed of weights, data order and devices (default 0)")
     cosim.add_argument("--engine", default="batch", choices=ENGINE_KINDS,
-                       help="ngspice as a batch subprocess or through libngspice (default batch)")
+                       help="ngspice as a batch subprocess or through libngspice, or direct: the circuit "
+                            "evaluated exactly without ngspice (default batch)")
+    cosim.add_argument("--audit-every", type=positive_int("--audit-every"), default=None, metavar="K",
+                       help="with --engine direct: ngspice re-simulates every K-th minibatch with the same "
+                            "conductances; metrics.csv records the largest relative difference of a read voltage "
+                            "and a difference above the tolerance (1e-6 dc form; tran form: the hold's tracking "
+                            "and droop bound) stops the run (default: never)")
     cosim.add_argument("--workers", type=positive_int("--workers"), default=1,
                        help="processes each minibatch is split across (batch engine; default 1)")
     cosim.add_argument("--neuron", default="ideal", choices=NEURON_KINDS,
@@ -111,6 +117,7 @@ def build_configs(args):
     config = CosimConfig(sizes=sizes, activations=acts, data=args.data, epochs=args.epochs, batches=args.batches,
                          batch_size=args.batch_size, lr=args.lr, lr_decay=args.lr_decay, seed=args.seed,
                          headroom=args.headroom, workers=args.workers, engine=args.engine,
+                         audit_every=args.audit_every or 0,
                          checkpoint_every=args.checkpoint_every, test_samples=args.test_samples,
                          downsample=args.downsample, data_dir=args.data_dir, max_train=args.max_train)
     hold = SampleHoldConfig(r_leak=args.r_leak) if args.r_leak else SampleHoldConfig()
@@ -156,5 +163,9 @@ def print_summary(summary: dict, out) -> None:
           f"{summary['batches_done']} batches in {summary['wall_seconds']:.1f} s "
           f"(ngspice {summary['ngspice_seconds']:.1f} s, ngspice {summary['ngspice_version']}, "
           f"{summary['engine']} engine)")
+    if summary.get("audit_every"):
+        deviation = summary["audit_max_deviation"]
+        print(f"audit: {summary['audited_batches']} batches re-simulated in ngspice, largest relative deviation "
+              + ("n/a" if deviation is None else f"{deviation:.3g} (tolerance {summary['audit_tolerance']:g})"))
     print(f"results and plots in {out}/: metrics.csv, summary.json, " + ", ".join(
         str(p).rsplit("/", 1)[-1] for p in summary["plots"]))

@@ -26,7 +26,9 @@ from ..reference.losses import loss_for
 from ..reference.network import CircularAutoencoder
 from .crossbar_state import CrossbarState
 from .local_rule import LocalRule, check_rule, rule_for
-from ..engines.readings import Readings, read_readings
+from ..engines.circuit_run import ngspice_readings
+from ..engines.direct import audit_deviation
+from ..engines.readings import Readings
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,8 @@ class StepRecord:
     readings: Readings
     """The voltages (as activities) the update was computed from."""
     ngspice_seconds: float
-    """ngspice's own analysis time, summed over the batch's processes (CPU s)."""
+    """The engine's own analysis time (ngspice's, or the direct evaluation's), summed over the batch's
+    processes (CPU s)."""
     netlist_seconds: float
     """Time spent building and writing the netlist text (s)."""
     clipped: int
@@ -61,7 +64,7 @@ class CosimController:
         Device record of every programmable conductance; its models are built inside
         ``spec.crossbar``'s conductance window (the only copy of it).
     engine : Engine
-        An ngspice engine (``recirc_analog.engines.get_engine``).
+        An engine (``recirc_analog.engines.get_engine``): ngspice, or the direct evaluator.
     rates : array of shape (L,)
         Learning rate of each layer 1..L.
     workers : int
@@ -75,6 +78,10 @@ class CosimController:
 
     Attributes
     ----------
+    audit_engine : Engine or None
+        An ngspice engine that re-simulates a batch when ``audit_next`` is set (the direct
+        engine's audit, issue 10); ``last_audit_deviation`` then holds the largest relative
+        difference of any read voltage, else None.
     accept_relaxed : bool
         Use a batch that ngspice solved only with loosened tolerances (the last
         rung of the convergence ladder); False (default) refuses it with a
@@ -84,6 +91,9 @@ class CosimController:
 
     accept_relaxed = False
     last_relaxed = False
+    audit_engine = None
+    audit_next = False
+    last_audit_deviation = None
 
     def __init__(self, net: CircularAutoencoder, spec: CircuitSpec, device: DeviceConfig, engine, rates,
                  workers: int = 1, seed: int = 0, rule: LocalRule | None = None):
@@ -101,7 +111,7 @@ class CosimController:
         self.state = CrossbarState(get_conductances(net, spec), self.mapping, device, seed, spec.architecture)
         self.loss = loss_for(net)
         self.writer = get_writer("ngspice")
-        self.last_netlist = ""
+        self._last_netlist, self._last_circuit = None, None
 
     def batch_seconds(self, batch: int) -> float:
         """Device time (s) one minibatch of ``batch`` samples takes: ``batch * (1 + m)`` phases of
@@ -118,33 +128,62 @@ class CosimController:
         weights, biases = self.weights()
         return CircularAutoencoder(self.template.sizes, self.template.activations, weights, biases)
 
+    def circuit(self, x: np.ndarray):
+        """The circuit (schematic ``Circuit``) of the present conductances with inputs ``x`` (batch, N0)."""
+        return build_circuit(self.template, self.spec, x, conductances=self.state.all_conductances())
+
     def netlist(self, x: np.ndarray):
         """(netlist text, node map) of the present conductances with inputs ``x`` (batch, N0)."""
-        circuit = build_circuit(self.template, self.spec, x, conductances=self.state.all_conductances())
+        circuit = self.circuit(x)
         return self.writer.get_netlist(circuit), circuit.node_map
 
+    @property
+    def last_circuit(self):
+        """The last simulated circuit (the first part's, when split across workers)."""
+        return self._last_circuit
+
+    @property
+    def last_netlist(self) -> str:
+        """The ngspice text of the last simulated circuit (written now if the engine wrote none)."""
+        if self._last_netlist is None and self._last_circuit is not None:
+            self._last_netlist = self.writer.get_netlist(self._last_circuit)
+        return self._last_netlist or ""
+
     def simulate(self, x: np.ndarray, label: str) -> tuple[Readings, float, float]:
-        """(readings, ngspice seconds, netlist seconds) of the batch ``x`` (batch, N0)."""
+        """(readings, engine seconds, netlist seconds) of the batch ``x`` (batch, N0).
+
+        The engine simulates the circuit objects (``engine.readings``); with ``workers`` > 1
+        the batch is split and the ngspice texts run in parallel processes. If
+        ``audit_next`` is set (and ``audit_engine`` given), the same circuits are also run on
+        the audit engine and ``last_audit_deviation`` holds the largest relative difference of
+        any read voltage (:func:`recirc_analog.engines.direct.audit_deviation`); else it is None.
+        """
         start = time.perf_counter()
         parts = np.array_split(x, min(self.workers, len(x)))
-        jobs = [self.netlist(part) for part in parts]
-        netlist_seconds = time.perf_counter() - start
-        self.last_netlist = jobs[0][0]
-        labels = [label if len(jobs) == 1 else f"{label} part {k + 1}/{len(jobs)}" for k in range(len(jobs))]
-        if len(jobs) == 1:
-            results = [self.engine.run(jobs[0][0], label=label)]
+        circuits = [self.circuit(part) for part in parts]
+        build_seconds = time.perf_counter() - start
+        labels = [label if len(circuits) == 1 else f"{label} part {k + 1}/{len(circuits)}"
+                  for k in range(len(circuits))]
+        cycles = self.spec.recirculation.cycles
+        if len(circuits) == 1:
+            runs = [self.engine.readings(circuits[0], cycles, label)]
         else:
-            results = self.engine.run_many([text for text, _ in jobs], labels=labels, workers=self.workers)
-        relaxed = [(lab, r.attempts[-1]) for r, lab in zip(results, labels) if r.relaxed]
+            runs = ngspice_readings(self.engine, circuits, cycles, labels, self.workers)
+        relaxed = [(lab, run.relaxed_attempt) for run, lab in zip(runs, labels) if run.relaxed_attempt]
         if relaxed and not self.accept_relaxed:
             raise SimulationError(f"batch {relaxed[0][0]!r}: ngspice converged only with {relaxed[0][1]!r} "
                                   "(looser than the netlist's tolerances); refused: pass --accept-relaxed to use it")
         self.last_relaxed = bool(relaxed)
-        cycles = self.spec.recirculation.cycles
-        readings = Readings.concatenate([read_readings(r.vectors, node_map, cycles, lab, r.relaxed)
-                                         for r, (_, node_map), lab in zip(results, jobs, labels)])
-        ngspice = sum(r.analysis_seconds or 0.0 for r in results)
-        return readings, ngspice, netlist_seconds
+        self._last_circuit, self._last_netlist = circuits[0], runs[0].netlist
+        readings = Readings.concatenate([run.readings for run in runs])
+        self.last_audit_deviation = None
+        if self.audit_next and self.audit_engine is not None:
+            self.audit_next = False
+            audit = ngspice_readings(self.audit_engine, circuits, cycles, [f"{lab} (audit)" for lab in labels],
+                                     self.workers)
+            self.last_audit_deviation = audit_deviation(readings, Readings.concatenate([a.readings for a in audit]))
+        seconds = sum(run.seconds for run in runs)
+        return readings, seconds, build_seconds + sum(run.netlist_seconds for run in runs)
 
     def step(self, x: np.ndarray, label: str) -> StepRecord:
         """Co-simulate one minibatch ``x`` (batch, N0) and program its local update."""

@@ -56,7 +56,11 @@ class CosimConfig:
     workers: int = 1
     """Processes each minibatch is split across (batch engine)."""
     engine: str = "batch"
-    """ngspice engine: batch (subprocess) or shared (libngspice)."""
+    """Engine: ngspice as a batch subprocess or libngspice (shared), or the direct evaluator
+    (exact closed forms; issue 10)."""
+    audit_every: int = 0
+    """Direct engine: every this many minibatches ngspice (batch engine) re-simulates the same
+    circuit and the run stops if a read voltage differs by more than the tolerance; 0: never."""
     checkpoint_every: int = 10
     """Write a checkpoint every this many minibatches."""
     test_samples: int = 100
@@ -78,10 +82,17 @@ class CosimConfig:
         check_range("lr", self.lr, 0, None, low_open=True)
         check_range("lr_decay", self.lr_decay, 0, None, low_open=True)
         check_range("headroom", self.headroom, 1, None)
-        if self.engine not in ("batch", "shared"):
-            raise ConfigError(f"engine must be batch or shared, got {self.engine!r}")
+        from ..engines.engine import ENGINE_KINDS
+
+        if self.engine not in ENGINE_KINDS:
+            raise ConfigError(f"engine must be one of {', '.join(ENGINE_KINDS)}, got {self.engine!r}")
         if self.engine == "shared" and self.workers > 1:
             raise ConfigError("workers > 1 needs engine 'batch' (libngspice holds one circuit per process)")
+        if self.engine == "direct" and self.workers > 1:
+            raise ConfigError("workers > 1 needs engine 'batch' (the direct engine evaluates a minibatch at once)")
+        check_range("audit_every", self.audit_every, 0, None)
+        if self.audit_every and self.engine != "direct":
+            raise ConfigError(f"audit_every audits the direct engine against ngspice; engine is {self.engine!r}")
 
     def rates(self) -> np.ndarray:
         """Learning rate of each layer 1..L, shape (L,)."""
@@ -95,7 +106,7 @@ def fingerprint(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig) ->
     device record holds relative parameters and is built inside that window.
     """
     settings = asdict(config)
-    for free in ("epochs", "workers", "engine", "data_dir"):
+    for free in ("epochs", "workers", "engine", "audit_every", "data_dir"):
         settings.pop(free)
     if settings["max_train"] is None:
         settings.pop("max_train")    # checkpoints written before max_train existed stay resumable

@@ -1,9 +1,13 @@
-"""Running ngspice: batch subprocess and shared library, raw files, errors.
+"""Running ngspice (batch subprocess and shared library, raw files, errors), and the direct engine.
 
 - ``engine``: the one interface (:class:`Engine`, :func:`get_engine`) and
   where ngspice is found (:func:`find_ngspice`, :func:`ngspice_version`).
 - ``batch``: :class:`BatchEngine`, one ``ngspice -b`` process per run.
 - ``shared``: :class:`SharedEngine`, libngspice in this process.
+- ``direct``: :class:`DirectEngine`, the circuit objects evaluated exactly without ngspice
+  (dc form; refuses what it cannot compute exactly), and ``audit_deviation``.
+- ``circuit_run``: :class:`CircuitRun`, what ``engine.readings(circuit, cycles, label)`` returns.
+- ``crossbar_solver``: one crossbar tile with wire resistance.
 - ``rawfile``: :func:`read_raw` for binary and ASCII raw files.
 - ``result``: :class:`SimulationResult`, what every engine returns.
 - ``readout``: ngspice's vector names and where each activity is read (through a NodeMap).
@@ -17,6 +21,9 @@ from recirc_analog._exports import lazy_exports
 
 _EXPORTS = {
     "BatchEngine": "batch",
+    "CircuitRun": "circuit_run",
+    "DirectEngine": "direct",
+    "audit_deviation": "direct",
     "ConvergenceLadder": "convergence",
     "FallbackStep": "convergence",
     "default_ladder": "convergence",

@@ -104,6 +104,13 @@ class BatchEngine:
         return run_with_fallbacks(lambda text: self._attempt(text, label), netlist,
                                   self.ladder, label)
 
+    def readings(self, circuit, cycles, label: str):
+        """Write ``circuit`` (a schematic Circuit) as ngspice text, simulate it and read its
+        readings through its node map: a :class:`~recirc_analog.engines.circuit_run.CircuitRun`."""
+        from .circuit_run import ngspice_readings
+
+        return ngspice_readings(self, [circuit], cycles, [label])[0]
+
     def run_many(self, netlists: Sequence[str], *, labels: Sequence[str] | None = None,
                  workers: int | None = None) -> list[SimulationResult]:
         """Run several netlists in parallel ngspice processes; results in input order.

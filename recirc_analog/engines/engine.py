@@ -4,7 +4,9 @@
 process per run: crash-isolated, parallel by processes, pays process start
 and netlist parse every run); ``get_engine("shared")`` a
 :class:`SharedEngine` (libngspice in this process: the circuit stays loaded
-and conductances change with ``alter``; one per process). Both return the
+and conductances change with ``alter``; one per process); ``get_engine("direct")`` a :class:`DirectEngine`
+(no ngspice: the circuit objects evaluated exactly, issue 10).
+The ngspice engines return the
 same :class:`SimulationResult` with the same vector names, raise
 :class:`SimulationError` naming the batch label and quoting ngspice, and
 climb the same convergence ladder.
@@ -23,7 +25,8 @@ from .shared import SharedEngine
 __all__ = ["ENGINE_KINDS", "Engine", "find_libngspice", "find_ngspice", "get_engine",
            "ngspice_version"]
 
-ENGINE_KINDS = ("batch", "shared")
+ENGINE_KINDS = ("batch", "shared", "direct")
+"""Engine names: the ngspice batch subprocess, libngspice in process, the direct (exact) evaluator."""
 
 
 @runtime_checkable
@@ -31,12 +34,16 @@ class Engine(Protocol):
     """What the rest of the package needs from an ngspice engine."""
 
     name: str
-    """``"batch"`` or ``"shared"``."""
+    """One of :data:`ENGINE_KINDS`."""
     version: str
     """ngspice version, e.g. ``"39"``."""
 
     def run(self, netlist: str, *, label: str) -> SimulationResult:
-        """Simulate the netlist's analysis; ``label`` names the batch in errors."""
+        """Simulate the netlist's analysis; ``label`` names the batch in errors (ngspice engines)."""
+        ...
+
+    def readings(self, circuit, cycles: tuple[int, int], label: str):
+        """Simulate a schematic ``Circuit``; its readings of the cycle pair ``cycles`` (a CircuitRun)."""
         ...
 
     def close(self) -> None:
@@ -45,7 +52,7 @@ class Engine(Protocol):
 
 
 def get_engine(kind: str = "batch", **options) -> Engine:
-    """Create an engine: ``kind`` is ``"batch"`` or ``"shared"``.
+    """Create an engine: ``kind`` is one of :data:`ENGINE_KINDS`.
 
     ``options`` go to the engine's constructor (see :class:`BatchEngine`,
     :class:`SharedEngine`). Raises :class:`SetupError` if ngspice (or
@@ -55,4 +62,8 @@ def get_engine(kind: str = "batch", **options) -> Engine:
         return BatchEngine(**options)
     if kind == "shared":
         return SharedEngine(**options)
+    if kind == "direct":
+        from .direct import DirectEngine
+
+        return DirectEngine(**options)
     raise ConfigError(f"engine must be one of {ENGINE_KINDS}, got {kind!r}")

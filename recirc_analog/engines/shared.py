@@ -103,6 +103,13 @@ class SharedEngine:
         return run_with_fallbacks(lambda text: self._attempt(text, label), self._netlist,
                                   self.ladder, label)
 
+    def readings(self, circuit, cycles, label: str):
+        """Write ``circuit`` (a schematic Circuit) as ngspice text, simulate it and read its
+        readings through its node map: a :class:`~recirc_analog.engines.circuit_run.CircuitRun`."""
+        from .circuit_run import ngspice_readings
+
+        return ngspice_readings(self, [circuit], cycles, [label])[0]
+
     def reset(self) -> None:
         """Remove the circuit and all plots; the engine stays open."""
         self._check_open()

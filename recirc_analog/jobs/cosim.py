@@ -3,11 +3,14 @@
 Output folder::
 
     metrics.csv              one row per batch: batch,samples,cosim_loss,reference_loss,
-                             weight_rel_diff_max,seconds,... (per-layer differences, ngspice time;
-                             relaxed_tolerance 1 if ngspice converged only with loosened tolerances)
+                             weight_rel_diff_max,seconds,... (per-layer differences, engine time;
+                             relaxed_tolerance 1 if ngspice converged only with loosened tolerances;
+                             audit_deviation: with --engine direct --audit-every K, every K-th batch the
+                             largest relative difference of any read voltage from ngspice, else empty)
     summary.json             configuration (config, spec, device: each rebuilt by
                              records.from_record), final losses, largest weight difference,
-                             ngspice version, wall time and ngspice's share of it
+                             ngspice version, wall time and ngspice's share of it, and with an audit
+                             audit_max_deviation, audit_tolerance and audited_batches
     weights_cosim.npz        the circuit's effective weights (weights.npz format)
     weights_reference.npz    the lock-step reference's weights
     conductances.npz         every device's conductance (S): G{plus,minus}_<h>
@@ -28,7 +31,7 @@ from ..cosim.lockstep import CosimConfig, LockStep, fingerprint
 from ..data import load_dataset
 from ..devices import DeviceConfig
 from ..engines import get_engine
-from ..errors import DataError, DivergenceError, RecircError, UsageError, check_range
+from ..errors import DataError, DivergenceError, RecircError, SimulationError, UsageError, check_range
 from ..fileio import MetricsWriter, atomic_open, save_npz_atomic, write_json_atomic
 from ..schematic.spec import CircuitSpec
 from .progress import progress_bar
@@ -37,7 +40,9 @@ from .run_folder import run_folder
 from .termination import terminate_cleanly
 
 BASE_COLUMNS = ["batch", "samples", "cosim_loss", "reference_loss", "weight_rel_diff_max", "seconds",
-                "ngspice_seconds", "netlist_seconds", "clipped_devices", "relaxed_tolerance"]
+                "ngspice_seconds", "netlist_seconds", "clipped_devices", "relaxed_tolerance", "audit_deviation"]
+
+
 
 
 def metric_columns(n_layers: int) -> list[str]:
@@ -106,17 +111,20 @@ def run_cosim(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig, out,
             terminate_cleanly("cosim"):
         options = {"timeout": timeout, "tmp_root": str(folder.tmp)} if config.engine == "batch" else {}
         engine = get_engine(config.engine, **options)
+        audit = _Audit(config, {"timeout": timeout, "tmp_root": str(folder.tmp)})
         try:
             return _run(config, spec, device, out, engine, dataset, per_epoch, total, resume, show_progress,
-                        stop_after, accept_relaxed)
+                        stop_after, accept_relaxed, audit)
         finally:
             engine.close()
+            audit.close()
 
 
 def _run(config, spec, device, out: Path, engine, dataset, per_epoch, total, resume, show_progress,
-         stop_after, accept_relaxed) -> dict:
+         stop_after, accept_relaxed, audit) -> dict:
     lockstep = LockStep.create(config, spec, device, engine, dataset.train_mean)
     lockstep.controller.accept_relaxed = accept_relaxed
+    lockstep.controller.audit_engine = audit.engine
     key = fingerprint(config, lockstep.controller.spec, device)
     done = 0
     if resume:
@@ -135,12 +143,13 @@ def _run(config, spec, device, out: Path, engine, dataset, per_epoch, total, res
                 break
             tick = time.perf_counter()
             good = _snapshot(lockstep)
+            lockstep.controller.audit_next = audit.due(index + 1)
             try:
                 row = lockstep.step(x, label=f"batch {index + 1}")
             except DivergenceError as error:
                 _restore(lockstep, good)
                 wall = time.perf_counter() - start
-                _finish(out, config, device, lockstep, dataset, engine, done, total, wall, ngspice_total,
+                _finish(out, config, device, lockstep, dataset, engine, done, total, wall, ngspice_total, audit,
                         status="diverged", extra={"diverged_at_batch": index + 1, "error": str(error)},
                         evaluate=False)
                 raise DivergenceError(f"{error}; the last good state (after {done} batches) is written to "
@@ -148,8 +157,10 @@ def _run(config, spec, device, out: Path, engine, dataset, per_epoch, total, res
                                       "is kept") from None
             row.update(batch=index + 1, samples=(index + 1) * config.batch_size,
                        seconds=time.perf_counter() - tick,
-                       relaxed_tolerance=int(lockstep.controller.last_relaxed))
+                       relaxed_tolerance=int(lockstep.controller.last_relaxed),
+                       audit_deviation=lockstep.controller.last_audit_deviation)
             writer.write_row(row)
+            audit.check(lockstep.controller.last_audit_deviation, index + 1, lockstep.controller.last_circuit)
             ngspice_total += row["ngspice_seconds"]
             ran += 1
             done = index + 1
@@ -160,7 +171,8 @@ def _run(config, spec, device, out: Path, engine, dataset, per_epoch, total, res
                 _checkpoint(out, lockstep, key, done)
     wall = time.perf_counter() - start
     status = "completed" if done == total else "stopped"
-    return _finish(out, config, device, lockstep, dataset, engine, done, total, wall, ngspice_total, status=status)
+    return _finish(out, config, device, lockstep, dataset, engine, done, total, wall, ngspice_total, audit,
+                   status=status)
 
 
 def restore_checkpoint(checkpoint: Checkpoint, lockstep: LockStep, path: Path, total: int) -> None:
@@ -215,6 +227,46 @@ def _restore(lockstep: LockStep, snapshot) -> None:
     lockstep.reference.net.biases = biases
 
 
+class _Audit:
+    """ngspice re-simulating every ``config.audit_every``-th batch of the direct engine (issue 10)."""
+
+    def __init__(self, config: CosimConfig, options: dict):
+        self.every = config.audit_every
+        self.engine = None
+        self.tolerance = None
+        if self.every:
+            self.engine = get_engine("batch", **options)
+
+    def due(self, batch: int) -> bool:
+        """Whether batch number ``batch`` (1-based) is audited."""
+        return bool(self.every) and batch % self.every == 0
+
+    def check(self, deviation: float | None, batch: int, circuit) -> None:
+        """Record ``deviation`` of ``circuit``; SimulationError above its tolerance
+        (:func:`recirc_analog.engines.direct.audit_tolerance`: 1e-6 dc, the hold's bound tran)."""
+        if deviation is None:
+            return
+        from ..engines.direct import audit_tolerance
+
+        tolerance = audit_tolerance(circuit)
+        self.tolerance = max(self.tolerance or 0.0, tolerance)
+        if not deviation <= tolerance:
+            raise SimulationError(f"audit of batch {batch}: the direct engine differs from ngspice by {deviation:.3g} "
+                                  f"(relative, largest read voltage) > tolerance {tolerance:g}; stopped")
+
+    def summary(self, rows) -> dict:
+        """The audit's entries of summary.json, over every row of metrics.csv (a resumed run included)."""
+        if not self.every:
+            return {}
+        deviations = [r["audit_deviation"] for r in rows if r.get("audit_deviation") is not None]
+        return {"audit_every": self.every, "audit_tolerance": self.tolerance,
+                "audited_batches": len(deviations), "audit_max_deviation": max(deviations, default=None)}
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.close()
+
+
 def _batches(dataset, config: CosimConfig, per_epoch: int, done: int):
     """(global index, batch) for every batch after the first ``done``; each epoch's order comes from
     the seed and the epoch number only, so a resumed run sees the same batches."""
@@ -232,7 +284,7 @@ def _checkpoint(out: Path, lockstep: LockStep, key: str, done: int) -> None:
                                     [w.copy() for w in ref.weights], [b.copy() for b in ref.biases]))
 
 
-def _finish(out, config, device, lockstep, dataset, engine, done, total, wall, ngspice_total, *, status: str,
+def _finish(out, config, device, lockstep, dataset, engine, done, total, wall, ngspice_total, audit, *, status: str,
             extra: dict | None = None, evaluate: bool = True) -> dict:
     """Final evaluation on test samples, weight files, netlist, plots and summary.json.
 
@@ -279,6 +331,7 @@ def _finish(out, config, device, lockstep, dataset, engine, done, total, wall, n
         "r_f_ohm": controller.mapping.r_f,
         "plots": [str(p) for p in plots],
         **(extra or {}),
+        **audit.summary(rows),
     }
     write_json_atomic(out / "summary.json", summary)
     return summary
@@ -288,7 +341,7 @@ def _read_rows(path: Path) -> list[dict]:
     import csv
 
     with open(path) as handle:
-        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(handle)]
+        return [{k: float(v) if v != "" else None for k, v in row.items()} for row in csv.DictReader(handle)]
 
 
 def _plots(out: Path, rows, test, cosim_out, reference_out, image_shape) -> list[Path]:
