@@ -14,21 +14,20 @@ cores (--workers 2); from that the time of one 60,000-sample MNIST epoch of
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig
-from recirc_analog.schematic.mapping import choose_r_f
 from recirc_analog.cosim.controller import CosimController
 from recirc_analog.data import load_dataset
 from recirc_analog.devices import DeviceConfig
+from recirc_analog.engines import get_engine
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.recirculation import Recirculation
-from recirc_analog.engines import get_engine
+from recirc_analog.schematic.mapping import choose_r_f
+from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_reference import header, publish  # noqa: E402
@@ -67,7 +66,8 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
     parser.add_argument("--batches", type=int, default=3, help="minibatches per measurement (default 3)")
     parser.add_argument("--batch-size", type=int, default=100, help="samples per minibatch (default 100)")
-    parser.add_argument("--networks", default=",".join(NETWORKS), help="comma-separated subset of " + ", ".join(NETWORKS))
+    parser.add_argument("--networks", default=",".join(NETWORKS),
+                        help="comma-separated subset of " + ", ".join(NETWORKS))
     parser.add_argument("--write", action="store_true", help="append the table to benchmarks/RESULTS.md")
     args = parser.parse_args(argv)
     lines = [*header(),

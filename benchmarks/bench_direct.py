@@ -3,7 +3,8 @@
 Run:  OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_direct.py [--batch 100] [--repeats 3] [--write]
 
 For 64-16-64, 196-20-196 and 784-20-784 (tanh, logistic; PR, cycles (0, 1); differential pairs;
-ideal neurons and wires; and the tran form with the default hold at the two smaller sizes) it builds one circuit of a ``--batch``-sample minibatch and times,
+ideal neurons and wires; and the tran form with the default hold at the two smaller sizes) it builds one
+circuit of a ``--batch``-sample minibatch and times,
 interleaved round by round, ``DirectEngine.readings`` and ``BatchEngine.readings`` (ngspice text
 written, run, raw file read) on it; the table shows each one's fastest round as samples/s, the
 ratio, the time to build the circuit object (paid by both, not in the ratio) and the audit

@@ -156,7 +156,8 @@ def measure_cosim(size: str, batch: int, repeats: int) -> dict:
 
 def cosim_report(rows: list[dict]) -> str:
     lines = ["| size | batch | devices | netlist MB | reload + run | (load) | (ngspice) "
-             "| alter all + rerun | (alter all) | (rerun) | (ngspice) |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| alter all + rerun | (alter all) | (rerun) | (ngspice) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['size']} | {r['batch']} | {r['devices']} | {r['netlist_mb']:.2f} | "
                      f"{_ms(r['reload'])} | {_ms(r['load'])} | {_ms(r['analysis'])} | "

@@ -24,12 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from recirc_analog.schematic.builder import build_circuit
-from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, ideal_sample_hold
+from recirc_analog.engines.readout import read_activity
 from recirc_analog.netlist_writers.api import get_writer
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.recirculation import run_cycles
-from recirc_analog.engines.readout import read_activity
+from recirc_analog.schematic.builder import build_circuit
+from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, ideal_sample_hold
 
 CASES = (((64, 16, 64), "differential"), ((784, 20, 784), "differential"), ((784, 20, 784), "shared_reference"),
          ((784, 100, 20, 100, 784), "differential"))

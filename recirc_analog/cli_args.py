@@ -183,7 +183,7 @@ def int_in_range(option: str, low: int, high: int):
 
 def add_wire_options(parser: argparse.ArgumentParser) -> None:
     """--r-wire, --r-row, --r-col, --r-driver, --r-sense, --tile (the crossbar's wires and tiles)."""
-    from .schematic.spec import CrossbarConfig, MAX_TILE
+    from .schematic.spec import MAX_TILE, CrossbarConfig
 
     default = CrossbarConfig()
     group = parser.add_argument_group(

@@ -5,14 +5,12 @@ sum of the two rules' updates, and the co-simulation against the tied NumPy refe
 import numpy as np
 import pytest
 
-from recirc_analog.schematic.builder import get_conductances
-from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, ideal_sample_hold
-from recirc_analog.schematic.mapping import ConductanceMapping
 from recirc_analog.cli import main
 from recirc_analog.cosim.crossbar_state import CrossbarState
 from recirc_analog.cosim.lockstep import CosimConfig, LockStep
 from recirc_analog.data import load_dataset
 from recirc_analog.devices import DeviceConfig
+from recirc_analog.engines import get_engine
 from recirc_analog.errors import ConfigError
 from recirc_analog.reference.losses import loss_for
 from recirc_analog.reference.network import CircularAutoencoder
@@ -21,7 +19,9 @@ from recirc_analog.reference.rules import RecirculationRule, get_rule
 from recirc_analog.reference.tied import TiedRule, check_tied, tie_weights, tied_update
 from recirc_analog.reference.training import TrainConfig, Trainer
 from recirc_analog.reference.updates import Update
-from recirc_analog.engines import get_engine
+from recirc_analog.schematic.builder import get_conductances
+from recirc_analog.schematic.mapping import ConductanceMapping
+from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, ideal_sample_hold
 
 
 def tied_net(sizes=(6, 4, 6), activations=("tanh", "linear"), seed=0):
@@ -67,7 +67,8 @@ def test_tied_rule_adds_each_layers_scaled_update_and_keeps_the_net_tied():
         expected = rates[0] * own.weights[0] + rates[1] * own.weights[1].T
         np.testing.assert_allclose(net.weights[0] - before.weights[0], expected, rtol=1e-12, atol=1e-15)
         for h in (0, 1):
-            np.testing.assert_allclose(net.biases[h] - before.biases[h], rates[h] * own.biases[h], rtol=1e-12, atol=1e-15)
+            np.testing.assert_allclose(net.biases[h] - before.biases[h], rates[h] * own.biases[h],
+                                       rtol=1e-12, atol=1e-15)
         check_tied(net, tolerance=1e-15)
 
 

@@ -6,15 +6,15 @@ import re
 import numpy as np
 import pytest
 
-from recirc_analog.schematic.builder import build_circuit, get_conductances, get_r_f
-from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, ideal_sample_hold
+from recirc_analog.engines.readout import read_activity, read_held
 from recirc_analog.errors import ConfigError
 from recirc_analog.netlist_writers.api import get_writer
 from recirc_analog.netlist_writers.examples import EXAMPLES
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.recirculation import Recirculation, run_cycles
 from recirc_analog.reference.tied import tie_weights
-from recirc_analog.engines.readout import read_activity, read_held
+from recirc_analog.schematic.builder import build_circuit, get_conductances, get_r_f
+from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, ideal_sample_hold
 
 SIZES, ACTIVATIONS = (8, 5, 8), ("tanh", "logistic")
 

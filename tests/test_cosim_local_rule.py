@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from recirc_analog.cosim.controller import CosimController
-from recirc_analog.devices import DeviceConfig
 from recirc_analog.cosim.local_rule import LocalRule, ReadingsNeeded, RecirculationLocalRule, check_rule, rule_for
+from recirc_analog.devices import DeviceConfig
 from recirc_analog.engines import get_engine
 from recirc_analog.engines.readings import Readings
 from recirc_analog.errors import ConfigError

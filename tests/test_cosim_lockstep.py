@@ -8,14 +8,14 @@ leaky hold capacitor must make them differ (the held voltage drives learning).
 import numpy as np
 import pytest
 
-from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, SampleHoldConfig, ideal_sample_hold
-from recirc_analog.cosim.lockstep import CosimConfig, LockStep
 from recirc_analog.cosim.local_rule import RecirculationLocalRule
+from recirc_analog.cosim.lockstep import CosimConfig, LockStep
 from recirc_analog.data import load_dataset
 from recirc_analog.devices import DeviceConfig
+from recirc_analog.engines import get_engine
 from recirc_analog.reference.recirculation import Recirculation
 from recirc_analog.reference.rules import RecirculationRule
-from recirc_analog.engines import get_engine
+from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, SampleHoldConfig, ideal_sample_hold
 
 
 def run_lockstep(form, batches, mode="pr", hold=None, sizes=(64, 16, 64), acts=("tanh", "linear"),

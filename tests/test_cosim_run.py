@@ -10,14 +10,13 @@ import time
 import numpy as np
 import pytest
 
-from recirc_analog.schematic.spec import CircuitSpec
 from recirc_analog.cli import main
-from recirc_analog.cosim import checkpoint as checkpoint_module
 from recirc_analog.cosim.lockstep import CosimConfig
-from recirc_analog.jobs.cosim import run_cosim
 from recirc_analog.devices import DeviceConfig
+from recirc_analog.jobs.cosim import run_cosim
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.recirculation import Recirculation
+from recirc_analog.schematic.spec import CircuitSpec
 
 SMALL = CosimConfig(sizes=(16, 6, 16), activations=("tanh", "linear"), batches=6, batch_size=8, lr=0.002,
                     seed=4, checkpoint_every=1, test_samples=8)

@@ -214,7 +214,8 @@ def test_linear_in_the_inputs():
 
 @pytest.mark.parametrize("call,message", [
     (lambda: solve_crossbar(np.ones(3), np.ones((1, 3)), 1, 1), "conductances must be a non-empty 2-D array"),
-    (lambda: solve_crossbar([[1e-4, -1e-5]], [[1.0]], 1, 1), "conductances must be in (0, inf) S, got -1e-05 at [0, 1]"),
+    (lambda: solve_crossbar([[1e-4, -1e-5]], [[1.0]], 1, 1),
+     "conductances must be in (0, inf) S, got -1e-05 at [0, 1]"),
     (lambda: solve_crossbar([[1e-4, 0.0]], [[1.0]], 1, 1), "conductances must be in (0, inf) S, got 0.0"),
     (lambda: solve_crossbar([[np.nan]], [[1.0]], 1, 1), "conductances must be in (0, inf) S, got nan"),
     (lambda: solve_crossbar([[1e-4]], [1.0], 1, 1), "voltages must have shape (batch, 1)"),

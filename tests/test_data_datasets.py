@@ -181,7 +181,8 @@ def test_environment_variable_gives_the_directory(monkeypatch, tmp_path, mnist_t
     np.testing.assert_array_equal(load_dataset("mnist").test, mnist_test_rows)
     missing = tmp_path / "missing"
     monkeypatch.setenv("RECIRC_ANALOG_DATA", str(missing))
-    with pytest.raises(DataError, match=rf"^data directory {re.escape(repr(str(missing)))} \(from RECIRC_ANALOG_DATA\) does not exist"):
+    with pytest.raises(DataError, match=rf"^data directory {re.escape(repr(str(missing)))} "
+                                        r"\(from RECIRC_ANALOG_DATA\) does not exist"):
         load_dataset("mnist")
 
 
@@ -192,7 +193,8 @@ def test_no_directory_at_all_says_what_to_do(monkeypatch):
 
 
 def test_missing_directory_names_it(tmp_path):
-    with pytest.raises(DataError, match=rf"^data directory {re.escape(repr(str(tmp_path / 'none')))} \(from --data-dir\) does not exist"):
+    with pytest.raises(DataError, match=rf"^data directory {re.escape(repr(str(tmp_path / 'none')))} "
+                                        r"\(from --data-dir\) does not exist"):
         load_dataset("mnist", tmp_path / "none")
 
 
@@ -202,7 +204,8 @@ def test_missing_files_name_the_places_searched(tmp_path, data_dir):
         load_dataset("mnist", tmp_path)
     folder = link_mnist(tmp_path / "mnist", data_dir)
     (folder / "t10k-images-idx3-ubyte.gz").unlink()
-    with pytest.raises(DataError, match=rf"^{re.escape(repr(str(folder / 't10k-images-idx3-ubyte') + '.gz'))} not found"):
+    missing_file = repr(str(folder / "t10k-images-idx3-ubyte") + ".gz")
+    with pytest.raises(DataError, match=rf"^{re.escape(missing_file)} not found"):
         load_dataset("mnist", tmp_path)
 
 

@@ -3,8 +3,15 @@
 import numpy as np
 import pytest
 
-from recirc_analog.devices import (ConductanceWindow, DeviceConfig, DeviceModel, DevicePopulation, GainStep,
-                                   ideal, reram_like)
+from recirc_analog.devices import (
+    ConductanceWindow,
+    DeviceConfig,
+    DeviceModel,
+    DevicePopulation,
+    GainStep,
+    ideal,
+    reram_like,
+)
 from recirc_analog.errors import ConfigError
 
 WINDOW = ConductanceWindow(1e-6, 100e-6)
@@ -135,7 +142,7 @@ def test_bad_window_names_the_parameter(g_min, g_max, match):
 
 def test_device_parameters_hold_no_window():
     with pytest.raises(TypeError):
-        DeviceConfig(g_min=1e-6)                            # noqa: the window is the crossbar's
+        DeviceConfig(g_min=1e-6)                            # the window is the crossbar's
 
 
 def test_wrong_shape_nan_update_or_bad_time_is_refused():

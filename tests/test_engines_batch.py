@@ -12,8 +12,8 @@ import time
 import pytest
 from numpy.testing import assert_allclose
 
-from recirc_analog.errors import ConfigError, SimulationError
 from recirc_analog.engines import BatchEngine
+from recirc_analog.errors import ConfigError, SimulationError
 
 
 def divider(r_top: float, r_bottom: float, v_in: float = 1.0) -> str:

@@ -8,9 +8,9 @@ R(T) = R0 (1 + tc1 (T - 27 C)), with the temperature set by the inserted
 import pytest
 from numpy.testing import assert_allclose
 
-from recirc_analog.errors import ConfigError
 from recirc_analog.engines import BatchEngine, ConvergenceLadder, FallbackStep, default_ladder
 from recirc_analog.engines.convergence import insert_options
+from recirc_analog.errors import ConfigError
 
 TEMPERATURE_DIVIDER = """temperature divider
 .options temp=27

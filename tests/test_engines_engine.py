@@ -12,10 +12,17 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from recirc_analog.errors import ConfigError, SetupError, SimulationError
-from recirc_analog.engines import (ConvergenceLadder, Engine, FallbackStep, find_libngspice,
-                                 find_ngspice, get_engine, ngspice_version)
+from recirc_analog.engines import (
+    ConvergenceLadder,
+    Engine,
+    FallbackStep,
+    find_libngspice,
+    find_ngspice,
+    get_engine,
+    ngspice_version,
+)
 from recirc_analog.engines.locate import parse_version
+from recirc_analog.errors import ConfigError, SetupError, SimulationError
 
 DIVIDER_DC = """divider dc sweep
 V1 a 0 dc 0

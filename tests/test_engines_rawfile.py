@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from recirc_analog.errors import SimulationError
 from recirc_analog.engines import find_ngspice, read_raw
 from recirc_analog.engines.rawfile import parse_raw
+from recirc_analog.errors import SimulationError
 
 R_OHM, C_FARAD = 1e3, 1e-6
 FOUR_ANALYSES = f"""four analyses

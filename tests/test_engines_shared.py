@@ -1,7 +1,8 @@
 """Shared-library engine: load a crossbar, run, load the next one.
 
 Oracle: the crossbar's transfer v_out = R_f (G+ - G-) v_in computed with
-NumPy from the same conductances, and the batch engine on the same netlist. Tests that leave libngspice unusable (ngspice's
+NumPy from the same conductances, and the batch engine on the same netlist. Tests that leave libngspice
+unusable (ngspice's
 own ``quit``) or need a fresh process run in a subprocess.
 """
 
@@ -13,8 +14,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from recirc_analog.errors import NetlistError, UsageError
 from recirc_analog.engines import BatchEngine, ConvergenceLadder, FallbackStep, SharedEngine
+from recirc_analog.errors import NetlistError, UsageError
 
 R_FEEDBACK = 1e4
 

@@ -125,7 +125,7 @@ def test_numpy_warnings_become_one_line(capsys, monkeypatch):
     from recirc_analog.commands import train
 
     def warn(args):
-        warnings.warn("overflow encountered\nin matmul", RuntimeWarning)
+        warnings.warn("overflow encountered\nin matmul", RuntimeWarning, stacklevel=1)
         return 0
 
     monkeypatch.setattr(train, "run", warn)

@@ -7,10 +7,10 @@ import pytest
 
 from recirc_analog.cli_args import ArgumentParser
 from recirc_analog.commands import netlist as command
+from recirc_analog.engines.readout import read_activity, read_held
 from recirc_analog.errors import ConfigError, UsageError
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.recirculation import Recirculation, run_cycles
-from recirc_analog.engines.readout import read_activity, read_held
 from recirc_analog.schematic.builder import build_circuit
 from recirc_analog.schematic.spec import CircuitSpec
 

@@ -3,16 +3,11 @@
 import numpy as np
 import pytest
 
-from recirc_analog.schematic.builder import build_circuit, get_mapping
-from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, NeuronConfig, ideal_sample_hold
-from recirc_analog.schematic.crossbar import opamp_gain_error
-from recirc_analog.netlist_writers.api import generate_netlist, get_writer
-from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.engines.readout import read_activity
-
-
-
-
+from recirc_analog.netlist_writers.api import generate_netlist, get_writer
+from recirc_analog.schematic.builder import build_circuit, get_mapping
+from recirc_analog.schematic.crossbar import opamp_gain_error
+from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, NeuronConfig, ideal_sample_hold
 
 
 @pytest.mark.parametrize("form", ["dc", "tran"])

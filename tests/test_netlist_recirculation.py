@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, ideal_sample_hold
-from recirc_analog.reference.recirculation import MODE_NAMES, Recirculation, run_cycles
 from recirc_analog.engines.readout import read_activity, read_held
+from recirc_analog.reference.recirculation import MODE_NAMES, Recirculation, run_cycles
+from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, ideal_sample_hold
 
 SIZES, ACTIVATIONS = (8, 5, 8), ("tanh", "logistic")
 

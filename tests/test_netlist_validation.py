@@ -5,13 +5,13 @@ import dataclasses
 import numpy as np
 import pytest
 
-from recirc_analog.schematic.builder import build_circuit
-from recirc_analog.schematic.spec import CircuitSpec
-from recirc_analog.schematic.graph import validate
-from recirc_analog.schematic.elements import Block, Capacitor, Instance, Resistor, VoltageSource
 from recirc_analog.errors import ConfigError, NetlistError
 from recirc_analog.netlist_writers.api import generate_netlist
 from recirc_analog.reference.network import CircularAutoencoder
+from recirc_analog.schematic.builder import build_circuit
+from recirc_analog.schematic.elements import Block, Capacitor, Instance, Resistor, VoltageSource
+from recirc_analog.schematic.graph import validate
+from recirc_analog.schematic.spec import CircuitSpec
 
 
 @pytest.fixture

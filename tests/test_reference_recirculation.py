@@ -7,7 +7,12 @@ from numpy.testing import assert_allclose
 from recirc_analog.errors import ConfigError
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.recirculation import (
-    MAX_REFERENCE_CYCLES, MODE_NAMES, Recirculation, cycle_pair, run_cycles)
+    MAX_REFERENCE_CYCLES,
+    MODE_NAMES,
+    Recirculation,
+    cycle_pair,
+    run_cycles,
+)
 
 LAM = 0.3
 

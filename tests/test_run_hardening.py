@@ -24,7 +24,6 @@ from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.recirculation import Recirculation
 from recirc_analog.schematic.spec import CircuitSpec
 
-
 SMALL = ["cosim", "--sizes", "16,4,16", "--act", "tanh,linear", "--batch-size", "5", "--lr", "0.002",
          "--seed", "3", "--test-samples", "5", "--checkpoint-every", "1", "--quiet"]
 CONFIG = CosimConfig(sizes=(16, 4, 16), activations=("tanh", "linear"), batches=4, batch_size=5, lr=0.002,
@@ -352,7 +351,8 @@ def test_divergence_writes_the_last_good_state(tmp_path, capsys):
     for array in weights_of(out):
         assert np.all(np.isfinite(array))
     with np.load(out / "checkpoint.npz") as data:
-        np.testing.assert_array_equal(data["ref__A1"], CircularAutoencoder.load(out / "weights_reference.npz").weights[0])
+        saved = CircularAutoencoder.load(out / "weights_reference.npz")
+        np.testing.assert_array_equal(data["ref__A1"], saved.weights[0])
     with np.load(out / "conductances.npz") as g:
         np.testing.assert_allclose(g["r_f"] * (g["Gplus_1"] - g["Gminus_1"])[:, :-1],
                                    CircularAutoencoder.load(out / "weights_cosim.npz").weights[0], rtol=1e-12)

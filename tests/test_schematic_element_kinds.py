@@ -9,8 +9,17 @@ import pytest
 from recirc_analog.errors import NetlistError
 from recirc_analog.netlist_writers.ngspice import NgspiceWriter
 from recirc_analog.netlist_writers.writer import number
-from recirc_analog.schematic.elements import (ELEMENT_KINDS, Block, Branch, Circuit, DcSweep, ElementBase, Resistor,
-                                              VoltageSource, register_element)
+from recirc_analog.schematic.elements import (
+    ELEMENT_KINDS,
+    Block,
+    Branch,
+    Circuit,
+    DcSweep,
+    ElementBase,
+    Resistor,
+    VoltageSource,
+    register_element,
+)
 from recirc_analog.schematic.graph import circuit_graph, validate
 from recirc_analog.schematic.names import check_name
 from recirc_analog.schematic.node_map import NodeMap

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, SampleHoldConfig
-from recirc_analog.schematic.mapping import ConductanceMapping, choose_r_f
 from recirc_analog.errors import ConfigError
+from recirc_analog.schematic.mapping import ConductanceMapping, choose_r_f
+from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, SampleHoldConfig
 
 
 @pytest.mark.parametrize("kind", ["differential", "shared_reference"])

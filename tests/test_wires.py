@@ -58,12 +58,12 @@ def port_admittance(g, r_row, r_col, r_driver=0.0, r_sense=0.0) -> np.ndarray:
     column ports; internal nodes the row-line sites, the column-line sites, each row's driver
     node and each column's end node. ``Y @ port volts`` are the currents flowing into the tile."""
     n_r, n_c = g.shape
-    row = lambda l, k: l * n_c + k  # noqa: E731
-    col = lambda l, k: n_r * n_c + l * n_c + k  # noqa: E731
-    drv = lambda l: 2 * n_r * n_c + l  # noqa: E731
+    row = lambda r, k: r * n_c + k  # noqa: E731
+    col = lambda r, k: n_r * n_c + r * n_c + k  # noqa: E731
+    drv = lambda r: 2 * n_r * n_c + r  # noqa: E731
     end = lambda k: 2 * n_r * n_c + n_r + k  # noqa: E731
     inner = 2 * n_r * n_c + n_r + n_c
-    row_port = lambda l: inner + l  # noqa: E731
+    row_port = lambda r: inner + r  # noqa: E731
     column_port = lambda k: inner + n_r + k  # noqa: E731
     y = np.zeros((inner + n_r + n_c,) * 2)
 
@@ -73,16 +73,16 @@ def port_admittance(g, r_row, r_col, r_driver=0.0, r_sense=0.0) -> np.ndarray:
         y[a, b] -= conductance
         y[b, a] -= conductance
 
-    for l in range(n_r):
-        branch(row_port(l), drv(l), 1 / r_driver)
-        branch(drv(l), row(l, 0), 1 / r_row)
+    for r in range(n_r):
+        branch(row_port(r), drv(r), 1 / r_driver)
+        branch(drv(r), row(r, 0), 1 / r_row)
         for k in range(1, n_c):
-            branch(row(l, k - 1), row(l, k), 1 / r_row)
+            branch(row(r, k - 1), row(r, k), 1 / r_row)
         for k in range(n_c):
-            branch(row(l, k), col(l, k), g[l, k])
+            branch(row(r, k), col(r, k), g[r, k])
     for k in range(n_c):
-        for l in range(n_r - 1):
-            branch(col(l, k), col(l + 1, k), 1 / r_col)
+        for r in range(n_r - 1):
+            branch(col(r, k), col(r + 1, k), 1 / r_col)
         branch(col(n_r - 1, k), end(k), 1 / r_col)
         branch(end(k), column_port(k), 1 / r_sense)
     ii, pp = slice(0, inner), slice(inner, None)
@@ -163,7 +163,7 @@ def test_backward_read_is_the_transposed_transfer(ngspice, tmp_path):
     crossbar = tile(rng.uniform(1e-5, 1e-3, (2, 3)), minus=rng.uniform(1e-5, 1e-3, (2, 3)),
                     r_row=40.0, r_col=15.0, r_driver=3.0, r_sense=9.0)
     n_rows, n_columns = len(crossbar.rows), len(crossbar.column_ports)
-    forward = np.array([column_currents(ngspice, crossbar, np.eye(n_rows)[l], tmp_path) for l in range(n_rows)])
+    forward = np.array([column_currents(ngspice, crossbar, np.eye(n_rows)[r], tmp_path) for r in range(n_rows)])
     backward = np.array([column_currents(ngspice, crossbar, np.eye(n_columns)[k], tmp_path, drive="columns")
                          for k in range(n_columns)])
     np.testing.assert_allclose(backward, forward.T, rtol=1e-8)

@@ -88,7 +88,8 @@ def run(args) -> int:
 
             net = tie_weights(net)  # one crossbar read both ways: A^2 = A^1^T
     spec = CircuitSpec(recirculation=Recirculation(args.mode, args.lam, args.cycles), form=args.form,
-                       architecture=args.architecture, crossbar=CrossbarConfig(mapping=args.mapping, **wire_options(args)),
+                       architecture=args.architecture,
+                       crossbar=CrossbarConfig(mapping=args.mapping, **wire_options(args)),
                        neuron=NeuronConfig(kind=args.neuron))
     x = _inputs(args.inputs, args.batch, net.sizes[0], args.seed)
     try:

@@ -16,19 +16,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..schematic.builder import build_circuit, get_conductances
-from ..schematic.spec import CircuitSpec
-from ..schematic.mapping import ConductanceMapping
 from ..devices import DeviceConfig
+from ..engines.circuit_run import ngspice_readings
+from ..engines.direct import audit_deviation
+from ..engines.readings import Readings
 from ..errors import ConfigError, DivergenceError, SimulationError
 from ..netlist_writers.api import get_writer
 from ..reference.losses import loss_for
 from ..reference.network import CircularAutoencoder
+from ..schematic.builder import build_circuit, get_conductances
+from ..schematic.mapping import ConductanceMapping
+from ..schematic.spec import CircuitSpec
 from .crossbar_state import CrossbarState
 from .local_rule import LocalRule, check_rule, rule_for
-from ..engines.circuit_run import ngspice_readings
-from ..engines.direct import audit_deviation
-from ..engines.readings import Readings
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..schematic.bidirectional import backward_conductances, check_shared, own_devices
-from ..schematic.spec import ARCHITECTURES
-from ..schematic.mapping import ConductanceMapping, Conductances
 from ..devices import ConductanceWindow, DeviceConfig, DeviceModel
 from ..errors import ConfigError, check_range
 from ..reference.tied import tied_update
 from ..reference.updates import Update
+from ..schematic.bidirectional import backward_conductances, check_shared, own_devices
+from ..schematic.mapping import ConductanceMapping, Conductances
+from ..schematic.spec import ARCHITECTURES
 
 
 class CrossbarState:

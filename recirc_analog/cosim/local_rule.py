@@ -20,8 +20,8 @@ from typing import Protocol, runtime_checkable
 
 from ..engines.readings import Readings
 from ..errors import ConfigError
-from ..reference.recirculation import Recirculation
 from ..reference import rules as reference_rules
+from ..reference.recirculation import Recirculation
 from ..reference.updates import Update
 
 READING_KINDS = ("held", "early", "late")

@@ -17,15 +17,15 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ..schematic.bidirectional import check_network
-from ..schematic.spec import CircuitSpec, CrossbarConfig
-from ..schematic.mapping import choose_r_f
 from ..devices import DeviceConfig, device_to_json
 from ..errors import ConfigError, check_range
 from ..reference.network import CircularAutoencoder
 from ..reference.rules import RecirculationRule
 from ..reference.tied import TiedRule, tie_weights
 from ..reference.training import TrainConfig, Trainer
+from ..schematic.bidirectional import check_network
+from ..schematic.mapping import choose_r_f
+from ..schematic.spec import CircuitSpec, CrossbarConfig
 from .controller import CosimController
 
 

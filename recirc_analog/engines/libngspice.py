@@ -2,7 +2,8 @@
 
 Only what the shared-library engine needs: ``ngSpice_Init`` with printf /
 status / exit / init-data callbacks, ``ngSpice_Circ`` (load netlist lines),
-``ngSpice_Command`` (``run``, ``rusage``, ``remcirc``, ``destroy``) and ``ngSpice_AllVecs`` / ``ngGet_Vec_Info`` to copy vectors
+``ngSpice_Command`` (``run``, ``rusage``, ``remcirc``, ``destroy``) and ``ngSpice_AllVecs`` /
+``ngGet_Vec_Info`` to copy vectors
 into NumPy.
 
 libngspice keeps global state: one library, one current circuit, per

@@ -11,7 +11,8 @@ lifetime:
   OS releases the lock when the holder exits, however it exits (SIGKILL too),
   so a stale lock file never blocks a later run;
 - a new run (not ``--resume``) into a folder that holds a resumable
-  ``checkpoint.npz`` of an unfinished run (stopped, interrupted, diverged) is refused unless ``overwrite`` is set: the message says
+  ``checkpoint.npz`` of an unfinished run (stopped, interrupted, diverged) is refused unless
+  ``overwrite`` is set: the message says
   to pass ``--overwrite`` or ``--resume``. A new run removes the outputs of the
   earlier run it replaces (the names in ``outputs``) before writing anything,
   so a failed run never leaves one run's summary beside another's metrics;

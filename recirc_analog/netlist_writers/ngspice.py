@@ -1,7 +1,7 @@
 """The ngspice dialect (ngspice 39, docs/ARCHITECTURE.md §5)."""
 
-from recirc_analog.schematic.elements import Circuit, Transient
 from recirc_analog.netlist_writers.writer import SpiceWriter, number
+from recirc_analog.schematic.elements import Circuit, Transient
 
 
 class NgspiceWriter(SpiceWriter):

@@ -12,10 +12,22 @@ from typing import TextIO
 
 import numpy as np
 
-from recirc_analog.schematic.cells import get_libraries, get_library_text
-from recirc_analog.schematic.elements import (Block, Capacitor, Circuit, Crossbar, DcSweep, Instance, PhaseClock,
-                                         Resistor, SampleCounter, TableSource, Transient, VoltageSource)
 from recirc_analog.errors import NetlistError
+from recirc_analog.schematic.cells import get_libraries, get_library_text
+from recirc_analog.schematic.elements import (
+    Block,
+    Capacitor,
+    Circuit,
+    Crossbar,
+    DcSweep,
+    Instance,
+    PhaseClock,
+    Resistor,
+    SampleCounter,
+    TableSource,
+    Transient,
+    VoltageSource,
+)
 from recirc_analog.schematic.names import check_name, check_number, clean_text
 
 LINE_WIDTH = 100

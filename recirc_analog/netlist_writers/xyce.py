@@ -5,9 +5,9 @@ of ``pwl``, ``PARAMS:`` before instance parameters, ``.print`` instead of
 ``.save`` and Xyce's option packages.
 """
 
+from recirc_analog.netlist_writers.writer import SpiceWriter, number
 from recirc_analog.schematic.elements import Circuit, DcSweep, Instance, Transient
 from recirc_analog.schematic.names import check_name
-from recirc_analog.netlist_writers.writer import SpiceWriter, number
 
 
 class XyceWriter(SpiceWriter):

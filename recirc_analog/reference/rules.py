@@ -25,8 +25,7 @@ from recirc_analog.reference.losses import loss_for
 from recirc_analog.reference.network import CircularAutoencoder, glorot_uniform
 from recirc_analog.reference.recirculation import Recirculation, cycle_pair
 from recirc_analog.reference.standard_channels import StandardChannelRule
-from recirc_analog.reference.updates import (
-    LearningRule, Update, backpropagate, hebbian_update, transposed_weights)
+from recirc_analog.reference.updates import LearningRule, Update, backpropagate, hebbian_update, transposed_weights
 
 
 def _top_delta_pass(net: CircularAutoencoder, x, forward=None):

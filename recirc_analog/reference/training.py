@@ -13,10 +13,10 @@ restores the weights before the step whose loss was acceptable, and
 state its last history row (and so a run's summary) describes.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
 import math
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 

@@ -99,7 +99,7 @@ class LearningRule(ABC):
     name: str = ""
     """Registry name of the rule (see :func:`recirc_analog.reference.rules.get_rule`)."""
 
-    def prepare(self, net: CircularAutoencoder) -> None:
+    def prepare(self, net: CircularAutoencoder) -> None:  # noqa: B027 - an optional hook, empty by design
         """Draw any fixed random matrices for ``net``; nothing for most rules."""
 
     @abstractmethod
@@ -110,5 +110,5 @@ class LearningRule(ABC):
         computed by the caller, so the forward pass is not done twice.
         """
 
-    def after_update(self, applied: Update) -> None:
+    def after_update(self, applied: Update) -> None:  # noqa: B027 - an optional hook, empty by design
         """Called by the trainer with the update actually added (rates included)."""

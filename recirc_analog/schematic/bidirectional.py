@@ -50,15 +50,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from recirc_analog.schematic.periphery import Periphery
-from recirc_analog.schematic.spec import CrossbarConfig
-from recirc_analog.schematic.crossbar import LayerNodes, crossbar_read, crossbar_tiles, wire_resistances
-from recirc_analog.schematic.mapping import Conductances
-from recirc_analog.schematic.elements import Crossbar, Instance, VoltageSource
-from recirc_analog.schematic.node_map import bias_column_tile_name, reference_row_tile_name
 from recirc_analog.errors import ConfigError
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.tied import check_tied
+from recirc_analog.schematic.crossbar import LayerNodes, crossbar_read, crossbar_tiles, wire_resistances
+from recirc_analog.schematic.elements import Crossbar, Instance, VoltageSource
+from recirc_analog.schematic.mapping import Conductances
+from recirc_analog.schematic.node_map import bias_column_tile_name, reference_row_tile_name
+from recirc_analog.schematic.periphery import Periphery
+from recirc_analog.schematic.spec import CrossbarConfig
 
 BACKWARD = "_t"
 """Instance-name suffix of the backward (transposed) read of a crossbar tile."""

@@ -10,18 +10,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from recirc_analog.schematic.bidirectional import bidirectional_reads, check_network, check_shared
-from recirc_analog.schematic.spec import CircuitSpec
-from recirc_analog.schematic.crossbar import LayerNodes, crossbar_read, crossbar_tiles, wire_resistances
-from recirc_analog.schematic.dc_form import build_dc
-from recirc_analog.schematic.graph import validate
-from recirc_analog.schematic.mapping import ConductanceMapping, Conductances, choose_r_f
-from recirc_analog.schematic.elements import Circuit, Crossbar, Instance
-from recirc_analog.schematic.node_map import NodeMap
-from recirc_analog.schematic.periphery import Periphery, get_periphery
-from recirc_analog.schematic.tran_form import build_tran
 from recirc_analog.errors import ConfigError
 from recirc_analog.reference.network import CircularAutoencoder
+from recirc_analog.schematic.bidirectional import bidirectional_reads, check_network, check_shared
+from recirc_analog.schematic.crossbar import LayerNodes, crossbar_read, crossbar_tiles, wire_resistances
+from recirc_analog.schematic.dc_form import build_dc
+from recirc_analog.schematic.elements import Circuit, Crossbar, Instance
+from recirc_analog.schematic.graph import validate
+from recirc_analog.schematic.mapping import ConductanceMapping, Conductances, choose_r_f
+from recirc_analog.schematic.node_map import NodeMap
+from recirc_analog.schematic.periphery import Periphery, get_periphery
+from recirc_analog.schematic.spec import CircuitSpec
+from recirc_analog.schematic.tran_form import build_tran
 
 
 def get_r_f(net: CircularAutoencoder, spec: CircuitSpec) -> float:

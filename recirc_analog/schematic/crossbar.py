@@ -17,8 +17,8 @@ made by :mod:`recirc_analog.schematic.periphery`).
 from dataclasses import dataclass
 from typing import Mapping
 
-from recirc_analog.schematic.mapping import Conductances
 from recirc_analog.schematic.elements import Crossbar, Instance
+from recirc_analog.schematic.mapping import Conductances
 from recirc_analog.schematic.spec import WIRE_FIELDS
 
 

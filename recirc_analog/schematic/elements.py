@@ -373,16 +373,16 @@ class Crossbar:
         """The tile's wire network: internal nodes and segment resistors (see :class:`TileWiring`)."""
         n_rows, n_columns = len(self.rows), len(self.column_ports)
         resistors, row_sites, column_sites = [], [], []
-        for l, port in enumerate(self.rows):
-            links = [(f"Rdrv_{l}", f"wd{l}", self.r_driver)]
-            links += [(f"Rwr_{l}_{k}", f"wr{l}_{k}", self.r_row) for k in range(n_columns)]
+        for r, port in enumerate(self.rows):
+            links = [(f"Rdrv_{r}", f"wd{r}", self.r_driver)]
+            links += [(f"Rwr_{r}_{k}", f"wr{r}_{k}", self.r_row) for k in range(n_columns)]
             row_sites.append(_chain(port, links, resistors)[2:])
         for k, port in enumerate(self.column_ports):
             links = [(f"Rsns_{k}", f"ws{k}", self.r_sense)]
-            links += [(f"Rwc_{l}_{k}", f"wc{l}_{k}", self.r_col) for l in reversed(range(n_rows))]
+            links += [(f"Rwc_{r}_{k}", f"wc{r}_{k}", self.r_col) for r in reversed(range(n_rows))]
             column_sites.append(_chain(port, links, resistors)[:1:-1])
         return TileWiring(tuple(resistors), tuple(tuple(row) for row in row_sites),
-                          tuple(tuple(column_sites[k][l] for k in range(n_columns)) for l in range(n_rows)))
+                          tuple(tuple(column_sites[k][r] for k in range(n_columns)) for r in range(n_rows)))
 
     @property
     def cell(self) -> Cell:

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from recirc_analog.schematic.spec import CrossbarConfig
 from recirc_analog.errors import ConfigError
+from recirc_analog.schematic.spec import CrossbarConfig
 
 
 @dataclass(frozen=True)

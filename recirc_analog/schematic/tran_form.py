@@ -13,8 +13,15 @@ their enable, so in phase 0 every layer passes its fresh activity.
 """
 
 from recirc_analog.schematic.crossbar import LayerNodes
-from recirc_analog.schematic.elements import (Block, Instance, PhaseClock, Resistor, SampleCounter, Transient,
-                                         VoltageSource)
+from recirc_analog.schematic.elements import (
+    Block,
+    Instance,
+    PhaseClock,
+    Resistor,
+    SampleCounter,
+    Transient,
+    VoltageSource,
+)
 from recirc_analog.schematic.sources import input_tables
 
 
