@@ -62,6 +62,10 @@ class HardwareAwareTrainer(Trainer):
     batch_seconds : float or None
         Device time (s) one minibatch takes; None: :func:`default_batch_seconds` of each batch
         with the rule's cycle ``m``.
+
+    On divergence the network's weights are restored as :class:`Trainer` does, but the
+    devices are not: the state then holds the diverged step's conductances, so a run ends
+    there (as ``train`` does) rather than stepping on.
     """
 
     def __init__(self, net: CircularAutoencoder, rule: LearningRule, config: TrainConfig | None = None,
