@@ -8,7 +8,7 @@ import pytest
 from recirc_analog.cli_args import ArgumentParser
 from recirc_analog.commands import netlist as command
 from recirc_analog.engines.readout import read_activity, read_held
-from recirc_analog.errors import ConfigError, UsageError
+from recirc_analog.errors import ConfigError, OutputError, UsageError
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.recirculation import Recirculation, run_cycles
 from recirc_analog.schematic.builder import build_circuit
@@ -57,7 +57,7 @@ def test_a_failed_write_leaves_the_previous_netlist_whole(tmp_path, monkeypatch)
 
     monkeypatch.setattr(SpiceWriter, "write_circuit", fail_half_way)
     args = parse(["--sizes", "4,2,4", "-o", str(out)])
-    with pytest.raises(ConfigError, match="disk full"):
+    with pytest.raises(OutputError, match="disk full"):
         args.handler(args)
     assert out.read_text() == "previous netlist\n"
     assert [p.name for p in tmp_path.iterdir()] == ["n.cir"]

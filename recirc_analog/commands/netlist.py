@@ -4,7 +4,7 @@ Registered by :mod:`recirc_analog.cli`.
 """
 
 from ..cli_args import add_network_options, add_recirculation_options, add_wire_options, positive_int, wire_options
-from ..errors import ConfigError, DataError, UsageError
+from ..errors import DataError, OutputError, UsageError
 from ..limits import MAX_BATCH_SIZE
 
 SUMMARY = "write the circuit of a network as a SPICE netlist"
@@ -95,7 +95,7 @@ def run(args) -> int:
     try:
         node_map = write_netlist(args.output, net, spec, x, dialect=args.dialect)
     except OSError as error:
-        raise ConfigError(f"-o {args.output}: cannot write: {error}") from None
+        raise OutputError(f"-o {args.output}: cannot write: {error}") from None
     print(f"wrote {args.output}: {'-'.join(map(str, net.sizes))}, {args.mode}, {args.form} form, "
           f"{node_map.batch} samples, cycles 0..{node_map.cycles}")
     return 0
