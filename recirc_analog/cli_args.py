@@ -257,3 +257,23 @@ def add_data_options(parser: argparse.ArgumentParser, default: str = "lowrank") 
                         help="mean-pool images by K x K (2 gives 14x14 = 196 pixels)")
     parser.add_argument("--max-train", type=positive_int("--max-train"), default=None, metavar="N",
                         help="use only the first N training samples per epoch (quick runs)")
+
+
+def add_device_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """--device PRESET|FILE.json (the presets from :data:`recirc_analog.devices.DEVICE_PRESETS`);
+    ``what`` says what the device does in this command."""
+    from .devices import DEVICE_PRESETS
+
+    parser.add_argument("--device", default=None, metavar="PRESET|FILE.json",
+                        help=f"device model: a preset ({', '.join(DEVICE_PRESETS)}; sources in README.md, "
+                             f"'Device models') or a .json device record (device_to_json's format); {what}")
+
+
+def load_device_option(text: str):
+    """The device record ``--device`` names (UsageError for an unknown preset, the file's own
+    error for an unreadable one)."""
+    from .devices import DEVICE_PRESETS, load_device
+
+    if text not in DEVICE_PRESETS and not text.lower().endswith(".json"):
+        raise UsageError(f"--device must be a preset ({', '.join(DEVICE_PRESETS)}) or a .json file, got {text!r}")
+    return load_device(text)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from ..cli_args import (
+    StoreGiven,
     add_data_options,
+    add_device_option,
     add_network_options,
     add_recirculation_options,
     add_wire_options,
     in_range,
+    load_device_option,
     parse_activations,
     parse_sizes,
     positive_float,
@@ -73,15 +76,18 @@ def add_parser(commands) -> None:
     cosim.add_argument("--r-leak", type=positive_float("--r-leak"), default=None,
                        help="tran form: hold-capacitor leakage resistance in ohm (default none)")
     devices = cosim.add_argument_group("device model (default: ideal devices)")
-    devices.add_argument("--levels", type=positive_int("--levels"), default=None,
+    add_device_option(devices, "replaces the options below, which build a simple device when --device is not "
+                               "given (default: ideal devices, or the options below)")
+    devices.add_argument("--levels", action=StoreGiven, type=positive_int("--levels"), default=None,
                          help="programmable conductance states per device in [g_min, g_max] (default: analog)")
-    devices.add_argument("--write-noise", type=in_range("--write-noise", 0.0, 10.0), default=0.0,
+    devices.add_argument("--write-noise", action=StoreGiven, type=in_range("--write-noise", 0.0, 10.0), default=0.0,
                          help="programming error, std relative to the requested change (default 0)")
-    devices.add_argument("--up-gain", type=positive_float("--up-gain"), default=1.0,
+    devices.add_argument("--up-gain", action=StoreGiven, type=positive_float("--up-gain"), default=1.0,
                          help="realised / requested size of conductance increases (default 1)")
-    devices.add_argument("--down-gain", type=positive_float("--down-gain"), default=1.0,
+    devices.add_argument("--down-gain", action=StoreGiven, type=positive_float("--down-gain"), default=1.0,
                          help="realised / requested size of conductance decreases (default 1)")
-    devices.add_argument("--stuck-fraction", type=in_range("--stuck-fraction", 0.0, 1.0), default=0.0,
+    devices.add_argument("--stuck-fraction", action=StoreGiven, type=in_range("--stuck-fraction", 0.0, 1.0),
+                         default=0.0,
                          help="fraction of devices stuck at their initial conductance (default 0)")
     cosim.add_argument("--checkpoint-every", type=positive_int("--checkpoint-every"), default=10,
                        help="write a checkpoint every K batches (default 10)")
@@ -103,8 +109,14 @@ def add_parser(commands) -> None:
     cosim.set_defaults(handler=run)
 
 
+LEGACY_DEVICE_OPTIONS = {"levels": "--levels", "write_noise": "--write-noise", "up_gain": "--up-gain",
+                         "down_gain": "--down-gain", "stuck_fraction": "--stuck-fraction"}
+"""dest -> option of the simple device options, which --device replaces."""
+
+
 def build_configs(args):
-    """(CosimConfig, CircuitSpec, DeviceConfig) from parsed arguments."""
+    """(CosimConfig, CircuitSpec, device record) from parsed arguments: ``--device``'s record,
+    else the DeviceConfig of the simple device options."""
     from ..cosim.lockstep import CosimConfig
     from ..devices import DeviceConfig
     from ..reference.recirculation import Recirculation
@@ -126,6 +138,12 @@ def build_configs(args):
                        crossbar=CrossbarConfig(g_min=args.g_min, g_max=args.g_max, mapping=args.mapping,
                                               **wire_options(args)),
                        neuron=NeuronConfig(kind=args.neuron), sample_hold=hold)
+    legacy = sorted(set(getattr(args, "given", ())) & set(LEGACY_DEVICE_OPTIONS))
+    if args.device is not None:
+        if legacy:
+            raise UsageError(f"--device and {LEGACY_DEVICE_OPTIONS[legacy[0]]} exclude each other "
+                             "(put the device's parameters in a .json device record)")
+        return config, spec, load_device_option(args.device)
     if args.levels == 1:
         raise UsageError("--levels must be >= 2, got 1")
     # The conductance window is the crossbar's alone (--g-min/--g-max above); the devices get it when built.

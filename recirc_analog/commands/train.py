@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..cli_args import (
     add_data_options,
+    add_device_option,
     add_network_options,
     add_recirculation_options,
+    in_range,
+    load_device_option,
+    nonnegative_float,
     parse_activations,
     parse_float_list,
     parse_sizes,
@@ -56,7 +62,16 @@ def add_parser(commands) -> None:
                        help="layer h learns at lr * decay^(L-h); 0.5 gives REC' of Fig. 8 (default 1)")
     train.add_argument("--max-norm", type=positive_float("--max-norm"), default=None,
                        help="cap on each neuron's incoming weight norm (the paper uses 2.0 for linear nets)")
-    train.add_argument("--seed", type=int, default=0, help="seed of everything (default 0)")
+    train.add_argument("--seed", type=int, default=0, help="seed of everything, the devices' too (default 0)")
+    hardware = train.add_argument_group("hardware-aware reference (README.md, 'Device models')")
+    add_device_option(hardware, "the weights are held as device conductances and every update is programmed "
+                                "through the devices and read back, no circuit (default: the plain reference)")
+    hardware.add_argument("--headroom", type=in_range("--headroom", 1.0, 1e6), default=2.0,
+                          help="with --device: r_f leaves this factor of room for weights to grow (default 2)")
+    hardware.add_argument("--batch-seconds", type=nonnegative_float("--batch-seconds"), default=None,
+                          metavar="SECONDS",
+                          help="with --device: device time one minibatch takes, for drift (default: batch size "
+                               "* (1 + M) * 1 us, as cosim's phase clock)")
     train.add_argument("--out", default=None, metavar="DIR",
                        help="output folder (metrics.csv, summary.json, weights.npz, plots)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -92,6 +107,11 @@ def run(args) -> int:
                    TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, layer_lrs=layer_lrs,
                                lr_decay=args.lr_decay, max_norm=args.max_norm, seed=args.seed),
                    args.data, args.data_dir, args.downsample, args.max_train, args.seed, args.out)
+    device = load_device_option(args.device) if args.device is not None else None
+    if device is None and (args.headroom != 2.0 or args.batch_seconds is not None):
+        raise UsageError("--headroom and --batch-seconds need --device")
+    if device is not None:
+        job = replace(job, device=device, headroom=args.headroom, batch_seconds=args.batch_seconds)
     rule.build()  # validate rule parameters before loading data
     _, history = run_train(job, show_progress=not args.quiet)
     rows = [{"epoch": m.epoch, "train_loss": m.train_loss, "test_loss": m.test_loss, "seconds": m.seconds}

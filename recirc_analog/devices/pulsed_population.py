@@ -139,10 +139,20 @@ class PulsedPopulation:
         return array
 
     def _pulse(self, g: np.ndarray, up: np.ndarray, down: np.ndarray) -> np.ndarray:
-        """``g`` (S) after ``up`` and ``down`` pulses (interleaved: up then down, pulse by pulse)."""
+        """``g`` (S) after ``up`` and ``down`` pulses (interleaved: up then down, pulse by pulse).
+
+        Pulse k moves every free device with more than k pulses; the cycle-to-cycle noise of
+        pulse k is drawn for the up devices, then the down devices, each in index order. When
+        no device has pulses both ways (every programming round), both directions are moved in
+        one vectorised step over a shrinking set of the devices still pulsed (the same draws in
+        the same order: a stream's ``standard_normal(a)`` then ``(b)`` equals ``(a + b)``), so
+        the cost follows the pulses given, not pulses x devices.
+        """
         g = np.array(g, dtype=np.float64).ravel()
         up, down = np.asarray(up).ravel(), np.asarray(down).ravel()
         free = self.stuck.ravel() == 0
+        if not np.any((up > 0) & (down > 0)):
+            return self._pulse_one_way(g, np.where(free, up, 0), np.where(free, down, 0))
         n = int(max(up.max(initial=0), down.max(initial=0)))
         span, step, c2c = self.window.span, self.device.step, self.device.dw_min_std
         lo_all, hi_all = self.g_lo.ravel(), self.g_hi.ravel()
@@ -158,6 +168,34 @@ class PulsedPopulation:
                 if c2c > 0:
                     size = size * (1.0 + c2c * self.program_rng.standard_normal(idx.size))
                 g[idx] = np.clip(now + size, np.minimum(lo, now), np.maximum(hi, now))
+        return g.reshape(self.shape)
+
+    def _pulse_one_way(self, g: np.ndarray, up: np.ndarray, down: np.ndarray) -> np.ndarray:
+        """:meth:`_pulse` for devices pulsed in one direction each (``g`` raveled, stuck devices'
+        counts already 0)."""
+        idx = np.concatenate([np.flatnonzero(up > 0), np.flatnonzero(down > 0)])
+        if idx.size == 0:
+            return g.reshape(self.shape)
+        is_up = np.zeros(idx.size, dtype=bool)
+        is_up[:np.count_nonzero(up > 0)] = True
+        counts = np.where(is_up, up[idx], down[idx])
+        lo, hi = self.g_lo.ravel()[idx], self.g_hi.ravel()[idx]
+        gamma_up, gamma_down = self.gamma_up.ravel()[idx], self.gamma_down.ravel()[idx]
+        dw_up, dw_down = self.dw_up.ravel()[idx], self.dw_down.ravel()[idx]
+        span, step, c2c = self.window.span, self.device.step, self.device.dw_min_std
+        k = 0
+        while idx.size:
+            now = g[idx]
+            f_up, f_down = step.shape((now - lo) / (hi - lo), gamma_up, gamma_down)
+            size = span * np.where(is_up, dw_up * f_up, -dw_down * f_down)
+            if c2c > 0:
+                size = size * (1.0 + c2c * self.program_rng.standard_normal(idx.size))
+            g[idx] = np.clip(now + size, np.minimum(lo, now), np.maximum(hi, now))
+            k += 1
+            keep = counts > k
+            if not keep.all():
+                idx, counts, is_up, lo, hi = idx[keep], counts[keep], is_up[keep], lo[keep], hi[keep]
+                gamma_up, gamma_down, dw_up, dw_down = gamma_up[keep], gamma_down[keep], dw_up[keep], dw_down[keep]
         return g.reshape(self.shape)
 
     def _round(self, g: np.ndarray, change: np.ndarray, scheme) -> tuple[np.ndarray, np.ndarray]:

@@ -318,7 +318,7 @@ def _finish(out, config, device, lockstep, dataset, engine, done, total, wall, n
         "status": status,
         "config": to_record(config),
         "spec": to_record(controller.spec),  # as simulated: r_f chosen, the run's headroom
-        "device": to_record(device),
+        "device": to_record(device),        # kind-tagged (device_to_json)
         "batches_done": done, "batches_planned": total,
         "final_cosim_loss": rows[-1]["cosim_loss"] if rows else None,
         "final_reference_loss": rows[-1]["reference_loss"] if rows else None,

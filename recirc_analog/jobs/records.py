@@ -6,21 +6,45 @@ dict: nested configurations from the field types, lists as tuples. So
 ``from_record(CosimConfig, summary["config"]) == config`` for a cosim run, and
 likewise for ``summary["spec"]`` (:class:`CircuitSpec`), ``summary["device"]``
 and a train run's ``summary["config"]`` (:class:`TrainJob`).
+
+Device records (``DeviceConfig``, ``PulsedDevice`` and their nested records) are
+written kind-tagged by :func:`recirc_analog.devices.device_to_json`, wherever they
+sit, and read back by their tag, so a field that may hold either kind (a train
+job's ``device``) is unambiguous.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import types
 import typing
 from collections.abc import Mapping
 
-from ..errors import DataError
+from ..devices.serialisation import RECORD_KINDS, device_from_json, device_to_json
+from ..errors import ConfigError, DataError
+
+
+def _is_device(value) -> bool:
+    return dataclasses.is_dataclass(value) and RECORD_KINDS.get(type(value).__name__) is type(value)
 
 
 def to_record(config) -> dict:
-    """The fields of a dataclass instance as nested dicts, lists and plain values."""
-    return dataclasses.asdict(config)
+    """The fields of a dataclass instance as nested dicts, lists and plain values
+    (:func:`dataclasses.asdict`; device records kind-tagged by ``device_to_json``)."""
+    if _is_device(config):
+        return device_to_json(config)
+    return {field.name: _plain(getattr(config, field.name)) for field in dataclasses.fields(config)}
+
+
+def _plain(value):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_record(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return copy.deepcopy(value)
 
 
 def from_record(cls, record: Mapping):
@@ -31,6 +55,8 @@ def from_record(cls, record: Mapping):
     """
     if not isinstance(record, Mapping):
         raise DataError(f"{cls.__name__}: expected a mapping of its fields, got {type(record).__name__}")
+    if "kind" in record and cls.__name__ in RECORD_KINDS:
+        return _device(record, (cls,))
     hints = typing.get_type_hints(cls)
     known = {field.name for field in dataclasses.fields(cls) if field.init}
     unknown = sorted(set(record) - known)
@@ -43,6 +69,9 @@ def _value(hint, value):
     if value is None:
         return None
     if isinstance(value, Mapping):
+        devices = tuple(member for member in _members(hint) if getattr(member, "__name__", None) in RECORD_KINDS)
+        if devices and "kind" in value:
+            return _device(value, devices)
         classes = [member for member in _members(hint) if dataclasses.is_dataclass(member)]
         if len(classes) == 1:
             return from_record(classes[0], value)
@@ -50,6 +79,17 @@ def _value(hint, value):
     if isinstance(value, list):
         return _tuples(value)
     return value
+
+
+def _device(record: Mapping, allowed: tuple) -> object:
+    """The device record a kind-tagged mapping holds, which must be one of ``allowed``."""
+    try:
+        device = device_from_json(dict(record))
+    except ConfigError as error:
+        raise DataError(str(error)) from None
+    if not isinstance(device, allowed):
+        raise DataError(f"expected a {' or '.join(c.__name__ for c in allowed)} record, got {type(device).__name__}")
+    return device
 
 
 def _members(hint) -> tuple:

@@ -4,8 +4,9 @@ Output folder::
 
     metrics.csv    one row per epoch (row 0 = the untrained network):
                    epoch,train_loss,test_loss,seconds,norm_A1..norm_AL,angle_A1..angle_AL
-    summary.json   the full configuration (records.from_record(TrainJob, ...) rebuilds it),
-                   final_test_loss, wall time
+    summary.json   the full configuration (records.from_record(TrainJob, ...) rebuilds it,
+                   the device record included), final_test_loss, wall time; with a device
+                   also r_f, clipped_devices_last_batch and device_seconds
     weights.npz    the trained network (the format the netlist generator reads)
     loss.png       test loss per epoch; angles.png for rules other than BP
 """
@@ -18,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..data import load_dataset
+from ..devices.parameters import DeviceConfig
+from ..devices.pulsed import PulsedDevice
 from ..errors import ConfigError, DivergenceError
 from ..fileio import MetricsWriter, write_json_atomic
 from ..reference.network import CircularAutoencoder
@@ -86,6 +89,14 @@ class TrainJob:
     max_train: int | None = None
     init_seed: int = 0
     out: str | None = None
+    device: DeviceConfig | PulsedDevice | None = None
+    """A device record (``--device``): train the hardware-aware reference, whose weights are
+    device conductances (:class:`~recirc_analog.cosim.hardware_aware.HardwareAwareTrainer`;
+    device seed ``init_seed``); None: the plain reference."""
+    headroom: float = 2.0
+    """With a device: r_f leaves this factor of room for the weights to grow (as ``cosim``)."""
+    batch_seconds: float | None = None
+    """With a device: device time (s) of one minibatch; None: batch_size * (1 + m) * 1 us."""
 
 
 def metric_columns(n_layers: int) -> list[str]:
@@ -135,8 +146,8 @@ def _train(job: TrainJob, dataset, net, out: Path | None, show_progress: bool):
     total = job.train.epochs * dataset.batches_per_epoch(job.train.batch_size) * job.train.batch_size
     start = time.perf_counter()
     with progress_bar(total, f"train {job.rule.label()}", enabled=show_progress) as bar:
-        trainer = Trainer(net, job.rule.build(), job.train, progress=bar.update,
-                          on_epoch=(lambda m: writer.write_row(_row(m, n_layers))) if writer else None)
+        trainer = _trainer(job, net, progress=bar.update,
+                           on_epoch=(lambda m: writer.write_row(_row(m, n_layers))) if writer else None)
         diverged = None
         try:
             history = trainer.fit(dataset)
@@ -147,11 +158,25 @@ def _train(job: TrainJob, dataset, net, out: Path | None, show_progress: bool):
             if writer is not None:
                 writer.close()
             if out is not None:
-                _write_outputs(out, job, net, trainer.history, time.perf_counter() - start, diverged)
+                _write_outputs(out, job, net, trainer.history, time.perf_counter() - start, diverged,
+                               trainer)
     return net, history
 
 
-def _write_outputs(out: Path, job: TrainJob, net, history, wall: float, diverged: str | None = None) -> None:
+def _trainer(job: TrainJob, net, progress, on_epoch) -> Trainer:
+    """The plain reference's Trainer, or with ``job.device`` the hardware-aware one."""
+    if job.device is None:
+        return Trainer(net, job.rule.build(), job.train, progress=progress, on_epoch=on_epoch)
+    from ..cosim.hardware_aware import HardwareAwareTrainer
+    from ..schematic.spec import CrossbarConfig
+
+    return HardwareAwareTrainer(net, job.rule.build(), job.train, progress=progress, on_epoch=on_epoch,
+                                device=job.device, device_seed=job.init_seed,
+                                crossbar=CrossbarConfig(headroom=job.headroom), batch_seconds=job.batch_seconds)
+
+
+def _write_outputs(out: Path, job: TrainJob, net, history, wall: float, diverged: str | None = None,
+                   trainer=None) -> None:
     net.save(out / "weights.npz")
     summary = {
         "diverged": diverged,
@@ -162,6 +187,9 @@ def _write_outputs(out: Path, job: TrainJob, net, history, wall: float, diverged
         "initial_test_loss": history[0].test_loss if history else None,
         "wall_seconds": wall,
     }
+    state = getattr(trainer, "state", None)
+    if state is not None:
+        summary.update(r_f=state.mapping.r_f, clipped_devices_last_batch=state.clipped, device_seconds=state.t)
     write_json_atomic(out / "summary.json", summary)
     if len(history) > 1:
         _plot(out, job, history)

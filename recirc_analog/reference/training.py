@@ -197,16 +197,28 @@ class Trainer:
         if self._gradient is not None:
             angles = angles_degrees(direction, self._gradient.directions(self.net, x, forward))
         applied = direction.scaled(self.rates)
-        weights = [w + dw for w, dw in zip(self.net.weights, applied.weights)]
-        if self.config.max_norm is not None:
-            weights = [cap_row_norms(w, self.config.max_norm) for w in weights]
-        biases = [b + db for b, db in zip(self.net.biases, applied.biases)]
+        weights, biases = self.updated(applied)
         # A NaN or inf anywhere makes the total non-finite: one reduction per array.
         if not math.isfinite(sum(float(a.sum()) for a in weights + biases)):
             raise self._diverged("NaN or inf in the weights")
         self.net.weights, self.net.biases = weights, biases
         self.rule.after_update(applied)
         return StepResult(loss, applied, angles)
+
+    def targets(self, applied: Update) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The weights and biases ``applied`` asks for: the present ones plus the update, each
+        weight row capped at ``config.max_norm``."""
+        weights = [w + dw for w, dw in zip(self.net.weights, applied.weights)]
+        if self.config.max_norm is not None:
+            weights = [cap_row_norms(w, self.config.max_norm) for w in weights]
+        return weights, [b + db for b, db in zip(self.net.biases, applied.biases)]
+
+    def updated(self, applied: Update) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The new (weights, biases) after ``applied``: :meth:`targets` here; a hardware-aware
+        trainer programs the change into devices and reads back what they realise
+        (:class:`recirc_analog.cosim.hardware_aware.HardwareAwareTrainer`). New arrays, never
+        the present ones changed in place."""
+        return self.targets(applied)
 
     def _record(self, epoch, train_loss, dataset, angles, seconds) -> EpochMetrics:
         test_loss = self.evaluate(dataset.test)

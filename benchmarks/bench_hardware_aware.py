@@ -1,0 +1,99 @@
+"""Epoch time of the hardware-aware reference (``train --device``) against the plain reference.
+
+Run:  .venv/bin/python benchmarks/bench_hardware_aware.py [--data-dir ../shared/data] [--max-train N]
+      [--repeats 3] [--rule rec] [--devices ideal,pcm,reram-hfo2] [--write]
+
+784-20-784 (tanh, logistic) on MNIST, minibatch 100, lr 0.01, no angle diagnostics, one
+BLAS thread (OPENBLAS_NUM_THREADS=1 is set here before NumPy is imported). Each round
+trains one epoch of the plain reference and one of the hardware-aware reference per
+device (the same initial weights and batches), interleaved; the table shows each
+contender's fastest epoch, and the hardware-aware / plain ratio of every round
+(target <= 2x with the richest preset, pcm: pulsed exponential steps, device-to-device
+spreads, cycle-to-cycle noise, read noise and drift). The data folder is --data-dir,
+else $RECIRC_ANALOG_DATA, else ../shared/data. With --write the table is appended to
+benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["OPENBLAS_NUM_THREADS"] = "1"     # before NumPy is imported (here or by the package)
+
+import argparse  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+from bench_reference import header, publish  # noqa: E402
+
+from recirc_analog.cosim.hardware_aware import HardwareAwareTrainer  # noqa: E402
+from recirc_analog.data import load_dataset  # noqa: E402
+from recirc_analog.devices import DEVICE_PRESETS, load_device  # noqa: E402
+from recirc_analog.reference.network import CircularAutoencoder  # noqa: E402
+from recirc_analog.reference.recirculation import Recirculation  # noqa: E402
+from recirc_analog.reference.rules import get_rule  # noqa: E402
+from recirc_analog.reference.training import TrainConfig, Trainer  # noqa: E402
+
+SIZES, ACTS, LR = (784, 20, 784), ("tanh", "logistic"), 0.01
+
+
+def time_epoch(rule_name: str, device_name: str | None, dataset, seed: int = 0) -> tuple[float, float]:
+    """(seconds, test loss) of one epoch: the plain reference (``device_name`` None) or the
+    hardware-aware one with that preset."""
+    net = CircularAutoencoder.random(SIZES, ACTS, seed=seed, data_mean=dataset.train_mean)
+    params = {"recirculation": Recirculation("pr")} if rule_name == "rec" else {}
+    config = TrainConfig(epochs=1, lr=LR, seed=seed, track_angles=False)
+    if device_name is None:
+        trainer = Trainer(net, get_rule(rule_name, **params), config)
+    else:
+        trainer = HardwareAwareTrainer(net, get_rule(rule_name, **params), config,
+                                       device=load_device(device_name), device_seed=seed)
+    start = time.perf_counter()
+    for x in dataset.train_batches(100, np.random.default_rng(seed)):
+        trainer.step(x)
+    seconds = time.perf_counter() - start
+    return seconds, trainer.evaluate(dataset.test)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data-dir", default=os.environ.get("RECIRC_ANALOG_DATA", "../shared/data"),
+                        help="folder holding mnist/ (default: $RECIRC_ANALOG_DATA, else ../shared/data)")
+    parser.add_argument("--max-train", type=int, default=None, help="training samples per epoch (default all)")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds (default 3)")
+    parser.add_argument("--rule", default="rec", help="learning rule (default rec, output recirculation pr)")
+    parser.add_argument("--devices", default="ideal,pcm,reram-hfo2",
+                        help=f"presets to time, of {', '.join(DEVICE_PRESETS)} (default ideal,pcm,reram-hfo2)")
+    parser.add_argument("--write", action="store_true", help="append the table to benchmarks/RESULTS.md")
+    args = parser.parse_args(argv)
+    devices = [d for d in args.devices.split(",") if d]
+    unknown = sorted(set(devices) - set(DEVICE_PRESETS))
+    if unknown:
+        parser.error(f"--devices: unknown {', '.join(unknown)}; choose from {', '.join(DEVICE_PRESETS)}")
+    dataset = load_dataset("mnist", args.data_dir, max_train=args.max_train)
+    contenders = {"plain": None, **{d: d for d in devices}}
+    runs = {name: [] for name in contenders}
+    for round_ in range(max(1, args.repeats)):
+        for name, device in contenders.items():
+            runs[name].append(time_epoch(args.rule, device, dataset))
+            print(f"round {round_ + 1}: {name} {runs[name][-1][0]:.2f} s", flush=True)
+    plain = min(s for s, _ in runs["plain"])
+    lines = [*header(),
+             f"784-20-784 (tanh, logistic), MNIST, {dataset.n_train} "
+             f"training samples, minibatch 100, lr {LR}, rule {args.rule}, "
+             f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}; fastest of {args.repeats} "
+             "interleaved rounds; ratio = hardware-aware / plain epoch time of the same round.",
+             "",
+             "| contender | epoch (s) | / plain | ratio per round | test loss after 1 epoch |",
+             "|---|---|---|---|---|"]
+    for name, results in runs.items():
+        seconds = min(s for s, _ in results)
+        ratios = ", ".join(f"{s / p:.2f}" for (s, _), (p, _) in zip(results, runs["plain"]))
+        label = "plain reference" if name == "plain" else f"hardware-aware, {name}"
+        lines.append(f"| {label} | {seconds:.2f} | {seconds / plain:.2f} | {ratios} | {results[0][1]:.2f} |")
+    publish(lines, "Hardware-aware reference: time per MNIST epoch (issue 11)", args.write)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
