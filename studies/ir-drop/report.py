@@ -29,6 +29,15 @@ def cell(value, fmt="{:.1f}") -> str:
     return "—" if value is None else fmt.format(value)
 
 
+def gap(value, reference) -> str:
+    """The loss and, in brackets, how far above the reference it is (percent)."""
+    if value is None:
+        return "—"
+    if reference is None:
+        return f"{value:.1f}"
+    return f"{value:.1f} ({100 * (value - reference) / reference:+.1f}%)"
+
+
 def write_report(results: Path, report: Path, plot: Path, max_train: int | None = None) -> None:
     rows = read_rows(results)
     done = [row for row in rows if row["status"] == "ok" and row["final_test_loss_cosim"] is not None]
@@ -71,12 +80,12 @@ def write_report(results: Path, report: Path, plot: Path, max_train: int | None 
               "`--max-train`) and runs it with `recirc-analog sweep`; `results/results.csv` has one row "
               "per point.", ""]
     lines += [f"## Final test loss of the circuit ({test_samples} MNIST test samples, summed binary "
-              "cross-entropy per sample)", ""]
+              "cross-entropy per sample; in brackets: above the reference)", ""]
     lines += ["| r_wire (ohm) \\ tile | " + " | ".join(str(t) for t in tiles) + " |",
               "|---:|" + "---:|" * len(tiles)]
     for r in wires:
         values = [by.get((r, t), {}).get("final_test_loss_cosim") for t in tiles]
-        lines.append(f"| {r:g} | " + " | ".join(cell(v) for v in values) + " |")
+        lines.append(f"| {r:g} | " + " | ".join(gap(v, reference) for v in values) + " |")
     lines += ["", f"NumPy reference (same weights, batches, rule): **{cell(reference)}**"
               + (f" (identical in every point: {min(references):.3f} to {max(references):.3f})"
                  if references else ""),
@@ -88,8 +97,13 @@ def write_report(results: Path, report: Path, plot: Path, max_train: int | None 
     for r in wires:
         values = [by.get((r, t), {}).get("summary", {}).get("weight_rel_diff_max") for t in tiles]
         lines.append(f"| {r:g} | " + " | ".join(cell(v, "{:.3g}") for v in values) + " |")
-    lines += ["", "## Wall time per point (s, 2 Dask workers on a shared 2-vCPU machine)", "",
-              "| r_wire (ohm) \\ tile | " + " | ".join(str(t) for t in tiles) + " |",
+    walls = [row["wall_seconds"] for row in done if row["wall_seconds"]]
+    lines += ["", "## Wall time per point (s, 2 Dask workers on a shared 2-vCPU machine)", ""]
+    if walls and samples:
+        lines += [f"Mean {sum(walls) / len(walls):.0f} s per point for {samples:,} samples, i.e. "
+                  f"~{sum(walls) / len(walls) * 60000 / samples / 60:.0f} min per point for a full epoch at "
+                  "the same load (other jobs share the machine; see README.md for the load during the run).", ""]
+    lines += ["| r_wire (ohm) \\ tile | " + " | ".join(str(t) for t in tiles) + " |",
               "|---:|" + "---:|" * len(tiles)]
     for r in wires:
         values = [by.get((r, t), {}).get("wall_seconds") for t in tiles]
