@@ -16,6 +16,9 @@ pays one-off set-up) and scaled to the 600 minibatches of an MNIST epoch. Conten
 - the floor: the NumPy reference's own REC-PR training step on the same network and batches,
   timed in process.
 
+The machine is shared: each contender's CPU share (CPU seconds of the command and its children
+over its wall time) is printed, and wall x share estimates the time on an unloaded core.
+
 With --write the table is appended to benchmarks/RESULTS.md. One process at a time; the
 machine's load average is printed in the header because other jobs share it.
 """
@@ -26,6 +29,7 @@ import argparse
 import csv
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -71,15 +75,19 @@ def time_cosim(data_dir: str, batches: int, extra: list[str]) -> dict:
         command = [str(cli), "cosim", "--mode", "pr", "--sizes", SIZES, "--act", ACTS, "--data", "mnist",
                    "--data-dir", data_dir, "--batch-size", "100", "--lr", str(LR), "--batches", str(batches),
                    "--test-samples", "100", "--out", str(out), "--quiet", *extra]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run(command, check=True, capture_output=True, text=True,
                        env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
         wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         with open(out / "metrics.csv") as handle:
             rows = list(csv.DictReader(handle))
     seconds = [float(row["seconds"]) for row in rows]
     steady = seconds[1:] if len(seconds) > 1 else seconds
     return {"per_batch": float(np.mean(steady)), "first": seconds[0], "batches": len(seconds), "wall": wall,
+            "cpu_share": min(1.0, cpu / wall),
             "engine": float(np.mean([float(row["ngspice_seconds"]) for row in rows[1:] or rows])),
             "build": float(np.mean([float(row["netlist_seconds"]) for row in rows[1:] or rows]))}
 
@@ -91,15 +99,17 @@ def time_reference(data_dir: str, batches: int) -> dict:
     net = CircularAutoencoder.random(sizes, tuple(ACTS.split(",")), seed=0, data_mean=dataset.train_mean)
     trainer = Trainer(net, get_rule("rec", recirculation=Recirculation("pr")),
                       TrainConfig(epochs=1, lr=LR, seed=0, track_angles=False))
-    seconds = []
+    seconds, cpu = [], []
     for index, x in enumerate(dataset.train_batches(100, np.random.default_rng(0))):
         if index >= batches:
             break
-        tick = time.perf_counter()
+        tick, tock = time.perf_counter(), time.process_time()
         trainer.step(x)
         seconds.append(time.perf_counter() - tick)
+        cpu.append(time.process_time() - tock)
     return {"per_batch": float(np.mean(seconds[1:])), "first": seconds[0], "batches": len(seconds),
-            "wall": float(sum(seconds)), "engine": float("nan"), "build": float("nan")}
+            "wall": float(sum(seconds)), "cpu_share": min(1.0, sum(cpu[1:]) / sum(seconds[1:])),
+            "engine": float("nan"), "build": float("nan")}
 
 
 def main() -> None:
@@ -133,16 +143,19 @@ def main() -> None:
 
     ngspice = results[contenders[0][0]]["per_batch"]
     reference = results[contenders[3][0]]["per_batch"]
-    table = ["| contender | minibatches timed | s / minibatch | samples/s | est. s / MNIST epoch (600 minibatches) "
-             "| engine s / minibatch | circuit build s / minibatch | vs ngspice | vs reference step |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    table = ["| contender | minibatches timed | wall s / minibatch | samples/s | est. wall s / MNIST epoch "
+             "(600 minibatches) | CPU share of the run | est. one-core s / MNIST epoch (wall x CPU share) "
+             "| engine s / minibatch | circuit build s / minibatch | ngspice / this (wall) | "
+             "this / reference step (wall) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, result in results.items():
         per = result["per_batch"]
         engine = "" if np.isnan(result["engine"]) else f"{result['engine']:.3f}"
         build = "" if np.isnan(result["build"]) else f"{result['build']:.3f}"
         table.append(f"| {name} | {result['batches'] - 1} | {per:.4f} | {100 / per:,.0f} | "
-                     f"{per * EPOCH_BATCHES:,.0f} | {engine} | {build} | {ngspice / per:,.1f}x faster | "
-                     f"{per / reference:,.1f}x slower |")
+                     f"{per * EPOCH_BATCHES:,.0f} | {result['cpu_share']:.2f} | "
+                     f"{per * result['cpu_share'] * EPOCH_BATCHES:,.0f} | {engine} | {build} | "
+                     f"{ngspice / per:,.1f} | {per / reference:,.1f} |")
     lines += table
     print("\n".join(table))
     if args.write:
