@@ -22,6 +22,13 @@ def read_rows(results: Path) -> list[dict]:
             row[key] = float(row[key]) if row.get(key) else None
         summary = results.parent / "points" / row["hash"] / "summary.json"
         row["summary"] = json.loads(summary.read_text()) if summary.exists() else {}
+        metrics = results.parent / "points" / row["hash"] / "metrics.csv"
+        row["first_loss"] = None
+        if metrics.exists():
+            with open(metrics) as handle:
+                first = next(csv.DictReader(handle), None)
+            if first:
+                row["first_loss"] = (float(first["cosim_loss"]), float(first["reference_loss"]))
     return rows
 
 
@@ -35,7 +42,8 @@ def gap(value, reference) -> str:
         return "—"
     if reference is None:
         return f"{value:.1f}"
-    return f"{value:.1f} ({100 * (value - reference) / reference:+.1f}%)"
+    percent = 100 * (value - reference) / reference
+    return f"{value:.1f} ({0.0 if abs(percent) < 0.05 else percent:+.1f}%)"
 
 
 def write_report(results: Path, report: Path, plot: Path, max_train: int | None = None) -> None:
@@ -91,7 +99,15 @@ def write_report(results: Path, report: Path, plot: Path, max_train: int | None 
                  if references else ""),
               f"Ideal circuit (r_wire = 0; the tile size does not matter there): **{cell(ideal_mean)}**"
               + (f" ({min(ideal):.3f} to {max(ideal):.3f} over the four tile sizes)" if ideal else ""), ""]
-    lines += ["## Largest relative weight difference circuit vs reference at the end", "",
+    firsts = [row["first_loss"][1] for row in done if row["first_loss"]]
+    lines += ["## Loss of the first minibatch (before any update: the IR drop's read error alone)", "",
+              f"Reference (and ideal circuit): {cell(firsts[0] if firsts else None)}. In brackets: above it.", "",
+              "| r_wire (ohm) \\ tile | " + " | ".join(str(t) for t in tiles) + " |",
+              "|---:|" + "---:|" * len(tiles)]
+    for r in wires:
+        values = [by.get((r, t), {}).get("first_loss") for t in tiles]
+        lines.append(f"| {r:g} | " + " | ".join(gap(v[0], v[1]) if v else "—" for v in values) + " |")
+    lines += ["", "## Largest relative weight difference circuit vs reference at the end", "",
               "| r_wire (ohm) \\ tile | " + " | ".join(str(t) for t in tiles) + " |",
               "|---:|" + "---:|" * len(tiles)]
     for r in wires:
