@@ -38,7 +38,7 @@ def _check_choice(name: str, value, allowed) -> None:
         raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
 
 
-MAX_TILE = 400
+MAX_TILE = 1024
 """Largest ``tile_rows`` / ``tile_neurons``."""
 
 WIRE_FIELDS = ("r_row", "r_col", "r_driver", "r_sense")

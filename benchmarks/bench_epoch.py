@@ -1,0 +1,167 @@
+"""Time per MNIST epoch of the co-simulation at 784-20-784 for each engine (issue 10).
+
+Run:  OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_epoch.py [--data-dir ../shared/data]
+      [--batches 20] [--ngspice-batches 3] [--write]
+
+Each co-simulation contender is the real ``recirc-analog cosim`` command (REC-PR, MNIST
+784-20-784, tanh/logistic, minibatch 100, lr 0.05, dc form) run for K minibatches in a fresh
+folder; its metrics.csv ``seconds`` column (the wall time of one whole minibatch step: circuit
+build, engine, controller readings and programming, and the NumPy reference stepping alongside;
+checkpoints, start-up and the final test are outside it) is averaged over batches 2..K (the first
+pays one-off set-up) and scaled to the 600 minibatches of an MNIST epoch. Contenders:
+
+- ngspice: ``--engine batch`` (ngspice -b), ideal wires, a few batches only (it is slow);
+- direct, ideal wires;
+- direct, 1-ohm wires (``--r-wire 1``) in 128-row tiles (``--tile 128``);
+- the floor: the NumPy reference's own REC-PR training step on the same network and batches,
+  timed in process.
+
+The machine is shared: each contender's CPU share (CPU seconds of the command and its children
+over its wall time) is printed, and wall x share estimates the time on an unloaded core.
+
+With --write the table is appended to benchmarks/RESULTS.md. One process at a time; the
+machine's load average is printed in the header because other jobs share it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from recirc_analog.data import load_dataset
+from recirc_analog.reference.network import CircularAutoencoder
+from recirc_analog.reference.recirculation import Recirculation
+from recirc_analog.reference.rules import get_rule
+from recirc_analog.reference.training import TrainConfig, Trainer
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZES = "784,20,784"
+ACTS = "tanh,logistic"
+LR = 0.05
+EPOCH_BATCHES = 600
+
+
+def machine() -> str:
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in
+                     subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines()
+                     if line.startswith("Model name"))
+    except (OSError, StopIteration):
+        model = platform.processor() or "unknown CPU"
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    return (f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}, "
+            f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, load average {load}")
+
+
+def header() -> list[str]:
+    return [f"Machine: {machine()}", "", f"Command: `{' '.join([Path(sys.executable).name, *sys.argv])}`", ""]
+
+
+def time_cosim(data_dir: str, batches: int, extra: list[str]) -> dict:
+    """Seconds per minibatch of ``recirc-analog cosim`` (mean over batches 2..K) and the wall time."""
+    cli = Path(sys.executable).with_name("recirc-analog")
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "run"
+        command = [str(cli), "cosim", "--mode", "pr", "--sizes", SIZES, "--act", ACTS, "--data", "mnist",
+                   "--data-dir", data_dir, "--batch-size", "100", "--lr", str(LR), "--batches", str(batches),
+                   "--test-samples", "100", "--out", str(out), "--quiet", *extra]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True, text=True,
+                       env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        with open(out / "metrics.csv") as handle:
+            rows = list(csv.DictReader(handle))
+    seconds = [float(row["seconds"]) for row in rows]
+    steady = seconds[1:] if len(seconds) > 1 else seconds
+    return {"per_batch": float(np.mean(steady)), "first": seconds[0], "batches": len(seconds), "wall": wall,
+            "cpu_share": min(1.0, cpu / wall),
+            "engine": float(np.mean([float(row["ngspice_seconds"]) for row in rows[1:] or rows])),
+            "build": float(np.mean([float(row["netlist_seconds"]) for row in rows[1:] or rows]))}
+
+
+def time_reference(data_dir: str, batches: int) -> dict:
+    """Seconds per minibatch of the NumPy reference's REC-PR step (the arithmetic floor)."""
+    dataset = load_dataset("mnist", data_dir=data_dir)
+    sizes = tuple(int(n) for n in SIZES.split(","))
+    net = CircularAutoencoder.random(sizes, tuple(ACTS.split(",")), seed=0, data_mean=dataset.train_mean)
+    trainer = Trainer(net, get_rule("rec", recirculation=Recirculation("pr")),
+                      TrainConfig(epochs=1, lr=LR, seed=0, track_angles=False))
+    seconds, cpu = [], []
+    for index, x in enumerate(dataset.train_batches(100, np.random.default_rng(0))):
+        if index >= batches:
+            break
+        tick, tock = time.perf_counter(), time.process_time()
+        trainer.step(x)
+        seconds.append(time.perf_counter() - tick)
+        cpu.append(time.process_time() - tock)
+    return {"per_batch": float(np.mean(seconds[1:])), "first": seconds[0], "batches": len(seconds),
+            "wall": float(sum(seconds)), "cpu_share": min(1.0, sum(cpu[1:]) / sum(seconds[1:])),
+            "engine": float("nan"), "build": float("nan")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    default_data = os.environ.get("RECIRC_ANALOG_DATA", str(ROOT.parent / "shared" / "data"))
+    parser.add_argument("--data-dir", default=default_data)
+    parser.add_argument("--batches", type=int, default=20, help="minibatches per direct-engine run (default 20)")
+    parser.add_argument("--ngspice-batches", type=int, default=3, help="minibatches of the ngspice run (default 3)")
+    parser.add_argument("--reference-batches", type=int, default=200,
+                        help="minibatches of the reference timing (default 200)")
+    parser.add_argument("--write", action="store_true", help="append the table to benchmarks/RESULTS.md")
+    args = parser.parse_args()
+
+    lines = header()
+    print("\n".join(lines), flush=True)
+    contenders = [
+        ("ngspice (`--engine batch`), ideal wires", "cosim", args.ngspice_batches, ["--engine", "batch"]),
+        ("direct, ideal wires", "cosim", args.batches, ["--engine", "direct"]),
+        ("direct, 1-ohm wires, 128-row tiles", "cosim", args.batches,
+         ["--engine", "direct", "--r-wire", "1", "--tile", "128"]),
+        ("NumPy reference REC-PR step (floor)", "reference", args.reference_batches, []),
+    ]
+    results = {}
+    for name, kind, batches, extra in contenders:
+        result = (time_cosim(args.data_dir, batches, extra) if kind == "cosim"
+                  else time_reference(args.data_dir, batches))
+        results[name] = result
+        print(f"{name}: {result['per_batch']:.4f} s/batch over batches 2..{result['batches']} "
+              f"(first {result['first']:.3f} s; engine {result['engine']:.3f} s, build {result['build']:.3f} s; "
+              f"load {os.getloadavg()[0]:.2f})", flush=True)
+
+    ngspice = results[contenders[0][0]]["per_batch"]
+    reference = results[contenders[3][0]]["per_batch"]
+    table = ["| contender | minibatches timed | wall s / minibatch | samples/s | est. wall s / MNIST epoch "
+             "(600 minibatches) | CPU share of the run | est. one-core s / MNIST epoch (wall x CPU share) "
+             "| engine s / minibatch | circuit build s / minibatch | ngspice / this (wall) | "
+             "this / reference step (wall) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, result in results.items():
+        per = result["per_batch"]
+        engine = "" if np.isnan(result["engine"]) else f"{result['engine']:.3f}"
+        build = "" if np.isnan(result["build"]) else f"{result['build']:.3f}"
+        table.append(f"| {name} | {result['batches'] - 1} | {per:.4f} | {100 / per:,.0f} | "
+                     f"{per * EPOCH_BATCHES:,.0f} | {result['cpu_share']:.2f} | "
+                     f"{per * result['cpu_share'] * EPOCH_BATCHES:,.0f} | {engine} | {build} | "
+                     f"{ngspice / per:,.1f} | {per / reference:,.1f} |")
+    lines += table
+    print("\n".join(table))
+    if args.write:
+        with open(ROOT / "benchmarks" / "RESULTS.md", "a") as handle:
+            handle.write("\n## Time per MNIST epoch by engine (issue 10)\n\n" + "\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
