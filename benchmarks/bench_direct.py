@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -36,24 +33,15 @@ from recirc_analog.schematic.builder import build_circuit
 from recirc_analog.schematic.elements import Crossbar
 from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig
 
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_reference import header  # noqa: E402
+
 SIZES = ((64, 16, 64), (196, 20, 196), (784, 20, 784))
 ACTS = ("tanh", "logistic")
 
 
-def machine() -> str:
-    try:
-        model = next(line.split(":", 1)[1].strip() for line in
-                     subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines()
-                     if line.startswith("Model name"))
-    except (OSError, StopIteration):
-        model = platform.processor() or "unknown CPU"
-    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    return (f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}, "
-            f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, load average {load}")
 
 
-def header() -> list[str]:
-    return [f"Machine: {machine()}", "", f"Command: `{' '.join([Path(sys.executable).name, *sys.argv])}`", ""]
 
 
 def circuit_for(sizes, batch, tile_rows=256, seed=0, form="dc"):

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -44,6 +43,9 @@ from recirc_analog.reference.recirculation import Recirculation
 from recirc_analog.reference.rules import get_rule
 from recirc_analog.reference.training import TrainConfig, Trainer
 
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_reference import header  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = "784,20,784"
 ACTS = "tanh,logistic"
@@ -51,20 +53,8 @@ LR = 0.05
 EPOCH_BATCHES = 600
 
 
-def machine() -> str:
-    try:
-        model = next(line.split(":", 1)[1].strip() for line in
-                     subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines()
-                     if line.startswith("Model name"))
-    except (OSError, StopIteration):
-        model = platform.processor() or "unknown CPU"
-    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    return (f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}, "
-            f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, load average {load}")
 
 
-def header() -> list[str]:
-    return [f"Machine: {machine()}", "", f"Command: `{' '.join([Path(sys.executable).name, *sys.argv])}`", ""]
 
 
 def time_cosim(data_dir: str, batches: int, extra: list[str]) -> dict:

@@ -124,8 +124,10 @@ def machine() -> str:
                      if line.startswith("Model name"))
     except (StopIteration, OSError):
         model = platform.processor() or "unknown CPU"
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
     return (f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"numpy {np.__version__} ({blas()})")
+            f"numpy {np.__version__} ({blas()}), OPENBLAS_NUM_THREADS="
+            f"{os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, load average {load}")
 
 
 def header() -> list[str]:
