@@ -359,3 +359,12 @@ def test_divergence_writes_the_last_good_state(tmp_path, capsys):
     # the checkpoint is resumable (and protected from a new run)
     assert main([*SMALL, "--batches", "6", "--lr", "1e4", "--out", str(out)]) == 1
     assert "--overwrite" in capsys.readouterr().err
+
+
+def test_a_timeout_the_shared_engine_cannot_honour_is_refused(tmp_path, capsys):
+    """libngspice runs in-process: a timeout there would be a promise the run cannot keep."""
+    code = main(["cosim", "--sizes", "16,4,16", "--batches", "1", "--batch-size", "5", "--engine", "shared",
+                 "--ngspice-timeout", "5", "--out", str(tmp_path / "run"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--ngspice-timeout needs --engine batch" in err and err.count("\n") == 1
+    assert not (tmp_path / "run").exists()

@@ -103,8 +103,9 @@ def add_parser(commands) -> None:
                        help="replace an unfinished (resumable) run in --out instead of refusing")
     cosim.add_argument("--ngspice-timeout", type=positive_float("--ngspice-timeout"), default=None,
                        metavar="SECONDS", help="seconds one ngspice analysis may take before it is killed and "
-                                               "the run stops (default: scaled to the batch and network, "
-                                               "at least 120)")
+                                               "the run stops; batch engine only (libngspice runs inside this "
+                                               "process and cannot be killed: the shared engine has no timeout) "
+                                               "(default: scaled to the batch and network, at least 120)")
     cosim.add_argument("--quiet", action="store_true", help="no progress bar")
     cosim.set_defaults(handler=run)
 
@@ -159,6 +160,9 @@ def run(args) -> int:
     config, spec, device = build_configs(args)
     if args.resume and args.overwrite:
         raise UsageError("--resume and --overwrite exclude each other")
+    if args.ngspice_timeout is not None and args.engine == "shared":
+        raise UsageError("--ngspice-timeout needs --engine batch: libngspice runs inside this process and "
+                         "cannot be killed")
     summary = run_cosim(config, spec, device, args.out, resume=args.resume, show_progress=not args.quiet,
                         overwrite=args.overwrite, ngspice_timeout=args.ngspice_timeout,
                         accept_relaxed=args.accept_relaxed)
