@@ -104,81 +104,53 @@ def parse_cycles(text: str, limit: int | None = None) -> tuple[int, int]:
     return pair
 
 
-def in_range(option: str, low: float, high: float):
-    """An argparse ``type`` accepting floats in ``[low, high]``."""
+def _number_type(option: str, kind, is_valid, what_to_parse: str, what_range):
+    """An argparse ``type``: ``kind(text)`` (int or float) that ``is_valid`` accepts, else a UsageError.
 
-    def convert(text: str) -> float:
+    ``what_to_parse`` completes "<option> must be ..." when the text is no number;
+    ``what_range(value, text)`` completes it when the number is out of range.
+    """
+
+    def convert(text: str):
         try:
-            value = float(text)
+            value = kind(text)
         except ValueError:
-            raise UsageError(f"{option} must be a number in [{low:g}, {high:g}], got {text!r}") from None
-        if not low <= value <= high:
-            raise UsageError(f"{option} must be in [{low:g}, {high:g}], got {value:g}")
+            raise UsageError(f"{option} must be {what_to_parse}, got {text!r}") from None
+        if not is_valid(value):
+            raise UsageError(f"{option} must be {what_range(value, text)}")
         return value
 
     return convert
+
+
+def in_range(option: str, low: float, high: float):
+    """An argparse ``type`` accepting floats in ``[low, high]``."""
+    return _number_type(option, float, lambda v: low <= v <= high, f"a number in [{low:g}, {high:g}]",
+                        lambda v, _: f"in [{low:g}, {high:g}], got {v:g}")
 
 
 def positive_int(option: str, high: int | None = None):
     """An argparse ``type`` accepting integers >= 1 (and <= ``high`` when given)."""
-
-    def convert(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise UsageError(f"{option} must be a positive integer, got {text!r}") from None
-        if value < 1:
-            raise UsageError(f"{option} must be >= 1, got {value}")
-        if high is not None and value > high:
-            raise UsageError(f"{option} must be in [1, {high}], got {value}")
-        return value
-
-    return convert
+    return _number_type(option, int, lambda v: 1 <= v and (high is None or v <= high), "a positive integer",
+                        lambda v, _: f">= 1, got {v}" if v < 1 else f"in [1, {high}], got {v}")
 
 
 def positive_float(option: str):
-    """An argparse ``type`` accepting floats > 0."""
-
-    def convert(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise UsageError(f"{option} must be a positive number, got {text!r}") from None
-        if not value > 0 or value != value or value == float("inf"):
-            raise UsageError(f"{option} must be a finite number > 0, got {text}")
-        return value
-
-    return convert
+    """An argparse ``type`` accepting finite floats > 0."""
+    return _number_type(option, float, lambda v: 0 < v < float("inf"), "a positive number",
+                        lambda _, text: f"a finite number > 0, got {text}")
 
 
 def nonnegative_float(option: str):
     """An argparse ``type`` accepting finite floats >= 0."""
-
-    def convert(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise UsageError(f"{option} must be a finite number >= 0, got {text!r}") from None
-        if not 0 <= value < float("inf"):  # also refuses nan
-            raise UsageError(f"{option} must be a finite number >= 0, got {text}")
-        return value
-
-    return convert
+    return _number_type(option, float, lambda v: 0 <= v < float("inf"), "a finite number >= 0",
+                        lambda _, text: f"a finite number >= 0, got {text}")
 
 
 def int_in_range(option: str, low: int, high: int):
     """An argparse ``type`` accepting integers in ``[low, high]``."""
-
-    def convert(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise UsageError(f"{option} must be an integer in [{low}, {high}], got {text!r}") from None
-        if not low <= value <= high:
-            raise UsageError(f"{option} must be an integer in [{low}, {high}], got {value}")
-        return value
-
-    return convert
+    return _number_type(option, int, lambda v: low <= v <= high, f"an integer in [{low}, {high}]",
+                        lambda v, _: f"an integer in [{low}, {high}], got {v}")
 
 
 def add_wire_options(parser: argparse.ArgumentParser) -> None:
