@@ -7,62 +7,20 @@ of a memristor (the loop is pinched at v = 0) and of the thresholds (zero rate b
 """
 
 import re
-import shutil
 
 import numpy as np
 import pytest
+from memristor_benches import p_default, pulse_waveform, read_conductances, read_states, read_times, run_bench
 
 from recirc_analog.devices.compact.models import COMPACT_MODELS, integrate_state
 
 MODELS = tuple(COMPACT_MODELS)
 
 
-def _params(text: str) -> dict:
-    pairs = re.findall(r"(\w+)=([-+0-9.eE]+)", " ".join(re.findall(r"^\.param (.*)$", text, re.M)))
-    return {k: float(v) for k, v in pairs}
-
-
-def p_default(model: str, name: str) -> float:
-    """A ``.param`` value of the model's pulse testbench."""
-    from pathlib import Path
-
-    text = (Path(__file__).resolve().parents[1] / "circuits" / "memristors" / f"tb_{model}_pulses.cir").read_text()
-    return _params(text)[name]
-
-
 @pytest.fixture
 def bench(tmp_path, circuits_dir, ngspice):
-    """Run ``tb_<model>_<kind>.cir`` with some ``.param`` values replaced; (vectors, params)."""
-    def run(model, kind, **overrides):
-        folder = circuits_dir / "memristors"
-        shutil.copy(folder / f"{model}.lib", tmp_path)
-        text = (folder / f"tb_{model}_{kind}.cir").read_text()
-        params = {**_params(text), **overrides}
-        line = ".param " + " ".join(f"{k}={v!r}" for k, v in params.items())
-        text = re.sub(r"^\.param .*$", line, text, count=1, flags=re.M)
-        path = tmp_path / f"tb_{model}_{kind}.cir"
-        path.write_text(text)
-        return ngspice.run_file(path), params
-    return run
-
-
-def pulse_waveform(p: dict):
-    """The testbench's drive as a piecewise-linear waveform (s, V): the oracle's input."""
-    per, tw, tr = p["per"], p["tw"], p["tr"]
-    n = int(p["nup"] + p["ndown"])
-    ts, vs = [0.0], [0.0]
-    for k in range(n):
-        amplitude = p["vup"] if k < p["nup"] else p["vdown"]
-        for start, a in ((k * per + per / 4, amplitude), (k * per + 3 * per / 4, p["vread"])):
-            ts += [start, start + tr, start + tr + tw, start + 2 * tr + tw]
-            vs += [0.0, a, a, 0.0]
-    return np.array(ts + [n * per]), np.array(vs + [0.0])
-
-
-def read_states(vectors, p) -> np.ndarray:
-    """The state in the middle of every read pulse (after each programming pulse)."""
-    k = np.arange(int(p["nup"] + p["ndown"]))
-    return np.interp(k * p["per"] + 3 * p["per"] / 4 + p["tr"] + p["tw"] / 2, vectors["time"], vectors["v(x1.x)"])
+    """``run(model, kind, **overrides)``: the model's testbench with some .params replaced; (vectors, params)."""
+    return lambda model, kind, **overrides: run_bench(ngspice, circuits_dir, tmp_path, model, kind, **overrides)
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -95,15 +53,13 @@ def test_state_change_per_pulse_matches_the_ode(bench, name):
     model = COMPACT_MODELS[name]()
     states = read_states(v, p)
     oracle = integrate_state(model, *pulse_waveform(p), p["x0"])
-    k = np.arange(len(states))
-    reference = np.interp(k * p["per"] + 3 * p["per"] / 4 + p["tr"] + p["tw"] / 2, *pulse_waveform(p)[:1], oracle)
+    reference = np.interp(read_times(p), pulse_waveform(p)[0], oracle)
     steps, expected = np.diff(np.r_[p["x0"], states]), np.diff(np.r_[p["x0"], reference])
     assert np.all(np.abs(expected) > 1e-3)                      # every pulse moves the device
     np.testing.assert_allclose(steps, expected, rtol=2e-3)
     np.testing.assert_allclose(states, reference, atol=2e-4)
     # the read current is the model's at the state reached (the pulse response as a read sees it)
-    t_read = k * p["per"] + 3 * p["per"] / 4 + p["tr"] + p["tw"] / 2
-    g = np.interp(t_read, v["time"], v["i(vs)"]) / p["vread"]          # Vs s a: i(vs) flows into the device
+    g = read_conductances(v, p)
     np.testing.assert_allclose(g, model.read_conductance(states, p["vread"]), rtol=1e-5)
 
 

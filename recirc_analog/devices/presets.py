@@ -10,6 +10,7 @@ line lists (``--device PRESET``).
 
 from __future__ import annotations
 
+from .compact.presets import COMPACT_PRESETS
 from .drift import Drift
 from .parameters import ideal, reram_like
 from .programming import OpenLoopPulses
@@ -112,5 +113,6 @@ DEVICE_PRESETS = {
     "reram-es": reram_es,
     "pcm": pcm,
     "ecram": ecram,
+    **COMPACT_PRESETS,      # vteam-fit, yakopcic-fit: memristor compact models measured in ngspice (issue 13)
 }
 """Preset name -> function returning its record (``--device PRESET``)."""

@@ -7,8 +7,9 @@
   lives only in ``circuits/memristors/<cell>.lib`` (package data copy in
   ``recirc_analog/cell_library/memristors/``).
 - :mod:`.fit`: fitting a measured pulse response (state after every pulse of an up and a
-  down train) to a :class:`~recirc_analog.devices.pulsed.PulsedDevice` step model, and the
-  fitted presets ``vteam-fit`` / ``yakopcic-fit``.
+  down train) to a :class:`~recirc_analog.devices.pulsed.PulsedDevice` step model;
+- :mod:`.presets`: the fitted presets ``vteam-fit`` / ``yakopcic-fit`` (also in
+  :data:`recirc_analog.devices.presets.DEVICE_PRESETS`).
 """
 
 from recirc_analog._exports import lazy_exports
@@ -18,6 +19,13 @@ _EXPORTS = {
     "Yakopcic": "models",
     "COMPACT_MODELS": "models",
     "integrate_state": "models",
+    "PulseResponse": "fit",
+    "FitResult": "fit",
+    "fit_pulse_response": "fit",
+    "replay": "fit",
+    "vteam_fit": "presets",
+    "yakopcic_fit": "presets",
+    "COMPACT_PRESETS": "presets",
 }
 """Public name -> the module defining it (imported on first use)."""
 
