@@ -165,6 +165,7 @@ class SpiceWriter:
         "phase_clock": "format_phase_clock",
         "sample_counter": "format_sample_counter",
         "instance": "format_instance",
+        "memristor": "format_memristor",
     }
     """Name of the method writing each element kind (``kind`` of the element class).
 
@@ -224,6 +225,15 @@ class SpiceWriter:
         words = [check_name(e.name)] + [check_name(n, "node") for n in e.nodes] + [check_name(e.cell, "cell")]
         words += [f"{check_name(k, 'parameter')}={number(v)}" for k, v in e.params]
         return self.format_card(words)
+
+    def format_memristor(self, e) -> str:
+        """``X<name> p n <cell> x0=... <model parameters>`` (a :class:`~recirc_analog.schematic.elements.Memristor`),
+        then a ``.save`` of its state node ``<name>.x`` (internal to the instance, so not in ``Circuit.saves``,
+        whose names pass the name gate; ngspice merges several ``.save`` cards)."""
+        name = check_name(e.name)
+        words = [name, check_name(e.p, "node"), check_name(e.n, "node"), check_name(e.model.cell, "cell")]
+        words += [f"{check_name(k, 'parameter')}={number(v)}" for k, v in e.spice_parameters()]
+        return self.format_card(words) + "\n" + self.format_card([".save", f"v({name}.x)"])
 
     def format_options(self, circuit: Circuit) -> str:
         raise NotImplementedError

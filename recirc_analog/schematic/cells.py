@@ -75,6 +75,21 @@ LIBRARY_ORDER = ("opamp.lib", "neuron.lib", "mixer.lib", "sample_hold.lib")
 """The order in which the writers inline library files (deterministic output)."""
 
 
+def _memristor_cells() -> dict:
+    """The memristor compact models (issue 13): subcircuit ``<model> p n``, a resistive path."""
+    from recirc_analog.devices.compact.models import COMPACT_MODELS
+
+    return {cls.cell: Cell(cls.cell, cls.library, ("p", "n"), resistors=(("p", "n"),))
+            for cls in COMPACT_MODELS.values()}
+
+
+CELLS.update(_memristor_cells())
+
+MEMRISTOR_LIBRARIES = tuple(CELLS[name].library for name in sorted(_memristor_cells()))
+"""The memristor libraries (``memristors/<model>.lib`` in the package data), inlined after
+:data:`LIBRARY_ORDER`'s."""
+
+
 def activation_cell(activation: str, single_input: bool = False) -> str:
     """The cell name computing ``activation`` (one of the reference's activation names):
     of the difference of two TIA outputs, or of one pre-activation voltage (``single_input``)."""
@@ -92,4 +107,4 @@ def get_library_text(library: str) -> str:
 def get_libraries(cells) -> tuple[str, ...]:
     """The library files needed by the cell names ``cells``, in :data:`LIBRARY_ORDER`."""
     needed = {CELLS[name].library for name in cells}
-    return tuple(lib for lib in LIBRARY_ORDER if lib in needed)
+    return tuple(lib for lib in LIBRARY_ORDER + MEMRISTOR_LIBRARIES if lib in needed)

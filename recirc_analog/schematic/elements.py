@@ -283,6 +283,69 @@ class Instance(ElementBase):
         return tuple(key for key, _ in self.params)
 
 
+@register_element
+@dataclass(frozen=True)
+class Memristor(ElementBase):
+    """A memristor compact-model instance between ``p`` and ``n`` (issue 13): the subcircuit
+    ``model.cell`` of ``circuits/memristors/`` with ``model``'s parameters and initial state ``x0``.
+
+    Positive ``v(p) - v(n)`` raises the state (see :mod:`recirc_analog.devices.compact.models`).
+    The state is the voltage of the instance's internal node, which the writer always saves,
+    as ``v(<name>.x)`` (:attr:`state_node`); ``x0`` sets it at the start of a ``.tran ... uic``. The circuit lists
+    ``model.cell`` in :attr:`Circuit.cells` so that the writer includes the model's library.
+    For the graph checks the device is a resistive path ``p``-``n`` (its conductance is finite
+    everywhere in [0, 1] except Yakopcic's x = 0). Transient analyses only: in a ``.dc`` or ``.op``
+    the state node (a capacitor and a current source) has no DC solution. The tran form's
+    backward Euler at one step per ``max_step`` integrates the state to first order
+    (``tests/test_memristor_element.py``: 4000 steps, within 2e-4 of the ODE).
+    """
+
+    name: str
+    """Instance name: a subcircuit instance, so it starts with X (letters, digits, '_')."""
+    p: str
+    """Node the positive terminal connects to."""
+    n: str
+    """Node the negative terminal connects to."""
+    model: object
+    """The model record (:class:`~recirc_analog.devices.compact.models.Vteam` or ``Yakopcic``)."""
+    x0: float = 0.5
+    """Initial state (unitless, [0, 1])."""
+
+    kind = "memristor"
+
+    def __post_init__(self):
+        from recirc_analog.devices.compact.models import COMPACT_MODELS
+
+        if not isinstance(self.model, tuple(COMPACT_MODELS.values())):
+            raise NetlistError(f"model of memristor {self.name!r} must be one of "
+                               f"{', '.join(c.__name__ for c in COMPACT_MODELS.values())}, "
+                               f"got {type(self.model).__name__}")
+        if not (isinstance(self.name, str) and self.name[:1] in ("X", "x")):
+            raise NetlistError(f"memristor name must start with X (a subcircuit instance), got {self.name!r}")
+        if not (isinstance(self.x0, (int, float)) and 0.0 <= self.x0 <= 1.0):
+            raise NetlistError(f"x0 of memristor {self.name} must be in [0, 1], got {self.x0!r}")
+
+    @property
+    def state_node(self) -> str:
+        """The node holding the state, as ngspice names it (``<name>.x``, lower case)."""
+        return f"{self.name.lower()}.x"
+
+    def branches(self, cells):
+        return (Branch(self.p, self.n, "resistor"),)
+
+    def spice_parameters(self) -> tuple[tuple[str, float], ...]:
+        """(subcircuit parameter, value): ``x0`` then the model's parameters."""
+        from recirc_analog.devices.compact.models import spice_parameters
+
+        return (("x0", float(self.x0)),) + spice_parameters(self.model)
+
+    def parameters(self):
+        return tuple((f"parameter {key} of {self.name}", value) for key, value in self.spice_parameters())
+
+    def keywords(self):
+        return tuple(key for key, _ in self.spice_parameters())
+
+
 Element = Resistor | Capacitor | VoltageSource | TableSource | PhaseClock | SampleCounter | Instance
 """The built-in element kinds (all in :data:`ELEMENT_KINDS`); the checks and writers accept any
 registered kind, this union only documents the ones the builder makes."""
