@@ -21,10 +21,11 @@ def p_default(model: str, name: str) -> float:
     return bench_params((BENCHES / f"tb_{model}_pulses.cir").read_text())[name]
 
 
-def run_bench(ngspice, circuits_dir, folder, model: str, kind: str, **overrides):
-    """Run ``tb_<model>_<kind>.cir`` in ``folder`` with some ``.param`` values replaced; (vectors, params)."""
+def run_bench(ngspice, circuits_dir, folder, model: str, kind: str, library: str | None = None, **overrides):
+    """Run ``tb_<model>_<kind>.cir`` in ``folder`` (with ``library``, default ``<model>.lib``) with
+    some ``.param`` values of its first ``.param`` line replaced; (vectors, params)."""
     source = circuits_dir / "memristors"
-    shutil.copy(source / f"{model}.lib", folder)
+    shutil.copy(source / (library or f"{model}.lib"), folder)
     text = (source / f"tb_{model}_{kind}.cir").read_text()
     params = {**bench_params(text), **overrides}
     line = ".param " + " ".join(f"{k}={v!r}" for k, v in params.items())
