@@ -162,3 +162,21 @@ def test_bidirectional_takes_one_scale_and_matches_the_reference(run_circuit, tm
 def test_read_voltage_is_validated():
     with pytest.raises(Exception, match=r"read_voltage \(V\) must be in \(0, 10\.0\], got -1"):
         CircuitSpec(read_voltage=-1)
+
+
+def test_command_line_reports_a_violation_in_one_line(tmp_path, capsys):
+    from recirc_analog.cli import main
+
+    weights = tmp_path / "weights.npz"
+    _linear(5e3).save(weights)
+    out = tmp_path / "n.cir"
+    assert main(["netlist", "--weights", str(weights), "--batch", "1", "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "voltage budget: row 0 of layer 1's crossbar (node o2_c0_0)" in err[0]
+    assert "+-0.2 V" in err[0] and not out.exists()
+    assert main(["netlist", "--weights", str(weights), "--batch", "1", "--no-budget", "-o", str(out)]) == 0
+    assert main(["netlist", "--sizes", "4,2,4", "--noise", "-o", str(out)]) == 2
+    assert capsys.readouterr().err.strip().endswith("noise needs form tran (the dc form has no time for noise to "
+                                                    "act in), got form 'dc'")
+    assert main(["netlist", "--sizes", "4,2,4", "--read-voltage", "0", "-o", str(out)]) == 2
+    assert "--read-voltage" in capsys.readouterr().err

@@ -131,20 +131,21 @@ def unscaled(n_layers: int, v_unit: float) -> Budget:
     return Budget(None, (v_unit,) * (n_layers + 1), v_unit, {})
 
 
-def _layer_inputs(cycles, wiring, lam: float, n_layers: int) -> dict:
-    """h -> the :class:`LayerInput` s of layer h, from the reference's cycles (``run_cycles``)."""
+def _layer_inputs(net: CircularAutoencoder, cycles, wiring) -> dict:
+    """h -> the :class:`LayerInput` s of layer h, from the reference's cycles (``run_cycles``); in
+    the modes whose next layer reads the fresh chain (``ccr``, ``ccrcc``) that chain is recomputed."""
+    n_layers = net.n_layers
     inputs = {h: [] for h in range(1, n_layers + 1)}
     for k, cycle in enumerate(cycles):
         bias = not (k > 0 and wiring.recirculates_error)
+        start = cycles[k - 1][n_layers] if (k > 0 and wiring.layer1_reads_previous_output) else cycle[0]
+        below = [start] + list(cycle[1:n_layers])
+        if k > 0 and wiring.blends_held_into_layers and wiring.next_layer_reads_fresh:
+            below = [start]
+            for h in range(1, n_layers):
+                below.append(net.layer(h, below[-1]))
         for h in range(1, n_layers + 1):
-            if k > 0 and h == 1 and wiring.layer1_reads_previous_output:
-                below = [cycles[k - 1][n_layers]]
-            elif k > 0 and h > 1 and wiring.blends_held_into_layers and wiring.next_layer_reads_fresh:
-                # the fresh u^{h-1}(k) behind the blended O = lam O(0) + (1 - lam) u
-                below = [(cycle[h - 1] - lam * cycles[0][h - 1]) / (1 - lam)] if lam < 1 else []
-            else:
-                below = [cycle[h - 1]]
-            inputs[h] += [LayerInput(k, np.asarray(v, float), bias) for v in below]
+            inputs[h].append(LayerInput(k, np.asarray(below[h - 1], float), bias))
     return inputs
 
 
@@ -156,7 +157,7 @@ def plan(net: CircularAutoencoder, x: np.ndarray, spec) -> Budget:
     rec, n_layers = spec.recirculation, net.n_layers
     with np.errstate(over="ignore", invalid="ignore"):
         cycles = run_cycles(net, x, rec)
-    inputs = _layer_inputs(cycles, rec.wiring, rec.lam, n_layers)
+        inputs = _layer_inputs(net, cycles, rec.wiring)
     largest = [1.0] * n_layers                           # 1: the bias row layer g drives
     for h, reads in inputs.items():
         for read in reads:
