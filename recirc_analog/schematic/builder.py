@@ -117,7 +117,10 @@ def _check_budget(spec: CircuitSpec, budget: Budget, reads_seen: dict, conductan
 
     check_rows(budget, row_nodes)
     if spec.neuron.kind == "opamp":
-        check_swing(budget, conductances, r_f, spec.neuron.swing, column_nodes)
+        # bidirectional: layer 2's backward read sums each row line's pair in one TIA, which this
+        # column-by-column check does not model; only layer 1's forward read is checked there
+        layers = {1} if spec.architecture == "bidirectional" else set(budget.inputs)
+        check_swing(budget, conductances, r_f, spec.neuron.swing, column_nodes, layers)
 
 
 def _check_inputs(net, inputs) -> np.ndarray:

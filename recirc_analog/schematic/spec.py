@@ -222,10 +222,10 @@ class CircuitSpec:
     title: str = "recirc-analog circular autoencoder"
     """Free text for the netlist's title line (sanitised by the writer)."""
     read_voltage: float | None = DEFAULT_READ_VOLTAGE
-    """Read budget of every crossbar row, symmetric (V): the DAC range of the inputs. Layer 0
-    (inputs and the recirculated outputs) is scaled into it by a power of two, compensated in
-    the transimpedance gains (:mod:`recirc_analog.schematic.voltage_budget`); a row or op-amp
-    output outside its budget stops the generator. None: no scaling and no check."""
+    """Read budget of every crossbar row, symmetric (V): the DAC range of the inputs. Every layer
+    that drives rows (layer 0: the data and the recirculated output) is scaled into it by a power
+    of two, compensated in the transimpedance gains (:mod:`recirc_analog.schematic.voltage_budget`);
+    a row or op-amp output outside its budget stops the generator. None: no scaling and no check."""
     noise: bool = False
     """Seeded thermal noise (tran form only): kT/C on every hold capacitor and 4kTG of every
     crossbar device (:mod:`recirc_analog.schematic.noise`)."""

@@ -32,12 +32,13 @@ Prediction
     its documented gain error). Nodes checked: every row of every crossbar read
     (data, recirculated, hidden and, in the blending modes, fresh activities,
     and the bias row), and with the op-amp periphery every column stage's output
-    ``-r_f' * I_column`` against the swing. Ideal behavioural blocks (ideal TIAs,
-    activations, mixers, hold buffers) have no swing and are not checked. Not
-    covered: the tran form's idle lead-in phases, where the sample counter is
-    negative and ngspice's ``pwl`` extrapolates the data table linearly beyond
-    sample 0 (measured: 0.245 V on a row of a circuit whose samples stay within
-    0.152 V); no reading is taken there.
+    ``-r_f' * I_column`` against the swing (bidirectional: layer 1's forward read
+    only). Ideal behavioural blocks (ideal TIAs, activations, mixers, hold
+    buffers) have no swing and are not checked. Not covered: the tran form's
+    idle lead-in phases, where the sample counter is negative and ngspice's
+    ``pwl`` extrapolates the data table linearly beyond sample 0 (measured:
+    0.245 V on a row of a circuit whose samples stay within 0.152 V); no
+    reading is taken there.
 
 A violation raises :class:`BudgetError` (a ConfigError: one line on the command
 line, exit code 2) naming the node, the value and the budget.
@@ -199,12 +200,14 @@ def check_rows(budget: Budget, row_nodes) -> None:
                                   f"v_unit / {2 ** MAX_SHIFT}")
 
 
-def check_swing(budget: Budget, conductances, r_f: float, swing: float, column_nodes) -> None:
+def check_swing(budget: Budget, conductances, r_f: float, swing: float, column_nodes, layers=None) -> None:
     """BudgetError naming the first op-amp column stage whose output ``-r_f' * I`` leaves
     +-``swing`` (V). ``conductances``: layer h's Conductances at index h - 1 (S);
     ``column_nodes(h, k)``: the stage-output node names (plus columns, then minus columns or
-    the reference column) of layer h's read at cycle k."""
+    the reference column) of layer h's read at cycle k; ``layers``: the layers to check (default all)."""
     for h, reads in budget.inputs.items():
+        if layers is not None and h not in layers:
+            continue
         g = conductances[h - 1]
         columns = [g.plus] + ([g.minus] if g.minus is not None else [g.reference[None, :]])
         matrix = np.concatenate(columns, axis=0)           # (columns, N_{h-1} + 1)
