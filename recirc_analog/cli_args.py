@@ -188,6 +188,34 @@ def wire_options(args) -> dict:
     return options
 
 
+def add_budget_options(parser: argparse.ArgumentParser) -> None:
+    """--read-voltage, --no-budget, --noise, --temperature (voltage budget and thermal noise)."""
+    from .schematic.spec import DEFAULT_READ_VOLTAGE, MAX_READ_VOLTAGE, MAX_TEMPERATURE
+
+    group = parser.add_argument_group("voltage budget and noise (README, 'Voltage budget and noise')")
+    group.add_argument("--read-voltage", type=in_range("--read-voltage", 1e-3, MAX_READ_VOLTAGE),
+                       default=DEFAULT_READ_VOLTAGE, metavar="V",
+                       help="read budget of every crossbar row, +-V volts: layer 0 (data and recirculated "
+                            "output) is scaled into it by a power of two, compensated in the transimpedance "
+                            "gains; a row or op-amp output outside its budget stops with an error naming the "
+                            f"node (default {DEFAULT_READ_VOLTAGE:g})")
+    group.add_argument("--no-budget", action="store_true",
+                       help="no voltage budget: layer 0 at v_unit, rows and op-amp outputs unchecked")
+    group.add_argument("--noise", action="store_true",
+                       help="tran form: seeded thermal noise, kT/C on every hold capacitor and 4kTG of every "
+                            "crossbar device in the simulator's band 1/(2 step), seeded from --seed")
+    group.add_argument("--temperature", type=in_range("--temperature", 1.0, MAX_TEMPERATURE), default=300.0,
+                       metavar="K", help="noise temperature in kelvin, with --noise (default 300)")
+
+
+def budget_options(args) -> dict:
+    """CircuitSpec keyword arguments from the options of :func:`add_budget_options`: the noise seed is
+    --seed with --noise, else the default (so a run without noise has the spec, and the checkpoint
+    fingerprint, it had before these options existed)."""
+    return dict(read_voltage=None if args.no_budget else args.read_voltage, noise=args.noise,
+                temperature=args.temperature, noise_seed=int(args.seed) % 2 ** 63 if args.noise else 0)
+
+
 def add_network_options(parser: argparse.ArgumentParser, sizes: str, act: str) -> None:
     """--sizes and --act."""
     from .reference.activations import ACTIVATION_NAMES

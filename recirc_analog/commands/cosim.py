@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from ..cli_args import (
     StoreGiven,
+    add_budget_options,
     add_data_options,
     add_device_option,
     add_network_options,
     add_recirculation_options,
     add_wire_options,
+    budget_options,
     in_range,
     load_device_option,
     parse_activations,
@@ -73,6 +75,7 @@ def add_parser(commands) -> None:
     cosim.add_argument("--headroom", type=in_range("--headroom", 1.0, 1e6), default=2.0,
                        help="r_f leaves this factor of room for weights to grow (default 2)")
     add_wire_options(cosim)
+    add_budget_options(cosim)
     cosim.add_argument("--r-leak", type=positive_float("--r-leak"), default=None,
                        help="tran form: hold-capacitor leakage resistance in ohm (default none)")
     devices = cosim.add_argument_group("device model (default: ideal devices)")
@@ -138,7 +141,7 @@ def build_configs(args):
                        architecture=args.architecture,
                        crossbar=CrossbarConfig(g_min=args.g_min, g_max=args.g_max, mapping=args.mapping,
                                               **wire_options(args)),
-                       neuron=NeuronConfig(kind=args.neuron), sample_hold=hold)
+                       neuron=NeuronConfig(kind=args.neuron), sample_hold=hold, **budget_options(args))
     legacy = sorted(set(getattr(args, "given", ())) & set(LEGACY_DEVICE_OPTIONS))
     if args.device is not None:
         if legacy:

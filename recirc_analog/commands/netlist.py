@@ -3,7 +3,15 @@
 Registered by :mod:`recirc_analog.cli`.
 """
 
-from ..cli_args import add_network_options, add_recirculation_options, add_wire_options, positive_int, wire_options
+from ..cli_args import (
+    add_budget_options,
+    add_network_options,
+    add_recirculation_options,
+    add_wire_options,
+    budget_options,
+    positive_int,
+    wire_options,
+)
 from ..errors import DataError, OutputError, UsageError
 from ..limits import MAX_BATCH_SIZE
 
@@ -31,6 +39,7 @@ def add_parser(commands) -> None:
                         help="transimpedance stage: exact virtual ground, or the op-amp macromodel of "
                              "circuits/opamp.lib (finite gain, offset, swing) (default ideal)")
     add_wire_options(parser)
+    add_budget_options(parser)
     parser.add_argument("--dialect", choices=tuple(DIALECTS), default="ngspice",
                         help="simulator syntax of the generated cards; xyce output is UNVERIFIED: no machine "
                              "here has Xyce, and the inlined cells are written in ngspice syntax (default ngspice)")
@@ -90,7 +99,7 @@ def run(args) -> int:
     spec = CircuitSpec(recirculation=Recirculation(args.mode, args.lam, args.cycles), form=args.form,
                        architecture=args.architecture,
                        crossbar=CrossbarConfig(mapping=args.mapping, **wire_options(args)),
-                       neuron=NeuronConfig(kind=args.neuron))
+                       neuron=NeuronConfig(kind=args.neuron), **budget_options(args))
     x = _inputs(args.inputs, args.batch, net.sizes[0], args.seed)
     try:
         node_map = write_netlist(args.output, net, spec, x, dialect=args.dialect)

@@ -27,6 +27,7 @@ from ..schematic.bidirectional import check_network
 from ..schematic.mapping import choose_r_f
 from ..schematic.spec import CircuitSpec, CrossbarConfig
 from .controller import CosimController
+from .learning_signal import noise_row, signal_row
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,10 @@ class CosimConfig:
         return TrainConfig(lr=self.lr, lr_decay=self.lr_decay).layer_rates(len(self.sizes) - 1)
 
 
+SPEC_FIELDS_SINCE_BUDGET = {"read_voltage": 0.2, "noise": False, "temperature": 300.0, "noise_seed": 0}
+"""CircuitSpec fields added with the voltage budget and noise, at their defaults (left out of the fingerprint)."""
+
+
 def fingerprint(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig) -> str:
     """JSON of everything that must match for ``--resume`` (not epochs or workers).
 
@@ -111,6 +116,9 @@ def fingerprint(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig) ->
     if settings["max_train"] is None:
         settings.pop("max_train")    # checkpoints written before max_train existed stay resumable
     settings["spec"] = asdict(spec)
+    for name, default in SPEC_FIELDS_SINCE_BUDGET.items():
+        if settings["spec"][name] == default:
+            settings["spec"].pop(name)   # checkpoints written before the voltage budget stay resumable
     settings["device"] = device_to_json(device)         # kind-tagged, nested records included
     return json.dumps(settings, sort_keys=True, default=str)
 
@@ -147,6 +155,7 @@ class LockStep:
 
     def step(self, x: np.ndarray, label: str) -> dict:
         """One minibatch for both; returns the metrics row (without batch bookkeeping)."""
+        noise = noise_row(self.controller, x) if self.controller.spec.noise else {}  # before the update
         record = self.controller.step(x, label)
         reference_loss = self.reference.step(x).loss
         cosim_w, cosim_b = self.controller.weights()
@@ -159,6 +168,8 @@ class LockStep:
                "ngspice_seconds": record.ngspice_seconds, "netlist_seconds": record.netlist_seconds,
                "clipped_devices": record.clipped}
         row.update({f"weight_rel_diff_A{h}": float(d) for h, d in enumerate(differences, start=1)})
+        if noise:
+            row.update(noise, **signal_row(record.readings))
         return row
 
 

@@ -623,6 +623,9 @@ class DirectEngine:
         takes them once its start-up steps are over (module docstring).
         """
         nodes = circuit.saves if nodes is None else nodes
+        if any(getattr(e, "kind", None) == "noise_source" for block in circuit.blocks for e in block.elements):
+            raise SimulationError(f"the direct engine cannot compute transient noise (--noise): it has no "
+                                  f"closed form for random sources in time; {ADVICE}")
         if circuit.node_map.form == "tran":
             return _tran_vectors(circuit, self._tiles, nodes)
         evaluator = _Evaluator(circuit, self._tiles)

@@ -5,7 +5,8 @@ ngspice names a node voltage ``v(<node>)`` and the abscissa ``v(v-sweep)``
 time points). A dc-form activity is read at its sample's sweep point; a
 tran-form activity at the last time point of its phase
 (:meth:`NodeMap.phase_bounds`). Activities are node voltages divided by
-``v_unit`` (dimensionless).
+their layer's volts per unit (:meth:`NodeMap.scale`, ``v_unit`` unless the
+voltage budget scaled layer 0; dimensionless).
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ def rows(node_map: NodeMap, abscissa: np.ndarray) -> np.ndarray:
     return last
 
 
-def _read(vectors: Mapping[str, np.ndarray], node_map: NodeMap, nodes, at: np.ndarray) -> np.ndarray:
-    return np.stack([vectors[node_vector(node)][at] for node in nodes], axis=1) / node_map.v_unit
+def _read(vectors: Mapping[str, np.ndarray], node_map: NodeMap, nodes, at: np.ndarray, h: int) -> np.ndarray:
+    return np.stack([vectors[node_vector(node)][at] for node in nodes], axis=1) / node_map.scale(h)
 
 
 def read_activity(vectors: Mapping[str, np.ndarray], node_map: NodeMap, h: int, k: int) -> np.ndarray:
@@ -54,11 +55,11 @@ def read_activity(vectors: Mapping[str, np.ndarray], node_map: NodeMap, h: int, 
     Raises KeyError naming the vector when it was not saved.
     """
     at = rows(node_map, vectors[ABSCISSA[node_map.form]])[:, k]
-    return _read(vectors, node_map, node_map.activity(h, k), at)
+    return _read(vectors, node_map, node_map.activity(h, k), at, h)
 
 
 def read_held(vectors: Mapping[str, np.ndarray], node_map: NodeMap, h: int, k: int | None = None) -> np.ndarray:
     """The held O^h(0) as seen during cycle k (default m), shape (batch, N_h)."""
     k = node_map.cycles if k is None else k
     at = rows(node_map, vectors[ABSCISSA[node_map.form]])
-    return _read(vectors, node_map, node_map.held(h), at[:, 0 if node_map.form == "dc" else k])
+    return _read(vectors, node_map, node_map.held(h), at[:, 0 if node_map.form == "dc" else k], h)

@@ -6,7 +6,8 @@ Output folder::
                              weight_rel_diff_max,seconds,... (per-layer differences, engine time;
                              relaxed_tolerance 1 if ngspice converged only with loosened tolerances;
                              audit_deviation: with --engine direct --audit-every K, every K-th batch the
-                             largest relative difference of any read voltage from ngspice, else empty)
+                             largest relative difference of any read voltage from ngspice, else empty;
+                             with --noise signal_rms_L<h>, noise_rms_L<h>: cosim/learning_signal.py)
     summary.json             configuration (config, spec, device: each rebuilt by
                              records.from_record), final losses, largest weight difference,
                              ngspice version, wall time and ngspice's share of it, and with an audit
@@ -27,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..cosim.checkpoint import CHECKPOINT_NAME, Checkpoint, load_checkpoint, save_checkpoint
+from ..cosim.learning_signal import signal_columns
 from ..cosim.lockstep import CosimConfig, LockStep, fingerprint
 from ..data import load_dataset
 from ..devices import DeviceConfig
@@ -45,9 +47,10 @@ BASE_COLUMNS = ["batch", "samples", "cosim_loss", "reference_loss", "weight_rel_
 
 
 
-def metric_columns(n_layers: int) -> list[str]:
-    """Header of metrics.csv."""
-    return BASE_COLUMNS + [f"weight_rel_diff_A{h}" for h in range(1, n_layers + 1)]
+def metric_columns(n_layers: int, noise: bool = False) -> list[str]:
+    """Header of metrics.csv; with ``noise`` the learning signal against the noise (cosim/learning_signal.py)."""
+    return (BASE_COLUMNS + [f"weight_rel_diff_A{h}" for h in range(1, n_layers + 1)]
+            + (signal_columns(n_layers) if noise else []))
 
 
 OUTPUTS = ("metrics.csv", "summary.json", "weights_cosim.npz", "weights_reference.npz", "conductances.npz",
@@ -134,7 +137,8 @@ def _run(config, spec, device, out: Path, engine, dataset, per_epoch, total, res
     n_layers = len(config.sizes) - 1
     start = time.perf_counter()
     ngspice_total = 0.0
-    with MetricsWriter(out / "metrics.csv", metric_columns(n_layers), keep_rows=done if resume else None) as writer, \
+    columns = metric_columns(n_layers, spec.noise)
+    with MetricsWriter(out / "metrics.csv", columns, keep_rows=done if resume else None) as writer, \
             progress_bar(total * config.batch_size, "cosim", enabled=show_progress) as bar:
         bar.update(done * config.batch_size)
         ran = 0

@@ -166,6 +166,7 @@ class SpiceWriter:
         "sample_counter": "format_sample_counter",
         "instance": "format_instance",
         "memristor": "format_memristor",
+        "noise_source": "format_noise_source",
     }
     """Name of the method writing each element kind (``kind`` of the element class).
 
@@ -220,6 +221,14 @@ class SpiceWriter:
 
     def format_counter_expression(self, e: SampleCounter) -> str:
         return f"floor({self.format_slot_expression(e.slot, e.lead_in)}/{e.phases})"
+
+    def format_noise_source(self, e) -> str:
+        """A seeded noise staircase (schematic/noise.py) as a behavioural source of ``time``."""
+        points = [f"{number(t)},{number(v)}," for t, v in e.points()]
+        points[-1] = points[-1][:-1] + ")"
+        letter = "V" if e.quantity == "voltage" else "I"
+        return self.format_card([check_name(e.name), check_name(e.pos), check_name(e.neg), letter, "=", "pwl(time,"]
+                                + points)
 
     def format_instance(self, e: Instance) -> str:
         words = [check_name(e.name)] + [check_name(n, "node") for n in e.nodes] + [check_name(e.cell, "cell")]

@@ -5,6 +5,7 @@ of ``pwl``, ``PARAMS:`` before instance parameters, ``.print`` instead of
 ``.save`` and Xyce's option packages.
 """
 
+from recirc_analog.errors import NetlistError
 from recirc_analog.netlist_writers.writer import SpiceWriter, number
 from recirc_analog.schematic.elements import Circuit, DcSweep, Instance, Transient
 from recirc_analog.schematic.names import check_name
@@ -24,6 +25,10 @@ class XyceWriter(SpiceWriter):
         if e.params:
             words += ["PARAMS:"] + [f"{check_name(k, 'parameter')}={number(v)}" for k, v in e.params]
         return self.format_card(words)
+
+    def format_noise_source(self, e) -> str:
+        raise NetlistError(f"the xyce dialect does not write noise sources ({e.name}, from --noise): nothing here "
+                           "has checked Xyce's time-table syntax; use --dialect ngspice")
 
     def format_options(self, circuit: Circuit) -> str:
         cards = [f".options device reltol={number(circuit.reltol)} vntol={number(circuit.vntol)}"]

@@ -8,7 +8,9 @@ No SPICE text here (the writers in :mod:`recirc_analog.netlist_writers` produce 
 - :mod:`.mapping`: signed weights <-> conductance pairs;
 - :mod:`.node_map`: which saved vector holds which activity, which device holds which weight;
 - :mod:`.graph`: connectivity checks on a networkx graph of the circuit;
-- :mod:`.cells`: the SPICE cell library shipped as package data.
+- :mod:`.cells`: the SPICE cell library shipped as package data;
+- :mod:`.voltage_budget`: the layers' volts per unit within the read voltage, the row and swing checks;
+- :mod:`.noise`: seeded kT/C and 4kTG noise sources of the tran form.
 """
 
 from recirc_analog._exports import lazy_exports

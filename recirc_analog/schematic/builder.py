@@ -15,13 +15,22 @@ from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.schematic.bidirectional import bidirectional_reads, check_network, check_shared
 from recirc_analog.schematic.crossbar import LayerNodes, crossbar_read, crossbar_tiles, wire_resistances
 from recirc_analog.schematic.dc_form import build_dc
-from recirc_analog.schematic.elements import Circuit, Crossbar, Instance
+from recirc_analog.schematic.elements import Block, Circuit, Crossbar, Instance
 from recirc_analog.schematic.graph import validate
 from recirc_analog.schematic.mapping import ConductanceMapping, Conductances, choose_r_f
 from recirc_analog.schematic.node_map import NodeMap
+from recirc_analog.schematic.noise import column_noise, noise_model
 from recirc_analog.schematic.periphery import Periphery, get_periphery
 from recirc_analog.schematic.spec import CircuitSpec
-from recirc_analog.schematic.tran_form import build_tran
+from recirc_analog.schematic.tran_form import build_tran, transient
+from recirc_analog.schematic.voltage_budget import (
+    Budget,
+    check_rows,
+    check_swing,
+    plan,
+    realised_network,
+    tia_gain_factor,
+)
 
 
 def get_r_f(net: CircularAutoencoder, spec: CircuitSpec) -> float:
@@ -58,8 +67,9 @@ class ConjoinedReads:
     tiles: tuple[tuple[Crossbar, ...], ...]
     """Layer h's crossbar tiles at index h - 1."""
     activations: tuple[str, ...]
-    periphery: Periphery
-    """The transimpedance and activation cells of every read."""
+    peripheries: tuple[Periphery, ...]
+    """Layer h's transimpedance and activation cells at index h - 1 (their gain and
+    activity scale follow the voltage budget's layer scales)."""
 
     instance_suffixes = ("",)
     """Suffixes of a tile's instances within one cycle: its single read."""
@@ -72,17 +82,45 @@ class ConjoinedReads:
     def read(self, h: int, nodes: LayerNodes, inputs, bias: str, outputs) -> list:
         """Elements of layer h's crossbar read (see :func:`crossbar_read`)."""
         return crossbar_read(nodes, self.tiles[h - 1], inputs, bias, outputs, self.activations[h - 1],
-                             self.periphery)
+                             self.peripheries[h - 1])
 
 
-def _reads(net: CircularAutoencoder, spec: CircuitSpec, conductances, r_f: float):
+def _reads(net: CircularAutoencoder, spec: CircuitSpec, conductances, r_f: float, scales):
+    """The reads object of ``spec.architecture``; layer h's periphery works at ``scales[h]`` volts per
+    unit with the transimpedance gain ``r_f * scales[h] / scales[h-1]`` (voltage_budget)."""
     config = spec.crossbar
-    common = dict(activations=net.activations, periphery=get_periphery(spec.neuron, r_f, spec.v_unit))
-    if spec.architecture == "bidirectional":
-        return bidirectional_reads(conductances, config, **common)
+    peripheries = tuple(get_periphery(spec.neuron, r_f * tia_gain_factor(scales, h), scales[h])
+                        for h in range(1, net.n_layers + 1))
+    if spec.architecture == "bidirectional":  # never scaled (voltage_budget.plan refuses it)
+        return bidirectional_reads(conductances, config, activations=net.activations, periphery=peripheries[0])
     tiles = tuple(crossbar_tiles(h, g, config.tile_rows, config.tile_neurons, wire_resistances(config))
                   for h, g in enumerate(conductances, start=1))
-    return ConjoinedReads(tiles, **common)
+    return ConjoinedReads(tiles, net.activations, peripheries)
+
+
+def _check_budget(spec: CircuitSpec, budget: Budget, reads_seen: dict, conductances, r_f: float) -> None:
+    """The voltage budget's row and op-amp checks on the circuit just laid out; ``reads_seen``:
+    (h, tag) -> (LayerNodes, row nodes, bias node) of every crossbar read the form made."""
+    def tag(k):
+        return f"_c{k}" if spec.form == "dc" else ""
+
+    def row_nodes(h, k):
+        _, rows, bias = reads_seen[(h, tag(k))]
+        return rows, bias
+
+    def column_nodes(h, k):
+        nodes = reads_seen[(h, tag(k))][0]
+        n_out = conductances[h - 1].plus.shape[0]
+        tail = ([nodes.node("tn", i) for i in range(n_out)] if conductances[h - 1].minus is not None
+                else [nodes.node("tr")])
+        return [nodes.node("tp", i) for i in range(n_out)] + tail
+
+    check_rows(budget, row_nodes)
+    if spec.neuron.kind == "opamp":
+        # bidirectional: layer 2's backward read sums each row line's pair in one TIA, which this
+        # column-by-column check does not model; only layer 1's forward read is checked there
+        layers = {1} if spec.architecture == "bidirectional" else set(budget.inputs)
+        check_swing(budget, conductances, r_f, spec.neuron.swing, column_nodes, layers)
 
 
 def _check_inputs(net, inputs) -> np.ndarray:
@@ -95,7 +133,27 @@ def _check_inputs(net, inputs) -> np.ndarray:
     return net.check_input(x)
 
 
-def _description(net, spec, r_f, batch) -> tuple[str, ...]:
+def _device_noise(spec: CircuitSpec, model, conductances) -> Block:
+    """The 4kTG noise of every column line of the tran form's crossbars (schematic/noise.py)."""
+    elements = []
+    for h, g in enumerate(conductances, start=1):
+        nodes = LayerNodes("", h)
+        differential = g.minus is not None
+        n_out = g.plus.shape[0]
+        columns = [nodes.node("cp" if differential else "c", i) for i in range(n_out)]
+        totals = list(g.plus.sum(axis=1))
+        if differential:
+            columns += [nodes.node("cn", i) for i in range(n_out)]
+            totals += list(g.minus.sum(axis=1))
+        else:
+            columns.append(nodes.node("cr"))
+            totals.append(g.reference.sum())
+        elements += column_noise(model, columns, totals)
+    return Block(f"noise: 4kTG of the devices of every column line at {spec.temperature:g} K, seed "
+                 f"{spec.noise_seed} (kT/C of the holds: sources Bnz_hc.. at their inputs)", tuple(elements))
+
+
+def _description(net, spec, r_f, batch, budget: Budget) -> tuple[str, ...]:
     rec, xbar = spec.recirculation, spec.crossbar
     wires = wire_resistances(xbar)
     wire_line = (f"wire resistance per tile (ohm): r_row {xbar.r_row:g}, r_col {xbar.r_col:g}, r_driver "
@@ -108,7 +166,17 @@ def _description(net, spec, r_f, batch) -> tuple[str, ...]:
         f"neuron {spec.neuron.kind}",
         f"v_unit {spec.v_unit:g} V per unit activity, G in [{spec.crossbar.g_min:g}, "
         f"{spec.crossbar.g_max:g}] S, r_f {r_f:.9g} ohm (w = r_f * (G+ - G-))",
-    ) + wire_line
+    ) + wire_line + _budget_line(net, spec, budget)
+
+
+def _budget_line(net, spec, budget: Budget) -> tuple[str, ...]:
+    """A description line when the budget scaled a layer (an unscaled netlist is unchanged)."""
+    if not budget.scaled:
+        return ()
+    volts = " ".join(f"{v:.9g}" for v in budget.scales)
+    gains = " ".join(f"{tia_gain_factor(budget.scales, h):g}" for h in range(1, net.n_layers + 1))
+    return (f"voltage budget: rows within +-{spec.read_voltage:g} V, volts per unit activity of layers 0..L: "
+            f"{volts}, TIA gain factors of layers 1..L: {gains}",)
 
 
 def _check_conductances(net: CircularAutoencoder, spec: CircuitSpec, conductances) -> None:
@@ -145,6 +213,7 @@ def build_circuit(net: CircularAutoencoder, spec: CircuitSpec, inputs, conductan
     bidirectional = spec.architecture == "bidirectional"
     mapping = get_mapping(net, spec)
     config = spec.crossbar
+    given = None
     if conductances is None:
         conductances = get_conductances(net, spec)
     else:
@@ -153,19 +222,37 @@ def build_circuit(net: CircularAutoencoder, spec: CircuitSpec, inputs, conductan
         _check_conductances(net, spec, conductances)
         if bidirectional:
             check_shared(conductances)
-    reads = _reads(net, spec, conductances, mapping.r_f)
-    build = build_dc if spec.form == "dc" else build_tran
-    blocks, analysis, fields = build(net, spec, x, reads.read)
+        given = realised_network(net, mapping, conductances)
+    budget = plan(net if given is None else given, x, spec)
+    reads = _reads(net, spec, conductances, mapping.r_f, budget.scales)
+    reads_seen = {}
+
+    def read(h, nodes, inputs, bias, outputs):
+        reads_seen.setdefault((h, nodes.tag), (nodes, tuple(inputs), bias))
+        return reads.read(h, nodes, inputs, bias, outputs)
+
+    if spec.form == "dc":
+        blocks, analysis, fields = build_dc(net, spec, x, read, budget.scales)
+    else:
+        noise = noise_model(spec, transient(spec, x.shape[0]).stop, x) if spec.noise else None
+        if noise is not None and bidirectional:
+            raise ConfigError("noise is not available with the bidirectional architecture (its column lines "
+                              "are read both ways); use architecture conjoined")
+        blocks, analysis, fields = build_tran(net, spec, x, read, budget.scales, noise)
+        if noise is not None:
+            blocks += (_device_noise(spec, noise, conductances),)
+    _check_budget(spec, budget, reads_seen, conductances, mapping.r_f)
     fields["copies"] = tuple(tag + suffix for tag in fields["copies"] for suffix in reads.instance_suffixes)
     prefixes = ({"plus": "Rp", "minus": "Rn"} if spec.crossbar.mapping == "differential"
                 else {"plus": "R", "reference": "Rref"})
     node_map = NodeMap(form=spec.form, sizes=net.sizes, cycles=spec.cycles, batch=x.shape[0],
-                       v_unit=spec.v_unit, device_prefixes=prefixes, architecture=spec.architecture,
+                       v_unit=spec.v_unit, scales=budget.scales, device_prefixes=prefixes,
+                       architecture=spec.architecture,
                        tile_shape=(config.tile_rows, config.tile_neurons), **fields)
     crossbars = reads.crossbars
     cells = sorted({e.cell for b in blocks for e in b.elements if isinstance(e, Instance)}
                    - {c.name for c in crossbars})
-    circuit = Circuit(title=spec.title, description=_description(net, spec, mapping.r_f, x.shape[0]),
+    circuit = Circuit(title=spec.title, description=_description(net, spec, mapping.r_f, x.shape[0], budget),
                       cells=tuple(cells), crossbars=crossbars, blocks=blocks, analysis=analysis,
                       reltol=spec.reltol, vntol=spec.vntol, saves=node_map.saved_nodes(), node_map=node_map)
     validate(circuit)

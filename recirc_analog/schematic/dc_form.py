@@ -12,6 +12,7 @@ cycle-0 node itself.
 from recirc_analog.schematic.crossbar import LayerNodes
 from recirc_analog.schematic.elements import Block, DcSweep, Instance, VoltageSource
 from recirc_analog.schematic.sources import input_tables
+from recirc_analog.schematic.voltage_budget import bias_nodes
 
 
 def _layer0_block(wiring, lam, k, data, previous):
@@ -30,17 +31,24 @@ def _layer0_block(wiring, lam, k, data, previous):
     return Block(comment, tuple(elements)), z, chain
 
 
-def build_dc(net, spec, x, read):
+def build_dc(net, spec, x, read, scales=None):
     """Blocks, analysis and node-map fields of the dc form for the batch x (batch, N0);
-    ``read(h, nodes, inputs, bias, outputs)`` gives the elements of layer h's crossbar read."""
+    ``read(h, nodes, inputs, bias, outputs)`` gives the elements of layer h's crossbar read.
+    ``scales``: volts per unit activity of layers 0..L (voltage_budget; default all ``v_unit``);
+    the data are at ``scales[0]`` and layer h's bias row at ``scales[h-1]`` (``vb``, or ``vs<h>``)."""
     wiring, lam, m = spec.recirculation.wiring, spec.recirculation.lam, spec.cycles
     n_layers = net.n_layers
+    scales = scales or (spec.v_unit,) * (n_layers + 1)
+    biases = bias_nodes(scales, spec.v_unit)
     data = [f"in_{j}" for j in range(net.sizes[0])]
     sources = [VoltageSource("Vsel", "sel", "0", 0.0), VoltageSource("Vvb", "vb", "0", spec.v_unit)]
+    sources += [VoltageSource(f"V{node}", node, "0", volts) for node, volts in dict(biases.values()).items()
+                if node != "vb"]
     if wiring.blends_data_into_layer0:
         sources.append(VoltageSource("Vone", "one", "0", 1.0))
+    v_data = scales[0]
     blocks = [Block("sample selector, bias row and mixer enable", tuple(sources)),
-              Block("data inputs: v_unit * x, one table point per sample", input_tables(x, spec.v_unit, "sel"))]
+              Block("data inputs: v_unit * x, one table point per sample", input_tables(x, v_data, "sel"))]
     activity, chain = {(0, 0): tuple(data)}, {(0, 0): tuple(data)}
     for k in range(m + 1):
         if k > 0:
@@ -52,7 +60,7 @@ def build_dc(net, spec, x, read):
             out = tuple(nodes.node("o", i) for i in range(net.sizes[h]))
             mixed = k > 0 and wiring.blends_held_into_layers
             fresh = tuple(nodes.node("f", i) for i in range(net.sizes[h])) if mixed else out
-            bias = "0" if (wiring.recirculates_error and k > 0) else "vb"
+            bias = "0" if (wiring.recirculates_error and k > 0) else biases[h][0]
             elements = read(h, nodes, chain[(h - 1, k)], bias, fresh)
             if mixed:
                 held = activity[(h, 0)]

@@ -72,6 +72,13 @@ class NodeMap:
     """Idle phases before the first sample (tran form)."""
     architecture: str = "conjoined"
     """``conjoined`` (a crossbar per layer) or ``bidirectional`` (layer 2 reads layer 1's crossbar)."""
+    scales: tuple[float, ...] | None = None
+    """Volts per unit activity of layers 0..L (the voltage budget may run layer 0 below
+    ``v_unit``, :mod:`recirc_analog.schematic.voltage_budget`); None: all ``v_unit``."""
+
+    def scale(self, h: int) -> float:
+        """Volts per unit activity of layer h's nodes (V)."""
+        return self.v_unit if self.scales is None else self.scales[h]
 
     def activity(self, h: int, k: int) -> tuple[str, ...]:
         """Node names of O^h(k), h = 0..L, k = 0..m."""

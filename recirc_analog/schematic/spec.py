@@ -182,6 +182,16 @@ class ClockConfig:
         check_range("lead_in", self.lead_in, 1, 64)
 
 
+DEFAULT_READ_VOLTAGE = 0.2
+"""Default read budget (V) of a crossbar row: below typical ReRAM switching thresholds."""
+
+MAX_READ_VOLTAGE = 10.0
+"""Largest read budget (V), the same bound as ``v_unit``."""
+
+MAX_TEMPERATURE = 1000.0
+"""Largest noise temperature (K)."""
+
+
 @dataclass(frozen=True)
 class CircuitSpec:
     """Everything that decides the circuit, besides the network weights and the inputs."""
@@ -211,6 +221,18 @@ class CircuitSpec:
     activity at v_unit = 0.2 V."""
     title: str = "recirc-analog circular autoencoder"
     """Free text for the netlist's title line (sanitised by the writer)."""
+    read_voltage: float | None = DEFAULT_READ_VOLTAGE
+    """Read budget of every crossbar row, symmetric (V): the DAC range of the inputs. Every layer
+    that drives rows (layer 0: the data and the recirculated output) is scaled into it by a power
+    of two, compensated in the transimpedance gains (:mod:`recirc_analog.schematic.voltage_budget`);
+    a row or op-amp output outside its budget stops the generator. None: no scaling and no check."""
+    noise: bool = False
+    """Seeded thermal noise (tran form only): kT/C on every hold capacitor and 4kTG of every
+    crossbar device (:mod:`recirc_analog.schematic.noise`)."""
+    temperature: float = 300.0
+    """Noise temperature (K) of the devices and switches; only with ``noise``."""
+    noise_seed: int = 0
+    """Seed (integer >= 0) of the noise samples; the same seed gives the same circuit."""
 
     def __post_init__(self):
         if not isinstance(self.recirculation, Recirculation):
@@ -226,6 +248,16 @@ class CircuitSpec:
         check_range("vntol", self.vntol, 0, 1e-3, low_open=True)
         if not isinstance(self.title, str):
             raise ConfigError(f"title must be a string, got {self.title!r}")
+        if self.read_voltage is not None:
+            check_range("read_voltage (V)", self.read_voltage, 0, MAX_READ_VOLTAGE, low_open=True)
+        if not isinstance(self.noise, bool):
+            raise ConfigError(f"noise must be True or False, got {self.noise!r}")
+        check_range("temperature (K)", self.temperature, 0, MAX_TEMPERATURE, low_open=True)
+        if isinstance(self.noise_seed, bool) or not isinstance(self.noise_seed, int) or self.noise_seed < 0:
+            raise ConfigError(f"noise_seed must be an integer >= 0, got {self.noise_seed!r}")
+        if self.noise and self.form != "tran":
+            raise ConfigError(f"noise needs form tran (the dc form has no time for noise to act in), "
+                              f"got form {self.form!r}")
 
     @property
     def cycles(self) -> int:

@@ -22,20 +22,26 @@ from recirc_analog.schematic.elements import (
     Transient,
     VoltageSource,
 )
+from recirc_analog.schematic.noise import hold_input
 from recirc_analog.schematic.sources import input_tables
+from recirc_analog.schematic.voltage_budget import bias_nodes
 
 
-def _hold(name: str, signal: str, clock: str, cap: str, out: str, sample_hold) -> list:
-    """A sample_hold cell (plus its leakage resistor when configured)."""
+def _hold(name: str, signal: str, clock: str, cap: str, out: str, sample_hold, noise=None) -> list:
+    """A sample_hold cell (plus its leakage resistor when configured, and its kT/C noise source
+    in series with the input when ``noise`` is a NoiseModel)."""
     params = (("c", sample_hold.c_hold), ("ron", sample_hold.r_on), ("roff", sample_hold.r_off),
               ("gain", sample_hold.buffer_gain))
-    elements = [Instance(name, "sample_hold", (signal, clock, cap, out), params)]
+    elements, signal = hold_input(noise, signal, cap, sample_hold.c_hold)
+    elements.append(Instance(name, "sample_hold", (signal, clock, cap, out), params))
     if sample_hold.r_leak is not None:
         elements.append(Resistor(f"Rleak_{cap}", cap, "0", sample_hold.r_leak))
     return elements
 
 
-def _clocks(spec, m: int) -> Block:
+def _clocks(spec, m: int, biases: dict) -> Block:
+    """Sample counter, phase clocks and the bias rows: ``vb`` (``v_unit``) and the scaled ones of
+    ``biases`` (h -> (node, volts), voltage_budget.bias_nodes)."""
     clock = spec.clock
     phases = m + 1
 
@@ -46,14 +52,17 @@ def _clocks(spec, m: int) -> Block:
                 make("ph0", [0]), make("rec", range(1, phases))]
     if m >= 2:
         elements += [make("ph1", [1]), make("odd", range(1, phases, 2)), make("even", range(0, phases, 2))]
-    if spec.recirculation.wiring.recirculates_error:
-        elements.append(make("vb", [0], spec.v_unit))
-    else:
-        elements.append(VoltageSource("Vvb", "vb", "0", spec.v_unit))
-    return Block("clocks: sample counter smp, phase clocks, bias row vb", tuple(elements))
+    rows = {"vb": spec.v_unit, **dict(biases.values())}
+    for node, volts in rows.items():
+        if spec.recirculation.wiring.recirculates_error:
+            elements.append(make(node, [0], volts))
+        else:
+            elements.append(VoltageSource(f"V{node}", node, "0", volts))
+    names = f"bias rows {', '.join(rows)}" if len(rows) > 1 else "bias row vb"
+    return Block(f"clocks: sample counter smp, phase clocks, {names}", tuple(elements))
 
 
-def _recirculated(wiring, m: int, n_layers: int, data, spec) -> tuple[list, list]:
+def _recirculated(wiring, m: int, n_layers: int, data, spec, noise=None) -> tuple[list, list]:
     """Elements and nodes of the vector fed back into layer 0 in phases >= 1."""
     n0 = len(data)
     held_out = [f"hd{n_layers}_{j}" for j in range(n0)]
@@ -65,22 +74,34 @@ def _recirculated(wiring, m: int, n_layers: int, data, spec) -> tuple[list, list
     elements = []
     for j in range(n0):
         out = f"o{n_layers}_{j}"
-        elements += _hold(f"Xbp_{j}", out, "odd", f"bpc_{j}", f"bp_{j}", spec.sample_hold)
-        elements += _hold(f"Xbq_{j}", out, "even", f"bqc_{j}", f"bq_{j}", spec.sample_hold)
+        elements += _hold(f"Xbp_{j}", out, "odd", f"bpc_{j}", f"bp_{j}", spec.sample_hold, noise)
+        elements += _hold(f"Xbq_{j}", out, "even", f"bqc_{j}", f"bq_{j}", spec.sample_hold, noise)
         elements.append(Instance(f"Xbx_{j}", "mixer", (f"bp_{j}", f"bq_{j}", "even", f"bx_{j}"), (("lam", 1.0),)))
         elements.append(Instance(f"Xrc_{j}", "mixer", (held_out[j], f"bx_{j}", "ph1", f"rc_{j}"), (("lam", 1.0),)))
     return elements, [f"rc_{j}" for j in range(n0)]
 
 
-def build_tran(net, spec, x, read):
+def transient(spec, batch: int) -> Transient:
+    """The ``.tran`` analysis of a batch of ``batch`` samples: lead-in, then 1 + m phases per sample."""
+    clock = spec.clock
+    slots = clock.lead_in + batch * (spec.cycles + 1)
+    return Transient(clock.phase, (slots - 0.75) * clock.phase, clock.phase / clock.steps_per_phase)
+
+
+def build_tran(net, spec, x, read, scales=None, noise=None):
     """Blocks, analysis and node-map fields of the tran form for the batch x (batch, N0);
-    ``read(h, nodes, inputs, bias, outputs)`` gives the elements of layer h's crossbar read."""
+    ``read(h, nodes, inputs, bias, outputs)`` gives the elements of layer h's crossbar read.
+    ``scales``: volts per unit activity of layers 0..L (voltage_budget; default all ``v_unit``);
+    the data are at ``scales[0]`` and layer h's bias row at ``scales[h-1]`` (``vb``, or ``vs<h>``).
+    ``noise``: a :class:`~recirc_analog.schematic.noise.NoiseModel` giving every hold its kT/C source."""
     wiring, lam, m = spec.recirculation.wiring, spec.recirculation.lam, spec.cycles
     n_layers, n0 = net.n_layers, net.sizes[0]
+    scales = scales or (spec.v_unit,) * (n_layers + 1)
+    biases = bias_nodes(scales, spec.v_unit)
     data = [f"in_{j}" for j in range(n0)]
-    blocks = [_clocks(spec, m),
-              Block("data inputs: v_unit * x, a table of the sample counter", input_tables(x, spec.v_unit, "smp"))]
-    recirc_elements, recirc = _recirculated(wiring, m, n_layers, data, spec)
+    blocks = [_clocks(spec, m, biases),
+              Block("data inputs: v_unit * x, a table of the sample counter", input_tables(x, scales[0], "smp"))]
+    recirc_elements, recirc = _recirculated(wiring, m, n_layers, data, spec, noise)
     o0 = [f"o0_{j}" for j in range(n0)]
     if wiring.blends_data_into_layer0:
         u0 = [f"u0_{j}" for j in range(n0)]
@@ -98,7 +119,7 @@ def build_tran(net, spec, x, read):
         out = [nodes.node("o", i) for i in range(net.sizes[h])]
         mixed = wiring.blends_held_into_layers
         fresh = [nodes.node("f", i) for i in range(net.sizes[h])] if mixed else out
-        elements = read(h, nodes, chain, "vb", fresh)
+        elements = read(h, nodes, chain, biases[h][0], fresh)
         if mixed:
             elements += [Instance(f"Xm{out[i]}", "mixer", (f"hd{h}_{i}", fresh[i], "rec", out[i]),
                                   (("lam", lam),)) for i in range(len(out))]
@@ -109,11 +130,10 @@ def build_tran(net, spec, x, read):
     holds = []
     for h in range(n_layers + 1):
         for i in range(net.sizes[h]):
-            holds += _hold(f"Xh{h}_{i}", activity[h][i], "ph0", f"hc{h}_{i}", f"hd{h}_{i}", spec.sample_hold)
+            holds += _hold(f"Xh{h}_{i}", activity[h][i], "ph0", f"hc{h}_{i}", f"hd{h}_{i}", spec.sample_hold, noise)
     blocks.append(Block("sample-and-hold of every layer: tracks in phase 0, holds afterwards", tuple(holds)))
     clock = spec.clock
-    slots = clock.lead_in + x.shape[0] * (m + 1)
-    analysis = Transient(clock.phase, (slots - 0.75) * clock.phase, clock.phase / clock.steps_per_phase)
+    analysis = transient(spec, x.shape[0])
     node_map = dict(
         activity_nodes={(h, k): activity[h] for h in range(n_layers + 1) for k in range(m + 1)},
         held_nodes={h: tuple(f"hd{h}_{i}" for i in range(net.sizes[h])) for h in range(n_layers + 1)},
