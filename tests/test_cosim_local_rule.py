@@ -43,9 +43,9 @@ def test_both_paths_call_the_one_shared_function(monkeypatch):
     calls = []
     real = reference_rules.recirculation_directions
 
-    def marked(mode, held, early, late):
+    def marked(mode, held, early, late, **options):
         calls.append(mode)
-        update = real(mode, held, early, late)
+        update = real(mode, held, early, late, **options)
         return Update(tuple(2.0 * w for w in update.weights), update.biases)
 
     monkeypatch.setattr(reference_rules, "recirculation_directions", marked)
@@ -65,7 +65,9 @@ def test_both_paths_call_the_one_shared_function(monkeypatch):
 def test_error_mode_reads_the_held_and_late_voltages_only():
     needs = RecirculationLocalRule(Recirculation("error")).needs
     assert set(needs.kinds) == {"held", "late"}
-    assert set(RecirculationLocalRule(Recirculation("pr", 0.5, (1, 2))).needs.kinds) == {"early", "late"}
+    assert set(RecirculationLocalRule(Recirculation("pr", 0.5, (1, 2), "eq48")).needs.kinds) == {"early", "late"}
+    # Section 7.3's gradient top layer reads the held cycle-0 voltages too.
+    assert set(RecirculationLocalRule(Recirculation("pr", 0.5, (1, 2))).needs.kinds) == {"held", "early", "late"}
 
 
 def test_a_rule_whose_cycles_the_circuit_does_not_read_is_refused():

@@ -123,8 +123,8 @@ def test_top_rule_trains_only_the_top_layer_by_gradient():
     assert_allclose(top.biases[-1], bp.biases[-1], rtol=1e-12)
 
 
-def _rec(mode, lam=0.5, cycles=(0, 1)):
-    return get_rule("rec", recirculation=Recirculation(mode, lam, cycles))
+def _rec(mode, lam=0.5, cycles=(0, 1), top_layer="gradient"):
+    return get_rule("rec", recirculation=Recirculation(mode, lam, cycles, top_layer))
 
 
 @pytest.mark.parametrize("mode", ["pr", "error"])
@@ -189,12 +189,16 @@ def test_multi_cycle_updates_of_the_scalar_linear_chain_follow_eq_51(n, m):
     x = np.array([[0.7], [-1.3], [2.0]])
     beta = np.mean(x ** 2)
     p = np.prod(a)
-    update = _rec("pr", cycles=(n, m)).directions(net, x)
+    update = _rec("pr", cycles=(n, m), top_layer="eq48").directions(net, x)
+    gradient_top = _rec("pr", cycles=(n, m), top_layer="gradient").directions(net, x)
     for h in range(1, 4):
         expected = beta * np.prod(a[:h - 1] ** 2) * a[h - 1] * p ** (2 * n) * (1 - p ** (m - n))
         assert_allclose(update.weights[h - 1][0, 0], expected, rtol=1e-12)
+        assert_allclose(gradient_top.weights[h - 1][0, 0], expected, rtol=1e-12)
     top = beta * np.prod(a[:3]) * p ** (2 * n) * (1 - p ** (m - n))
     assert_allclose(update.weights[3][0, 0], top, rtol=1e-12)
+    # Section 7.3's reading: gradient descent, beta a_1..a_{L-1} (1 - P) (Eq. 40's top layer) whatever (n, m).
+    assert_allclose(gradient_top.weights[3][0, 0], beta * np.prod(a[:3]) * (1 - p), rtol=1e-12)
 
 
 def _whitened_batch(rng, n0, scale=1.5):
