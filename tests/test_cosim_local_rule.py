@@ -18,7 +18,8 @@ from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig
 
 SCHEMES = [Recirculation("pr"), Recirculation("ccr", 0.3), Recirculation("rcc", 0.4, (0, 2)),
            Recirculation("ccrcc", 0.5), Recirculation("rwcc", 0.2, (1, 3)), Recirculation("error"),
-           Recirculation("pr", 0.5, (2, 4))]
+           Recirculation("pr", 0.5, (2, 4)), Recirculation("rcc", 0.4, (0, 2), "eq48"),
+           Recirculation("pr", 0.5, (2, 4), "eq48")]
 
 
 def _readings_of(net, x, recirculation):
@@ -28,7 +29,7 @@ def _readings_of(net, x, recirculation):
     return Readings(tuple(cycles[0]), tuple(cycles[n]), tuple(cycles[m]))
 
 
-@pytest.mark.parametrize("recirculation", SCHEMES, ids=lambda r: f"{r.mode}{r.cycles}")
+@pytest.mark.parametrize("recirculation", SCHEMES, ids=lambda r: f"{r.mode}{r.cycles}{r.top_layer}")
 def test_circuit_rule_and_reference_rule_give_identical_arrays(recirculation):
     net = CircularAutoencoder.random((9, 5, 4, 9), ("tanh", "tanh", "linear"), seed=2)
     x = np.random.default_rng(3).normal(size=(6, 9))

@@ -201,6 +201,58 @@ def test_multi_cycle_updates_of_the_scalar_linear_chain_follow_eq_51(n, m):
     assert_allclose(gradient_top.weights[3][0, 0], beta * np.prod(a[:3]) * (1 - p), rtol=1e-12)
 
 
+@pytest.mark.parametrize("mode, cycles", [("ccr", (0, 3)), ("rcc", (1, 3)), ("pr", (2, 4)), ("rwcc", (0, 2))])
+def test_both_multi_cycle_top_layer_readings_against_hand_derived_updates(mode, cycles):
+    """The two readings of the top layer (issue 14) on a tiny non-linear network, written out by hand.
+
+    gradient (Section 7.3): post O^0(0) - O^0(1) = (1 - lam)(I - O^L(0)) when the mode blends the data
+    into layer 0, else I - O^L(0); pre O^{L-1}(0). eq48: post O^0(n) - O^0(m), pre O^{L-1}(n).
+    Hidden layers are the same in both: (O^h(n) - O^h(m)) outer O^{h-1}(n).
+    """
+    lam = 0.3
+    net = _random_net([4, 3, 2, 4], ("tanh", "tanh", "logistic"))
+    x = _data((5, 4), binary_like=True)
+    n, m = cycles
+    o0 = net.forward(x)                                   # cycle 0 by the plain forward pass
+    cycles_all = [o0]
+    for _ in range(m):                                    # Tables 1-4 written out for these modes
+        prev = cycles_all[-1][-1]
+        z = prev if mode == "pr" else lam * x + (1 - lam) * prev
+        start = prev if mode == "ccr" else z
+        fresh = [start]
+        for h in range(1, 4):
+            u = net.layer(h, fresh[-1])
+            if mode == "rwcc":
+                u = lam * o0[h] + (1 - lam) * u
+            fresh.append(u)
+        layers = fresh[1:]
+        if mode == "ccr":
+            layers = [lam * o0[h] + (1 - lam) * layers[h - 1] for h in range(1, 4)]
+        cycles_all.append([z] + layers)
+    on, om = cycles_all[n], cycles_all[m]
+    eq48 = _rec(mode, lam, cycles, "eq48").directions(net, x)
+    gradient = _rec(mode, lam, cycles, "gradient").directions(net, x)
+    for h, post in ((0, 1), (1, 2)):
+        hidden = (on[post] - om[post]).T @ on[post - 1] / 5
+        assert_allclose(eq48.weights[h], hidden, rtol=1e-10, atol=1e-14)
+        assert_allclose(gradient.weights[h], hidden, rtol=1e-10, atol=1e-14)
+    assert_allclose(eq48.weights[2], (on[0] - om[0]).T @ on[2] / 5, rtol=1e-10, atol=1e-14)
+    scale = 1.0 if mode == "pr" else 1 - lam
+    assert_allclose(gradient.weights[2], scale * (x - o0[3]).T @ o0[2] / 5, rtol=1e-10, atol=1e-14)
+    assert_allclose(gradient.biases[2], scale * (x - o0[3]).mean(axis=0), rtol=1e-10, atol=1e-14)
+    if mode == "pr":                                      # and that is BP's top layer (logistic + cross-entropy)
+        assert_allclose(gradient.weights[2], get_rule("bp").directions(net, x).weights[2], rtol=1e-10)
+    assert not np.allclose(eq48.weights[2], gradient.weights[2], rtol=1e-3)
+
+
+def test_at_cycles_0_1_the_two_top_layer_readings_are_the_same_update():
+    net = _random_net([5, 3, 5], ("tanh", "logistic"))
+    x = _data((6, 5), binary_like=True)
+    for mode in ("pr", "ccr", "ccrcc", "rwcc", "error"):
+        _assert_updates_close(_rec(mode, 0.4, top_layer="eq48").directions(net, x),
+                              _rec(mode, 0.4, top_layer="gradient").directions(net, x), rtol=0, atol=0)
+
+
 def _whitened_batch(rng, n0, scale=1.5):
     """Zero-mean batch of 2 * n0 rows whose second moment is exactly scale^2 * Id."""
     q, _ = np.linalg.qr(rng.normal(size=(n0, n0)))
