@@ -87,6 +87,13 @@ def test_theorem_6_4_conserves_a_minus_b_and_reduces_to_the_p_b_plane():
         dp_expected, dbig_b_expected = ld.pb_vector_field(p, big_b, beta=2.0)
         assert_allclose((da @ b + a @ db).item(), dp_expected, rtol=1e-10)
         assert_allclose(float(2 * np.sum(b * db)), dbig_b_expected, rtol=1e-10)
+        # d(AB)/dt with A = ||a||^2: from Eq. 54 and 55 it is 2 beta (1 - P) B (A + P); the paper's
+        # Eq. 56 prints 2 beta P (1 - P)(1 + B), which is not it.
+        big_a, dbig_a = float(np.sum(a ** 2)), float(2 * np.sum(a * da))
+        d_ab = dbig_a * big_b + big_a * dbig_b_expected
+        assert_allclose(d_ab, 2 * 2.0 * (1 - p) * big_b * (big_a + p), rtol=1e-10)
+        if k == 0:                                          # (at P = 1 both vanish)
+            assert not np.isclose(d_ab, 2 * 2.0 * p * (1 - p) * (1 + big_b), rtol=1e-3)
 
 
 @pytest.mark.parametrize("cycles, top, zero", [((0, 1), "eq48", 0), ((0, 2), "eq48", 1), ((1, 2), "eq51", 2)])
