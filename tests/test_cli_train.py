@@ -83,6 +83,7 @@ def test_summary_config_rebuilds_the_job(tmp_path):
     (["--data", "mnist", "--data-dir", "/nonexistent/dir"], "/nonexistent/dir"),
     (["--rule", "standard", "--c2", "none"], "optimal learning impossible"),
     (["--rule", "rec", "--mode", "error", "--cycles", "2"], "error"),
+    (["--top-layer", "eq51"], "invalid choice: 'eq51'"),
 ])
 def test_bad_arguments_give_one_line_and_exit_2_or_1(argv, fragment, capsys, tmp_path):
     code = main(["train", "--epochs", "1", "--max-train", "200", "--quiet", *argv])

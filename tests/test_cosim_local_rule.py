@@ -18,7 +18,8 @@ from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig
 
 SCHEMES = [Recirculation("pr"), Recirculation("ccr", 0.3), Recirculation("rcc", 0.4, (0, 2)),
            Recirculation("ccrcc", 0.5), Recirculation("rwcc", 0.2, (1, 3)), Recirculation("error"),
-           Recirculation("pr", 0.5, (2, 4))]
+           Recirculation("pr", 0.5, (2, 4)), Recirculation("rcc", 0.4, (0, 2), "eq48"),
+           Recirculation("pr", 0.5, (2, 4), "eq48")]
 
 
 def _readings_of(net, x, recirculation):
@@ -28,7 +29,7 @@ def _readings_of(net, x, recirculation):
     return Readings(tuple(cycles[0]), tuple(cycles[n]), tuple(cycles[m]))
 
 
-@pytest.mark.parametrize("recirculation", SCHEMES, ids=lambda r: f"{r.mode}{r.cycles}")
+@pytest.mark.parametrize("recirculation", SCHEMES, ids=lambda r: f"{r.mode}{r.cycles}{r.top_layer}")
 def test_circuit_rule_and_reference_rule_give_identical_arrays(recirculation):
     net = CircularAutoencoder.random((9, 5, 4, 9), ("tanh", "tanh", "linear"), seed=2)
     x = np.random.default_rng(3).normal(size=(6, 9))
@@ -43,9 +44,9 @@ def test_both_paths_call_the_one_shared_function(monkeypatch):
     calls = []
     real = reference_rules.recirculation_directions
 
-    def marked(mode, held, early, late):
+    def marked(mode, held, early, late, **options):
         calls.append(mode)
-        update = real(mode, held, early, late)
+        update = real(mode, held, early, late, **options)
         return Update(tuple(2.0 * w for w in update.weights), update.biases)
 
     monkeypatch.setattr(reference_rules, "recirculation_directions", marked)
@@ -65,7 +66,9 @@ def test_both_paths_call_the_one_shared_function(monkeypatch):
 def test_error_mode_reads_the_held_and_late_voltages_only():
     needs = RecirculationLocalRule(Recirculation("error")).needs
     assert set(needs.kinds) == {"held", "late"}
-    assert set(RecirculationLocalRule(Recirculation("pr", 0.5, (1, 2))).needs.kinds) == {"early", "late"}
+    assert set(RecirculationLocalRule(Recirculation("pr", 0.5, (1, 2), "eq48")).needs.kinds) == {"early", "late"}
+    # Section 7.3's gradient top layer reads the held cycle-0 voltages too.
+    assert set(RecirculationLocalRule(Recirculation("pr", 0.5, (1, 2))).needs.kinds) == {"held", "early", "late"}
 
 
 def test_a_rule_whose_cycles_the_circuit_does_not_read_is_refused():

@@ -132,6 +132,7 @@ def test_three_layer_ccrcc_mixes_every_layer_with_its_cycle_zero_activity():
     (dict(cycles=(0, 1.5)), "two integers"),
     (dict(cycles=3), "two integers"),
     (dict(mode="error", cycles=(0, 2)), r"cycles must be \(0, 1\) in error mode"),
+    (dict(top_layer="eq51"), "top_layer must be one of gradient, eq48, got 'eq51'"),
 ])
 def test_bad_recirculation_settings_are_rejected(kwargs, message):
     with pytest.raises(ConfigError, match=message):

@@ -123,8 +123,8 @@ def test_top_rule_trains_only_the_top_layer_by_gradient():
     assert_allclose(top.biases[-1], bp.biases[-1], rtol=1e-12)
 
 
-def _rec(mode, lam=0.5, cycles=(0, 1)):
-    return get_rule("rec", recirculation=Recirculation(mode, lam, cycles))
+def _rec(mode, lam=0.5, cycles=(0, 1), top_layer="gradient"):
+    return get_rule("rec", recirculation=Recirculation(mode, lam, cycles, top_layer))
 
 
 @pytest.mark.parametrize("mode", ["pr", "error"])
@@ -189,12 +189,68 @@ def test_multi_cycle_updates_of_the_scalar_linear_chain_follow_eq_51(n, m):
     x = np.array([[0.7], [-1.3], [2.0]])
     beta = np.mean(x ** 2)
     p = np.prod(a)
-    update = _rec("pr", cycles=(n, m)).directions(net, x)
+    update = _rec("pr", cycles=(n, m), top_layer="eq48").directions(net, x)
+    gradient_top = _rec("pr", cycles=(n, m), top_layer="gradient").directions(net, x)
     for h in range(1, 4):
         expected = beta * np.prod(a[:h - 1] ** 2) * a[h - 1] * p ** (2 * n) * (1 - p ** (m - n))
         assert_allclose(update.weights[h - 1][0, 0], expected, rtol=1e-12)
+        assert_allclose(gradient_top.weights[h - 1][0, 0], expected, rtol=1e-12)
     top = beta * np.prod(a[:3]) * p ** (2 * n) * (1 - p ** (m - n))
     assert_allclose(update.weights[3][0, 0], top, rtol=1e-12)
+    # Section 7.3's reading: gradient descent, beta a_1..a_{L-1} (1 - P) (Eq. 40's top layer) whatever (n, m).
+    assert_allclose(gradient_top.weights[3][0, 0], beta * np.prod(a[:3]) * (1 - p), rtol=1e-12)
+
+
+@pytest.mark.parametrize("mode, cycles", [("ccr", (0, 3)), ("rcc", (1, 3)), ("pr", (2, 4)), ("rwcc", (0, 2))])
+def test_both_multi_cycle_top_layer_readings_against_hand_derived_updates(mode, cycles):
+    """The two readings of the top layer (issue 14) on a tiny non-linear network, written out by hand.
+
+    gradient (Section 7.3): post O^0(0) - O^0(1) = (1 - lam)(I - O^L(0)) when the mode blends the data
+    into layer 0, else I - O^L(0); pre O^{L-1}(0). eq48: post O^0(n) - O^0(m), pre O^{L-1}(n).
+    Hidden layers are the same in both: (O^h(n) - O^h(m)) outer O^{h-1}(n).
+    """
+    lam = 0.3
+    net = _random_net([4, 3, 2, 4], ("tanh", "tanh", "logistic"))
+    x = _data((5, 4), binary_like=True)
+    n, m = cycles
+    o0 = net.forward(x)                                   # cycle 0 by the plain forward pass
+    cycles_all = [o0]
+    for _ in range(m):                                    # Tables 1-4 written out for these modes
+        prev = cycles_all[-1][-1]
+        z = prev if mode == "pr" else lam * x + (1 - lam) * prev
+        start = prev if mode == "ccr" else z
+        fresh = [start]
+        for h in range(1, 4):
+            u = net.layer(h, fresh[-1])
+            if mode == "rwcc":
+                u = lam * o0[h] + (1 - lam) * u
+            fresh.append(u)
+        layers = fresh[1:]
+        if mode == "ccr":
+            layers = [lam * o0[h] + (1 - lam) * layers[h - 1] for h in range(1, 4)]
+        cycles_all.append([z] + layers)
+    on, om = cycles_all[n], cycles_all[m]
+    eq48 = _rec(mode, lam, cycles, "eq48").directions(net, x)
+    gradient = _rec(mode, lam, cycles, "gradient").directions(net, x)
+    for h, post in ((0, 1), (1, 2)):
+        hidden = (on[post] - om[post]).T @ on[post - 1] / 5
+        assert_allclose(eq48.weights[h], hidden, rtol=1e-10, atol=1e-14)
+        assert_allclose(gradient.weights[h], hidden, rtol=1e-10, atol=1e-14)
+    assert_allclose(eq48.weights[2], (on[0] - om[0]).T @ on[2] / 5, rtol=1e-10, atol=1e-14)
+    scale = 1.0 if mode == "pr" else 1 - lam
+    assert_allclose(gradient.weights[2], scale * (x - o0[3]).T @ o0[2] / 5, rtol=1e-10, atol=1e-14)
+    assert_allclose(gradient.biases[2], scale * (x - o0[3]).mean(axis=0), rtol=1e-10, atol=1e-14)
+    if mode == "pr":                                      # and that is BP's top layer (logistic + cross-entropy)
+        assert_allclose(gradient.weights[2], get_rule("bp").directions(net, x).weights[2], rtol=1e-10)
+    assert not np.allclose(eq48.weights[2], gradient.weights[2], rtol=1e-3)
+
+
+def test_at_cycles_0_1_the_two_top_layer_readings_are_the_same_update():
+    net = _random_net([5, 3, 5], ("tanh", "logistic"))
+    x = _data((6, 5), binary_like=True)
+    for mode in ("pr", "ccr", "ccrcc", "rwcc", "error"):
+        _assert_updates_close(_rec(mode, 0.4, top_layer="eq48").directions(net, x),
+                              _rec(mode, 0.4, top_layer="gradient").directions(net, x), rtol=0, atol=0)
 
 
 def _whitened_batch(rng, n0, scale=1.5):

@@ -14,6 +14,7 @@ from recirc_analog.engines import ENGINE_KINDS
 from recirc_analog.errors import RecircError, UsageError
 from recirc_analog.netlist_writers import DIALECTS, get_writer
 from recirc_analog.reference import ACTIVATION_NAMES, MODE_NAMES, RULE_NAMES, Recirculation, get_rule
+from recirc_analog.reference.recirculation import TOP_LAYER_NAMES
 from recirc_analog.reference.standard_channels import C2_CHOICES, C3_CHOICES, SIGNALS
 from recirc_analog.schematic import (
     ARCHITECTURES,
@@ -35,6 +36,7 @@ REGISTRIES = {
     "--architecture": ARCHITECTURES, "--mapping": MAPPING_KINDS, "--neuron": NEURON_KINDS,
     "--engine": ENGINE_KINDS, "--dialect": tuple(DIALECTS), "--c2": spelled(C2_CHOICES),
     "--c3": spelled(C3_CHOICES), "--signal": SIGNALS, "--c1": ("yes", "no"),
+    "--top-layer": TOP_LAYER_NAMES,
 }
 """Option -> the registry its choices must equal (--c1 is a yes/no switch, owned by the CLI)."""
 

@@ -81,11 +81,14 @@ class RecirculationLocalRule:
     def needs(self) -> ReadingsNeeded:
         """Output modes: ``early`` and ``late``; error mode: ``held`` and ``late``."""
         kinds = ("held", "late") if self.recirculation.mode == "error" else ("early", "late")
+        if self.recirculation.top_layer_in_use == "gradient":       # the top layer reads cycle 0
+            kinds = ("held",) + kinds
         return ReadingsNeeded(kinds, self.recirculation.cycles)
 
     def directions(self, readings: Readings) -> Update:
-        return reference_rules.recirculation_directions(self.recirculation.mode, readings.held, readings.early,
-                                                        readings.late)
+        r = self.recirculation
+        return reference_rules.recirculation_directions(r.mode, readings.held, readings.early, readings.late,
+                                                        top_layer=r.top_layer_in_use, lam=r.lam)
 
 
 def rule_for(recirculation: Recirculation) -> LocalRule:

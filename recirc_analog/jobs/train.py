@@ -66,13 +66,14 @@ class RuleSpec:
         return get_rule(self.name, **params)
 
     def label(self) -> str:
-        """A short human-readable name, e.g. ``rec-ccr(0.5)``."""
+        """A short human-readable name, e.g. ``rec-ccr(0.5)``, ``rec-pr[0,3]-top-eq48``."""
         if self.name != "rec":
             return self.name
         r = self.recirculation
         lam = f"({r.lam:g})" if r.mode not in ("pr", "error") else ""
         cyc = f"[{r.cycles[0]},{r.cycles[1]}]" if r.cycles != (0, 1) else ""
-        return f"rec-{r.mode}{lam}{cyc}"
+        top = "-top-eq48" if r.cycles != (0, 1) and r.top_layer == "eq48" else ""
+        return f"rec-{r.mode}{lam}{cyc}{top}"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ It is the oracle the circuit and the co-simulation are checked against:
 - :mod:`.updates`: the Hebbian update form and the backward recursion (Eq. 6-7);
 - :mod:`.rules`: BP, RBP, SRBP, ARBP, TOP and recirculation rules by name;
 - :mod:`.standard_channels`: the standard autoencoder's channels (Table 5);
-- :mod:`.training`: minibatch training with per-layer rates and norm caps.
+- :mod:`.training`: minibatch training with per-layer rates and norm caps;
+- :mod:`.linear_dynamics`: Section 6's linear ODEs, Theorems 6.1-6.4 checked.
 """
 
 from recirc_analog._exports import lazy_exports

@@ -73,6 +73,9 @@ MODES = {
 MODE_NAMES = tuple(MODES)
 """Names of the recirculation schemes, see the module docstring (the command line's choices)."""
 
+TOP_LAYER_NAMES = ("gradient", "eq48")
+"""Readings of the top layer's update for cycle pairs other than (0, 1) (:attr:`Recirculation.top_layer`)."""
+
 MAX_REFERENCE_CYCLES = 10_000
 """Largest m the reference accepts. Each cycle costs one forward pass, so m
 cycles cost m forward passes per minibatch (memory stays at three cycles);
@@ -91,6 +94,15 @@ class Recirculation:
     cycles: tuple[int, int] = (0, 1)
     """The cycle pair (n, m), 0 <= n < m, of the update O^h(n) - O^h(m) (Theorem 6.3);
     ``error`` mode needs (0, 1)."""
+    top_layer: str = "gradient"
+    """How the top layer A^L learns when (n, m) != (0, 1), where the paper contradicts itself:
+    ``gradient`` (default): post-synaptic ``O^0(0) - O^0(1)`` (= I - O^L(0), times 1 - lam in the
+    modes that blend the data into layer 0), pre-synaptic ``O^{L-1}(0)``: gradient descent, as
+    Section 7.3 says of the multi-cycle experiments (Fig. 10, "the top layer is updated with
+    gradient descent in every case"); ``eq48``: post ``O^0(n) - O^0(m)`` (for n = 0 that is
+    I - O^L(m-1)), pre ``O^{L-1}(n)``, as Eq. 48 (and Eq. 51 read with layer 0 as the top layer's
+    post-synaptic neurons). The two agree at (0, 1). docs/LINEAR_DYNAMICS.md gives the reasons
+    and the measurements behind the default."""
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -107,6 +119,14 @@ class Recirculation:
         if self.mode == "error" and (n, m) != (0, 1):
             raise ConfigError(f"cycles must be (0, 1) in error mode, got {self.cycles!r}")
         object.__setattr__(self, "cycles", (int(n), int(m)))
+        if self.top_layer not in TOP_LAYER_NAMES:
+            raise ConfigError(f"top_layer must be one of {', '.join(TOP_LAYER_NAMES)}, got {self.top_layer!r}")
+
+    @property
+    def top_layer_in_use(self) -> str:
+        """The reading the update arithmetic follows: ``gradient`` only when it differs from ``eq48``,
+        i.e. for cycle pairs other than (0, 1) (at (0, 1) both are the same update)."""
+        return "gradient" if self.top_layer == "gradient" and self.cycles != (0, 1) else "eq48"
 
     @property
     def wiring(self) -> ModeWiring:

@@ -23,7 +23,7 @@ import numpy as np
 from recirc_analog.errors import ConfigError, check_range
 from recirc_analog.reference.losses import loss_for
 from recirc_analog.reference.network import CircularAutoencoder, glorot_uniform
-from recirc_analog.reference.recirculation import Recirculation, cycle_pair
+from recirc_analog.reference.recirculation import MODES, TOP_LAYER_NAMES, Recirculation, cycle_pair
 from recirc_analog.reference.standard_channels import StandardChannelRule
 from recirc_analog.reference.updates import LearningRule, Update, backpropagate, hebbian_update, transposed_weights
 
@@ -175,6 +175,29 @@ class RecirculationRule(LearningRule):
     scaled by (1 - lam). Hidden layers: CCR = (1 - lam) PR exactly (Eq. 26);
     in linear networks RCC = CCR and CCRCC = (1 - lam)^2 PR (Eq. 30, which is
     about hidden layers; the top layer of CCRCC is (1 - lam) PR).
+
+    Two places where the paper contradicts itself, and what this rule does:
+
+    - **Top layer with (n, m) != (0, 1)** (``Recirculation.top_layer``). Eq. 48
+      (cycles (0, m)) trains A^L with I - O^L(m-1) = O^0(0) - O^0(m); Section 7.3
+      says the top layer of the multi-cycle experiments (Fig. 10) "is updated
+      with gradient descent in every case", i.e. with I - O^L(0) and pre-synaptic
+      O^{L-1}(0). ``top_layer="gradient"`` (the default) follows Section 7.3,
+      ``"eq48"`` Eq. 48. The default is the reading the figure was made with by
+      the paper's own account, and the one under which every multi-cycle
+      variant performs like m = 1 as the figure's text claims; with ``eq48``
+      the linear ODE has a spurious attracting fixed point P = -1 for even m
+      and MNIST runs end further from BP (docs/LINEAR_DYNAMICS.md).
+    - **Eq. 51 at h = L, n > 0.** Eq. 51 gives the top layer
+      beta a_1^2..a_{L-1}^2 a_L P^{2n} (1 - P^{m-n}), a factor P more than
+      Eq. 48's form beta a_1..a_{L-1} P^{2n} (1 - P^{m-n}). The code follows
+      the Eq. 48 form (with ``top_layer="eq48"``): the top layer's
+      post-synaptic neurons are layer 0, compared at cycles n and m, with the
+      pre-synaptic O^{L-1}(n). Eq. 51's factor P is what one gets by taking
+      layer L's own output O^L(k) = O^0(k+1), i.e. cycles n + 1 and m + 1 for
+      the post-synaptic and n for the pre-synaptic neuron; at (0, 1) that is
+      not gradient descent and contradicts Eq. 40, which Eq. 51 must reduce to.
+      :mod:`.linear_dynamics` integrates both to check Theorem 6.3.
     """
 
     name = "rec"
@@ -185,10 +208,14 @@ class RecirculationRule(LearningRule):
         self.recirculation = recirculation
 
     def directions(self, net, x, forward=None) -> Update:
-        cycle_n, cycle_m = cycle_pair(net, x, self.recirculation, None if forward is None else forward[0])
-        # Error mode has (n, m) = (0, 1): cycle n is cycle 0, the held activity.
-        return recirculation_directions(self.recirculation.mode, cycle_n, cycle_n, cycle_m)
-def recirculation_directions(mode: str, held, early, late) -> Update:
+        held = net.forward(x) if forward is None else forward[0]
+        cycle_n, cycle_m = cycle_pair(net, x, self.recirculation, held)
+        r = self.recirculation
+        return recirculation_directions(r.mode, held, cycle_n, cycle_m, top_layer=r.top_layer_in_use, lam=r.lam)
+
+
+def recirculation_directions(mode: str, held, early, late, *, top_layer: str = "eq48",
+                             lam: float | None = None) -> Update:
     """The recirculation update (eta-free) from each layer's activity in three cycles.
 
     ``held[h]``, ``early[h]``, ``late[h]`` (h = 0..L, shape (batch, N_h)) are
@@ -198,18 +225,36 @@ def recirculation_directions(mode: str, held, early, late) -> Update:
     neurons are layer 0), pre-synaptic ``early`` of layers 0..L-1 (Eq. 23).
     Error mode (m = 1): post ``late``, pre ``held`` (Eq. 18).
 
+    ``top_layer`` is the reading of the top layer's update
+    (:attr:`Recirculation.top_layer_in_use`): ``eq48`` as above; ``gradient``
+    post ``O^0(0) - z_1`` with z_1 = O^L(0), or lam O^0(0) + (1 - lam) O^L(0)
+    in the modes that blend the data into layer 0 (``lam`` required there),
+    and pre ``O^{L-1}(0)``, both from ``held`` (the gradient of the matched
+    loss, times 1 - lam when blended: the top-layer update of cycle pair (0, 1)).
+
     This is the one place the arithmetic lives: :class:`RecirculationRule`
     calls it with the reference's cycles, the co-simulation
     (:mod:`recirc_analog.cosim.local_rule`) with the circuit's readings.
     """
+    if top_layer not in TOP_LAYER_NAMES:
+        raise ConfigError(f"top_layer must be one of {', '.join(TOP_LAYER_NAMES)}, got {top_layer!r}")
     n_layers = len(held) - 1
     post_layers = list(range(1, n_layers)) + [0]
     if mode == "error":
         posts = [late[k] for k in post_layers]
-        pres = held[:-1]
+        pres = list(held[:-1])
     else:
         posts = [early[k] - late[k] for k in post_layers]
-        pres = early[:-1]
+        pres = list(early[:-1])
+    if top_layer == "gradient" and mode != "error":
+        data, output = held[0], held[-1]
+        if MODES[mode].blends_data_into_layer0:
+            if lam is None:
+                raise ConfigError(f"lam is needed for the gradient top layer in mode {mode!r}")
+            z_1 = lam * data + (1.0 - lam) * output
+        else:
+            z_1 = output
+        posts[-1], pres[-1] = data - z_1, held[-2]
     return hebbian_update(posts, pres)
 
 
