@@ -214,7 +214,7 @@ class RecirculationRule(LearningRule):
         return recirculation_directions(r.mode, held, cycle_n, cycle_m, top_layer=r.top_layer_in_use, lam=r.lam)
 
 
-def recirculation_directions(mode: str, held, early, late, *, top_layer: str = "eq48",
+def recirculation_directions(mode: str, held, early, late, *, top_layer: str,
                              lam: float | None = None) -> Update:
     """The recirculation update (eta-free) from each layer's activity in three cycles.
 
