@@ -27,7 +27,7 @@ def _layer0_block(wiring, lam, k, data, previous):
                     for j in range(len(z))]
         comment = f"cycle {k}, layer 0: lam * I + (1 - lam) * O^L({k - 1})"
     chain = previous if wiring.layer1_reads_previous_output else z
-    return Block(comment, tuple(elements)), z, chain
+    return Block(comment, tuple(elements), cycle=k), z, chain
 
 
 def build_dc(net, spec, x, read):
@@ -59,7 +59,7 @@ def build_dc(net, spec, x, read):
                 elements += [Instance(f"Xm{out[i]}", "mixer", (held[i], fresh[i], "one", out[i]),
                                       (("lam", lam),)) for i in range(len(out))]
             blocks.append(Block(f"cycle {k}, layer {h}: crossbar read, TIAs, {net.activations[h - 1]}"
-                                + (", mixers" if mixed else ""), tuple(elements)))
+                                + (", mixers" if mixed else ""), tuple(elements), cycle=k))
             activity[(h, k)] = out
             chain[(h, k)] = fresh if (mixed and wiring.next_layer_reads_fresh) else out
     batch = x.shape[0]
