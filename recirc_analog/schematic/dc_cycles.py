@@ -13,9 +13,10 @@ Why this is exact: a node carried between cycles is, in the unrolled circuit, th
 output of an ideal voltage source (a behavioural activation, mixer or subtractor
 to ground), so whatever later cycles connect to it cannot change its voltage;
 replacing that source by a table of its own solved voltages leaves every later
-node's equations unchanged. :func:`plan_cycles` checks this for every carried
-node and refuses a circuit where it does not hold (a carried node driven through
-a resistance would be loaded differently). The values are written with
+node's equations unchanged. :func:`plan_cycles` checks that every carried node is
+an activity of the node map and declared held by a voltage source, and refuses a
+circuit where it is not (a node driven through a resistance would be loaded
+differently). The values are written with
 ``repr`` (every bit of the double), so the only difference from the unrolled
 netlist is ngspice's own Newton tolerance (reltol ``* |v|`` + vntol) entering
 once more per cycle.
@@ -85,17 +86,20 @@ def plan_cycles(circuit: Circuit) -> tuple[CyclePlan, ...]:
     if any(not blocks for blocks in per_cycle) or any(b.cycle is not None and not 0 <= b.cycle <= m
                                                       for b in circuit.blocks):
         raise UsageError(f"the circuit's blocks must each name one cycle 0..{m} or none (dc form)")
+    # activities are outputs of activation, mixer or subtractor cells: behavioural sources to ground (a cell's
+    # declared "source" alone is not enough: tia_pair declares its current-mirror output one for the graph checks)
+    activities = {n for nodes in circuit.node_map.activity_nodes.values() for n in nodes}
     produced, sourced, cuts = {}, set(), []
     shared_nodes = {n for b in shared for e in b.elements for n in _nodes(e, cells)}
     for k, blocks in enumerate(per_cycle):
         elements = [e for b in blocks for e in b.elements]
         used = set().union(*(_nodes(e, cells) for e in elements))
         carried = sorted(n for n in used if n in produced)
-        unsafe = [n for n in carried if n not in sourced]
+        unsafe = [n for n in carried if n not in sourced or n not in activities]
         if unsafe:
-            raise UsageError(f"cycle {k} reads node {unsafe[0]!r} of cycle {produced[unsafe[0]]}, which no ideal "
-                             "voltage source holds: one analysis per cycle would not be exact (use the unrolled "
-                             "circuit)")
+            raise UsageError(f"cycle {k} reads node {unsafe[0]!r} of cycle {produced[unsafe[0]]}, which is not an "
+                             "activity an ideal voltage source holds: one analysis per cycle would not be exact "
+                             "(use the unrolled circuit)")
         kept = _shared_elements(shared, used - set(carried), circuit.analysis.source, cells)
         shared_k = tuple(Block(b.comment, tuple(e for e in b.elements if e.name in kept)) for b in shared)
         own = used - set(carried) - shared_nodes
