@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 
 from recirc_analog.engines import BatchEngine, get_engine
-from recirc_analog.engines.circuit_run import ngspice_readings, per_cycle_vectors
+from recirc_analog.engines.circuit_run import (
+    PER_CYCLE_DEVICES,
+    devices_per_cycle,
+    ngspice_readings,
+    per_cycle_vectors,
+    splits,
+)
 from recirc_analog.engines.readout import node_vector, read_activity, read_held
 from recirc_analog.errors import ConfigError, UsageError
 from recirc_analog.netlist_writers import get_writer
@@ -125,8 +131,7 @@ def test_engine_readings_split_across_workers_equal_unrolled(unrolled, per_cycle
 def test_shared_engine_per_cycle_equals_unrolled(unrolled):
     net = network()
     circuit, _, _ = circuit_of(net, "rcc")
-    with get_engine("shared") as engine:
-        assert engine.cycle_mode == "per-cycle"
+    with get_engine("shared", cycle_mode="per-cycle") as engine:
         ours = engine.readings(circuit, (0, 1), "shared").readings
     theirs = unrolled.readings(circuit, (0, 1), "batch").readings
     for a, b in zip(ours.late + ours.held, theirs.late + theirs.held):
@@ -169,5 +174,20 @@ def test_plan_refuses_a_carried_node_no_ideal_source_holds():
 
 
 def test_bad_cycle_mode_is_one_clear_error():
-    with pytest.raises(ConfigError, match=r"cycle_mode must be one of \('per-cycle', 'unrolled'\), got 'fast'"):
+    message = r"cycle_mode must be one of \('auto', 'per-cycle', 'unrolled'\), got 'fast'"
+    with pytest.raises(ConfigError, match=message):
         BatchEngine(cycle_mode="fast")
+
+
+@pytest.mark.parametrize("mapping", ["differential", "shared_reference"])
+def test_auto_splits_large_dc_circuits_only(mapping):
+    small, _, _ = circuit_of(network((8, 5, 8)), mapping=mapping)
+    large, _, _ = circuit_of(network((150, 40, 150)), mapping=mapping, batch=2)
+    tran, _, _ = circuit_of(network((150, 40, 150)), mapping=mapping, batch=2, form="tran")
+    # one copy: N1 x (N0 + 1) and N0 x (N1 + 1) weights and biases, two devices each or one plus a reference
+    count = lambda n0, n1: (2 * (n1 * (n0 + 1) + n0 * (n1 + 1)) if mapping == "differential"  # noqa: E731
+                            else n1 * (n0 + 1) + n0 * (n1 + 1) + (n0 + 1) + (n1 + 1))
+    assert devices_per_cycle(small) == count(8, 5) < PER_CYCLE_DEVICES
+    assert devices_per_cycle(large) == count(150, 40) >= PER_CYCLE_DEVICES
+    assert not splits("auto", [small]) and splits("auto", [large]) and not splits("auto", [tran])
+    assert splits("per-cycle", [small]) and not splits("unrolled", [large])

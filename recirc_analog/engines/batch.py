@@ -60,11 +60,12 @@ class BatchEngine:
         Raw-file format asked of ngspice (ASCII is for debugging: ~3x larger).
     ladder : ConvergenceLadder or None
         Fallbacks on non-convergence; None means :func:`default_ladder`.
-    cycle_mode : {"per-cycle", "unrolled"}
+    cycle_mode : {"auto", "per-cycle", "unrolled"}
         How :meth:`readings` simulates a dc-form circuit: one analysis per recirculation
         cycle, cycle k's inputs being cycle k-1's outputs read back (exact; ~2x faster at
-        784-20-784), or the unrolled circuit (all cycles' copies) as one analysis. The tran
-        form always runs unrolled (``engines.circuit_run``).
+        784-20-784), the unrolled circuit (all cycles' copies) as one analysis, or ``auto``
+        (default): per cycle from 10,000 devices per cycle on. The tran form always runs
+        unrolled (``engines.circuit_run``).
     tmp_root : str or None
         Existing folder the per-run temporary folders go in (a job passes its
         run folder's ``.tmp/``, so SIGKILL leftovers are found and removed by
@@ -76,7 +77,7 @@ class BatchEngine:
     def __init__(self, *, executable: str | None = None, timeout: float = 3600.0,
                  workdir: str | None = None, raw_format: str = "binary",
                  ladder: ConvergenceLadder | None = None, tmp_root: str | None = None,
-                 cycle_mode: str = "per-cycle"):
+                 cycle_mode: str = "auto"):
         self.executable = executable
         self.cycle_mode = check_cycle_mode(cycle_mode)
         if tmp_root is not None and not os.path.isdir(tmp_root):

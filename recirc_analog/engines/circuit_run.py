@@ -10,7 +10,8 @@ How the ngspice engines simulate a dc-form circuit is their ``cycle_mode``
 (:data:`CYCLE_MODES`): ``unrolled`` runs the circuit as written (all cycles'
 copies in one netlist, one analysis), ``per-cycle`` runs one analysis per cycle,
 cycle k's inputs being cycle k-1's outputs read back
-(:mod:`recirc_analog.schematic.dc_cycles`; exact). Both give the vectors of the
+(:mod:`recirc_analog.schematic.dc_cycles`; exact), ``auto`` (the default) picks
+per-cycle for large circuits, where it is faster. Both give the vectors of the
 unrolled circuit's saved nodes, read through the same NodeMap. The tran form is
 always run unrolled.
 """
@@ -24,9 +25,16 @@ from ..errors import ConfigError
 from .readings import Readings, read_readings
 from .readout import ABSCISSA, node_vector
 
-CYCLE_MODES = ("per-cycle", "unrolled")
-"""How the ngspice engines simulate a dc-form circuit: one analysis per recirculation cycle
-(the default: ~2x faster at 784-20-784), or the unrolled netlist as one analysis."""
+CYCLE_MODES = ("auto", "per-cycle", "unrolled")
+"""How the ngspice engines simulate a dc-form circuit: one analysis per recirculation cycle, the
+unrolled netlist as one analysis, or (``auto``, the default) per cycle when one cycle's crossbars
+hold at least :data:`PER_CYCLE_DEVICES` devices."""
+
+PER_CYCLE_DEVICES = 10_000
+"""Devices in one cycle's crossbars from which ``auto`` runs one analysis per cycle. Measured
+(benchmarks/RESULTS.md, "ngspice per cycle"): per cycle takes ~0.5 of the unrolled analysis time
+at 196-20-196 (16,000 devices) and 784-20-784 (64,000), while at 64-16-64 (4,200) the saved
+analysis time (~1.5 ms/sample) is less than the extra ngspice start-up of a second analysis."""
 
 
 def check_cycle_mode(cycle_mode: str) -> str:
@@ -55,12 +63,11 @@ def ngspice_readings(engine, circuits, cycles: tuple[int, int], labels, workers:
     """Simulate ``circuits`` on ``engine`` (in parallel with ``run_many`` when there are several
     and ``workers`` > 1) and read their readings.
 
-    dc-form circuits run one analysis per cycle when ``engine.cycle_mode`` is ``per-cycle``
-    (:func:`per_cycle_vectors`); their ``CircuitRun.netlist`` is then None (no one text was
+    dc-form circuits run one analysis per cycle when ``engine.cycle_mode`` says so
+    (:func:`splits`, :func:`per_cycle_vectors`); their ``CircuitRun.netlist`` is then None (no one text was
     simulated; the unrolled text is written on demand from the circuit).
     """
-    if getattr(engine, "cycle_mode", "unrolled") == "per-cycle" and all(
-            circuit.node_map.form == "dc" and circuit.node_map.cycles > 0 for circuit in circuits):
+    if splits(getattr(engine, "cycle_mode", "unrolled"), circuits):
         outcomes = per_cycle_vectors(engine, circuits, labels, workers)
         texts = [None] * len(circuits)
     else:
@@ -71,6 +78,24 @@ def ngspice_readings(engine, circuits, cycles: tuple[int, int], labels, workers:
         readings = read_readings(vectors, circuit.node_map, cycles, label, relaxed is not None)
         runs.append(CircuitRun(readings, seconds, text, relaxed, netlist_seconds))
     return runs
+
+
+def devices_per_cycle(circuit) -> int:
+    """Number of devices (resistors of the weights, biases and reference columns) in one copy of
+    ``circuit``'s crossbars."""
+    arrays = [getattr(c.conductances, kind) for c in circuit.crossbars for kind in ("plus", "minus", "reference")]
+    return sum(a.size for a in arrays if a is not None)
+
+
+def splits(cycle_mode: str, circuits) -> bool:
+    """Whether ``circuits`` run one analysis per cycle under ``cycle_mode`` (:data:`CYCLE_MODES`):
+    dc-form circuits with more than one cycle, per-cycle mode, or auto mode from
+    :data:`PER_CYCLE_DEVICES` devices per cycle on."""
+    if not all(circuit.node_map.form == "dc" and circuit.node_map.cycles > 0 for circuit in circuits):
+        return False
+    if cycle_mode == "auto":
+        return devices_per_cycle(circuits[0]) >= PER_CYCLE_DEVICES
+    return cycle_mode == "per-cycle"
 
 
 def _run(engine, texts, labels, workers):

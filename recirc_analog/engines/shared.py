@@ -58,17 +58,18 @@ class SharedEngine:
         Path or name of libngspice; None finds ``libngspice.so``.
     ladder : ConvergenceLadder or None
         Fallbacks on non-convergence; None means :func:`default_ladder`.
-    cycle_mode : {"per-cycle", "unrolled"}
+    cycle_mode : {"auto", "per-cycle", "unrolled"}
         How :meth:`readings` simulates a dc-form circuit: one analysis per recirculation
         cycle, cycle k's inputs being cycle k-1's outputs read back (exact; ~2x faster at
-        784-20-784), or the unrolled circuit (all cycles' copies) as one analysis. The tran
-        form always runs unrolled (``engines.circuit_run``).
+        784-20-784), the unrolled circuit (all cycles' copies) as one analysis, or ``auto``
+        (default): per cycle from 10,000 devices per cycle on. The tran form always runs
+        unrolled (``engines.circuit_run``).
     """
 
     name = "shared"
 
     def __init__(self, *, library: str | None = None, ladder: ConvergenceLadder | None = None,
-                 cycle_mode: str = "per-cycle"):
+                 cycle_mode: str = "auto"):
         self.library = library
         self.cycle_mode = check_cycle_mode(cycle_mode)
         self.ladder = default_ladder() if ladder is None else ladder
