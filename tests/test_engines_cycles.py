@@ -1,4 +1,4 @@
-"""One ngspice analysis per recirculation cycle (engines.circuit_run, schematic.dc_cycles).
+"""One ngspice analysis per recirculation cycle or per layer read (engines.circuit_run, schematic.dc_cycles).
 
 Oracles: the unrolled netlist run by ngspice as one analysis (every saved voltage), and
 the NumPy reference's ``run_cycles`` (every activity of every cycle). The split is exact,
@@ -12,11 +12,11 @@ import pytest
 
 from recirc_analog.engines import BatchEngine, get_engine
 from recirc_analog.engines.circuit_run import (
-    PER_CYCLE_DEVICES,
+    SPLIT_DEVICES,
     devices_per_cycle,
     ngspice_readings,
     per_cycle_vectors,
-    splits,
+    stage_plans,
 )
 from recirc_analog.engines.readout import node_vector, read_activity, read_held
 from recirc_analog.errors import ConfigError, UsageError
@@ -25,7 +25,7 @@ from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.recirculation import MODE_NAMES, Recirculation, run_cycles
 from recirc_analog.reference.tied import tie_weights
 from recirc_analog.schematic.builder import build_circuit
-from recirc_analog.schematic.dc_cycles import plan_cycles
+from recirc_analog.schematic.dc_cycles import plan_stages
 from recirc_analog.schematic.elements import Block, Resistor
 from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, NeuronConfig, ideal_sample_hold
 
@@ -59,10 +59,10 @@ def circuit_of(net, mode="pr", cycles=(0, 1), mapping="differential", batch=4, f
     return build_circuit(net, spec, x), x, recirculation
 
 
-def worst_difference(circuit, unrolled_engine, per_cycle_engine) -> float:
+def worst_difference(circuit, unrolled_engine, per_cycle_engine, per="cycle") -> float:
     """Largest difference of any saved voltage, relative to max(|v|, v_unit)."""
     whole = unrolled_engine.run(WRITER.get_netlist(circuit), label="unrolled").vectors
-    (split, _, relaxed, _), = per_cycle_vectors(per_cycle_engine, [circuit], ["split"])
+    (split, _, relaxed, _), = per_cycle_vectors(per_cycle_engine, [circuit], ["split"], per=per)
     assert relaxed is None
     floor = circuit.node_map.v_unit
     names = [node_vector(n) for n in circuit.saves]
@@ -70,8 +70,8 @@ def worst_difference(circuit, unrolled_engine, per_cycle_engine) -> float:
     return max(float(np.max(np.abs(split[n] - whole[n]) / np.maximum(np.abs(whole[n]), floor))) for n in names)
 
 
-def check_against_reference(circuit, net, x, recirculation, engine, atol=1e-6):
-    (vectors, *_), = per_cycle_vectors(engine, [circuit], ["ref"])
+def check_against_reference(circuit, net, x, recirculation, engine, per, atol=1e-6):
+    (vectors, *_), = per_cycle_vectors(engine, [circuit], ["ref"], per=per)
     node_map = circuit.node_map
     for k, layers in enumerate(run_cycles(net, x, recirculation)):
         for h, expected in enumerate(layers):
@@ -81,13 +81,14 @@ def check_against_reference(circuit, net, x, recirculation, engine, atol=1e-6):
         np.testing.assert_allclose(read_held(vectors, node_map, h), expected, rtol=0, atol=atol)
 
 
+@pytest.mark.parametrize("per", ["cycle", "layer"])
 @pytest.mark.parametrize("mapping", ["differential", "shared_reference"])
 @pytest.mark.parametrize("mode", MODE_NAMES)
-def test_every_mode_and_mapping_equals_unrolled_and_reference(mode, mapping, unrolled, per_cycle):
+def test_every_mode_and_mapping_equals_unrolled_and_reference(mode, mapping, per, unrolled, per_cycle):
     net = network()
     circuit, x, recirculation = circuit_of(net, mode, mapping=mapping)
-    assert worst_difference(circuit, unrolled, per_cycle) <= 1e-6
-    check_against_reference(circuit, net, x, recirculation, per_cycle)
+    assert worst_difference(circuit, unrolled, per_cycle, per) <= 1e-6
+    check_against_reference(circuit, net, x, recirculation, per_cycle, per)
 
 
 CLASSES = {
@@ -104,15 +105,16 @@ CLASSES = {
 }
 
 
+@pytest.mark.parametrize("per", ["cycle", "layer"])
 @pytest.mark.parametrize("name", list(CLASSES))
-def test_more_cycles_neurons_and_architectures_equal_unrolled(name, unrolled, per_cycle):
+def test_more_cycles_neurons_and_architectures_equal_unrolled(name, per, unrolled, per_cycle):
     options = dict(CLASSES[name])
     net = network(options.pop("sizes", (8, 5, 8)), options.get("architecture", "conjoined"))
     circuit, _, _ = circuit_of(net, **options)
     # tight tolerances: then the split must agree far below the default 1e-6
     tight = dataclasses.replace(circuit, reltol=1e-10, vntol=1e-14)
-    assert worst_difference(tight, unrolled, per_cycle) <= 1e-9, name
-    assert worst_difference(circuit, unrolled, per_cycle) <= 1e-6, name
+    assert worst_difference(tight, unrolled, per_cycle, per) <= 1e-9, name
+    assert worst_difference(circuit, unrolled, per_cycle, per) <= 1e-6, name
 
 
 def test_engine_readings_split_across_workers_equal_unrolled(unrolled, per_cycle):
@@ -131,7 +133,7 @@ def test_engine_readings_split_across_workers_equal_unrolled(unrolled, per_cycle
 def test_shared_engine_per_cycle_equals_unrolled(unrolled):
     net = network()
     circuit, _, _ = circuit_of(net, "rcc")
-    with get_engine("shared", cycle_mode="per-cycle") as engine:
+    with get_engine("shared", cycle_mode="per-layer") as engine:
         ours = engine.readings(circuit, (0, 1), "shared").readings
     theirs = unrolled.readings(circuit, (0, 1), "batch").readings
     for a, b in zip(ours.late + ours.held, theirs.late + theirs.held):
@@ -144,19 +146,24 @@ def test_tran_form_runs_unrolled(per_cycle, unrolled):
     run = per_cycle.readings(circuit, (0, 1), "tran")
     assert run.netlist is not None and ".tran" in run.netlist
     with pytest.raises(UsageError, match="tran form"):
-        plan_cycles(circuit)
+        plan_stages(circuit)
 
 
 def test_plan_carries_only_earlier_cycles_activities():
     net = network()
     circuit, _, _ = circuit_of(net, "ccr", cycles=(0, 2))
-    plans = plan_cycles(circuit)
+    plans = plan_stages(circuit)
     assert [p.cycle for p in plans] == [0, 1, 2]
     assert plans[0].carried == ()
     node_map = circuit.node_map
     earlier = lambda k: {n for (h, c), nodes in node_map.activity_nodes.items() if c < k for n in nodes}  # noqa: E731
     for plan in plans[1:]:
         assert plan.carried and set(plan.carried) <= earlier(plan.cycle)
+    # per layer: L reads per cycle; the error mode's layer-0 subtractors go with the read after them
+    assert [p.cycle for p in plan_stages(circuit, "layer")] == [0, 0, 1, 1, 2, 2]
+    error, _, _ = circuit_of(net, "error")
+    first_of_cycle_1 = plan_stages(error, "layer")[2]
+    assert first_of_cycle_1.cycle == 1 and "error" in first_of_cycle_1.blocks[-2].comment
     # every saved node is computed in exactly one cycle
     saved = [n for p in plans for n in p.saves]
     assert len(saved) == len(set(saved)) and set(circuit.saves) <= set(saved)
@@ -168,13 +175,13 @@ def test_plan_refuses_a_carried_node_no_ideal_source_holds():
     # the pre-activation node: current mirrors into r_f, not an ideal source, though declared one for the graph checks
     node = next(n for e in circuit.blocks[2].elements for n in getattr(e, "nodes", ()) if n.startswith("s1_c0"))
     loaded = Block("cycle 1 loads a cycle-0 node", (Resistor("Rload", node, "0", 1e3),), cycle=1)
-    message = f"node '{node}' of cycle 0, which is not an activity an ideal voltage source holds"
+    message = f"node '{node}' of stage 0, which is not an activity an ideal voltage source holds"
     with pytest.raises(UsageError, match=message):
-        plan_cycles(dataclasses.replace(circuit, blocks=circuit.blocks + (loaded,)))
+        plan_stages(dataclasses.replace(circuit, blocks=circuit.blocks + (loaded,)))
 
 
 def test_bad_cycle_mode_is_one_clear_error():
-    message = r"cycle_mode must be one of \('auto', 'per-cycle', 'unrolled'\), got 'fast'"
+    message = r"cycle_mode must be one of \('auto', 'per-layer', 'per-cycle', 'unrolled'\), got 'fast'"
     with pytest.raises(ConfigError, match=message):
         BatchEngine(cycle_mode="fast")
 
@@ -187,7 +194,8 @@ def test_auto_splits_large_dc_circuits_only(mapping):
     # one copy: N1 x (N0 + 1) and N0 x (N1 + 1) weights and biases, two devices each or one plus a reference
     count = lambda n0, n1: (2 * (n1 * (n0 + 1) + n0 * (n1 + 1)) if mapping == "differential"  # noqa: E731
                             else n1 * (n0 + 1) + n0 * (n1 + 1) + (n0 + 1) + (n1 + 1))
-    assert devices_per_cycle(small) == count(8, 5) < PER_CYCLE_DEVICES
-    assert devices_per_cycle(large) == count(150, 40) >= PER_CYCLE_DEVICES
-    assert not splits("auto", [small]) and splits("auto", [large]) and not splits("auto", [tran])
-    assert splits("per-cycle", [small]) and not splits("unrolled", [large])
+    assert devices_per_cycle(small) == count(8, 5) < SPLIT_DEVICES
+    assert devices_per_cycle(large) == count(150, 40) >= SPLIT_DEVICES
+    assert stage_plans("auto", [small]) is None and stage_plans("auto", [tran]) is None
+    assert [p.cycle for p in stage_plans("auto", [large])[0]] == [0, 0, 1, 1]     # per layer
+    assert len(stage_plans("per-cycle", [small])[0]) == 2 and stage_plans("unrolled", [large]) is None

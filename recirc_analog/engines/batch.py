@@ -60,12 +60,12 @@ class BatchEngine:
         Raw-file format asked of ngspice (ASCII is for debugging: ~3x larger).
     ladder : ConvergenceLadder or None
         Fallbacks on non-convergence; None means :func:`default_ladder`.
-    cycle_mode : {"auto", "per-cycle", "unrolled"}
-        How :meth:`readings` simulates a dc-form circuit: one analysis per recirculation
-        cycle, cycle k's inputs being cycle k-1's outputs read back (exact; ~2x faster at
-        784-20-784), the unrolled circuit (all cycles' copies) as one analysis, or ``auto``
-        (default): per cycle from 10,000 devices per cycle on. The tran form always runs
-        unrolled (``engines.circuit_run``).
+    cycle_mode : {"auto", "per-layer", "per-cycle", "unrolled"}
+        How :meth:`readings` simulates a dc-form circuit: one analysis per layer read or per
+        recirculation cycle, each reading the earlier ones' outputs back (exact, and faster at
+        784-20-784: benchmarks/RESULTS.md), the unrolled circuit (all cycles' copies) as one
+        analysis, or ``auto`` (default): per layer from 10,000 devices per cycle on. The tran
+        form always runs unrolled (``engines.circuit_run``).
     tmp_root : str or None
         Existing folder the per-run temporary folders go in (a job passes its
         run folder's ``.tmp/``, so SIGKILL leftovers are found and removed by

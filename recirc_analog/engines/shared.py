@@ -58,12 +58,12 @@ class SharedEngine:
         Path or name of libngspice; None finds ``libngspice.so``.
     ladder : ConvergenceLadder or None
         Fallbacks on non-convergence; None means :func:`default_ladder`.
-    cycle_mode : {"auto", "per-cycle", "unrolled"}
-        How :meth:`readings` simulates a dc-form circuit: one analysis per recirculation
-        cycle, cycle k's inputs being cycle k-1's outputs read back (exact; ~2x faster at
-        784-20-784), the unrolled circuit (all cycles' copies) as one analysis, or ``auto``
-        (default): per cycle from 10,000 devices per cycle on. The tran form always runs
-        unrolled (``engines.circuit_run``).
+    cycle_mode : {"auto", "per-layer", "per-cycle", "unrolled"}
+        How :meth:`readings` simulates a dc-form circuit: one analysis per layer read or per
+        recirculation cycle, each reading the earlier ones' outputs back (exact, and faster at
+        784-20-784: benchmarks/RESULTS.md), the unrolled circuit (all cycles' copies) as one
+        analysis, or ``auto`` (default): per layer from 10,000 devices per cycle on. The tran
+        form always runs unrolled (``engines.circuit_run``).
     """
 
     name = "shared"
