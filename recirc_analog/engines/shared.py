@@ -59,11 +59,8 @@ class SharedEngine:
     ladder : ConvergenceLadder or None
         Fallbacks on non-convergence; None means :func:`default_ladder`.
     cycle_mode : {"auto", "per-layer", "per-cycle", "unrolled"}
-        How :meth:`readings` simulates a dc-form circuit: one analysis per layer read or per
-        recirculation cycle, each reading the earlier ones' outputs back (exact, and faster at
-        784-20-784: benchmarks/RESULTS.md), the unrolled circuit (all cycles' copies) as one
-        analysis, or ``auto`` (default): per layer from 10,000 devices per cycle on. The tran
-        form always runs unrolled (``engines.circuit_run``).
+        How :meth:`readings` cuts a dc-form circuit into analyses, as for the batch engine
+        (:class:`~recirc_analog.engines.batch.BatchEngine`; ``engines.circuit_run``).
     """
 
     name = "shared"
