@@ -8,7 +8,8 @@ No SPICE text here (the writers in :mod:`recirc_analog.netlist_writers` produce 
 - :mod:`.mapping`: signed weights <-> conductance pairs;
 - :mod:`.node_map`: which saved vector holds which activity, which device holds which weight;
 - :mod:`.graph`: connectivity checks on a networkx graph of the circuit;
-- :mod:`.cells`: the SPICE cell library shipped as package data.
+- :mod:`.cells`: the SPICE cell library shipped as package data;
+- :mod:`.dc_cycles`: a dc-form circuit cut into one circuit per cycle or per layer read.
 """
 
 from recirc_analog._exports import lazy_exports

@@ -6,7 +6,9 @@ read ``..._c<k>_t`` of layer 1's crossbar), so one sweep point computes the
 forward pass and all recirculation cycles of one sample; the selector source
 ``Vsel`` steps through the samples and the inputs are tables of ``v(sel)``.
 There are no switches or capacitors: the "held" cycle-0 activity is the
-cycle-0 node itself.
+cycle-0 node itself. Each cycle's blocks carry their cycle (``Block.cycle``), so
+an engine may run one analysis per cycle or per layer read instead
+(:mod:`recirc_analog.schematic.dc_cycles`).
 """
 
 from recirc_analog.schematic.crossbar import LayerNodes
