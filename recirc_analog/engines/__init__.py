@@ -6,7 +6,8 @@
 - ``shared``: :class:`SharedEngine`, libngspice in this process.
 - ``direct``: :class:`DirectEngine`, the circuit objects evaluated exactly without ngspice
   (dc form; refuses what it cannot compute exactly), and ``audit_deviation``.
-- ``circuit_run``: :class:`CircuitRun`, what ``engine.readings(circuit, cycles, label)`` returns.
+- ``circuit_run``: :class:`CircuitRun`, what ``engine.readings(circuit, cycles, label)`` returns;
+  how the ngspice engines cut a dc-form circuit into analyses (``cycle_mode``, :data:`CYCLE_MODES`).
 - ``crossbar_solver``: one crossbar tile with wire resistance.
 - ``rawfile``: :func:`read_raw` for binary and ASCII raw files.
 - ``result``: :class:`SimulationResult`, what every engine returns.
@@ -22,6 +23,7 @@ from recirc_analog._exports import lazy_exports
 _EXPORTS = {
     "BatchEngine": "batch",
     "CircuitRun": "circuit_run",
+    "CYCLE_MODES": "circuit_run",
     "DirectEngine": "direct",
     "audit_deviation": "direct",
     "ConvergenceLadder": "convergence",

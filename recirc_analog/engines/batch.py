@@ -34,6 +34,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import ConfigError, SimulationError, check_range
+from .circuit_run import check_cycle_mode
 from .console import Failure, analysis_seconds, diagnose, quote_lines, relevant_lines
 from .convergence import ConvergenceLadder, default_ladder, run_with_fallbacks
 from .locate import find_ngspice, ngspice_version
@@ -59,6 +60,12 @@ class BatchEngine:
         Raw-file format asked of ngspice (ASCII is for debugging: ~3x larger).
     ladder : ConvergenceLadder or None
         Fallbacks on non-convergence; None means :func:`default_ladder`.
+    cycle_mode : {"auto", "per-layer", "per-cycle", "unrolled"}
+        How :meth:`readings` simulates a dc-form circuit: one analysis per layer read or per
+        recirculation cycle, each reading the earlier ones' outputs back (exact, and faster at
+        784-20-784: benchmarks/RESULTS.md), the unrolled circuit (all cycles' copies) as one
+        analysis, or ``auto`` (default): per layer from 10,000 devices per cycle on. The tran
+        form always runs unrolled (``engines.circuit_run``).
     tmp_root : str or None
         Existing folder the per-run temporary folders go in (a job passes its
         run folder's ``.tmp/``, so SIGKILL leftovers are found and removed by
@@ -69,8 +76,10 @@ class BatchEngine:
 
     def __init__(self, *, executable: str | None = None, timeout: float = 3600.0,
                  workdir: str | None = None, raw_format: str = "binary",
-                 ladder: ConvergenceLadder | None = None, tmp_root: str | None = None):
+                 ladder: ConvergenceLadder | None = None, tmp_root: str | None = None,
+                 cycle_mode: str = "auto"):
         self.executable = executable
+        self.cycle_mode = check_cycle_mode(cycle_mode)
         if tmp_root is not None and not os.path.isdir(tmp_root):
             raise ConfigError(f"tmp_root must be an existing directory, got {tmp_root!r}")
         self.tmp_root = None if tmp_root is None else os.path.abspath(tmp_root)

@@ -39,6 +39,7 @@ from __future__ import annotations
 import re
 
 from ..errors import NetlistError, SimulationError, UsageError
+from .circuit_run import check_cycle_mode
 from .console import Failure, analysis_seconds, diagnose, quote_lines, relevant_lines
 from .convergence import ConvergenceLadder, default_ladder, run_with_fallbacks
 from .libngspice import shared_library
@@ -57,12 +58,17 @@ class SharedEngine:
         Path or name of libngspice; None finds ``libngspice.so``.
     ladder : ConvergenceLadder or None
         Fallbacks on non-convergence; None means :func:`default_ladder`.
+    cycle_mode : {"auto", "per-layer", "per-cycle", "unrolled"}
+        How :meth:`readings` cuts a dc-form circuit into analyses, as for the batch engine
+        (:class:`~recirc_analog.engines.batch.BatchEngine`; ``engines.circuit_run``).
     """
 
     name = "shared"
 
-    def __init__(self, *, library: str | None = None, ladder: ConvergenceLadder | None = None):
+    def __init__(self, *, library: str | None = None, ladder: ConvergenceLadder | None = None,
+                 cycle_mode: str = "auto"):
         self.library = library
+        self.cycle_mode = check_cycle_mode(cycle_mode)
         self.ladder = default_ladder() if ladder is None else ladder
         self._lib = shared_library(library)
         self._lib.check_alive()

@@ -11,6 +11,7 @@ No SPICE text here (the writers in :mod:`recirc_analog.netlist_writers` produce 
 - :mod:`.cells`: the SPICE cell library shipped as package data;
 - :mod:`.voltage_budget`: the layers' volts per unit within the read voltage, the row and swing checks;
 - :mod:`.noise`: seeded kT/C and 4kTG noise sources of the tran form.
+- :mod:`.dc_cycles`: a dc-form circuit cut into one circuit per cycle or per layer read.
 """
 
 from recirc_analog._exports import lazy_exports

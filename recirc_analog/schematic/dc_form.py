@@ -6,7 +6,9 @@ read ``..._c<k>_t`` of layer 1's crossbar), so one sweep point computes the
 forward pass and all recirculation cycles of one sample; the selector source
 ``Vsel`` steps through the samples and the inputs are tables of ``v(sel)``.
 There are no switches or capacitors: the "held" cycle-0 activity is the
-cycle-0 node itself.
+cycle-0 node itself. Each cycle's blocks carry their cycle (``Block.cycle``), so
+an engine may run one analysis per cycle or per layer read instead
+(:mod:`recirc_analog.schematic.dc_cycles`).
 """
 
 from recirc_analog.schematic.crossbar import LayerNodes
@@ -28,7 +30,7 @@ def _layer0_block(wiring, lam, k, data, previous):
                     for j in range(len(z))]
         comment = f"cycle {k}, layer 0: lam * I + (1 - lam) * O^L({k - 1})"
     chain = previous if wiring.layer1_reads_previous_output else z
-    return Block(comment, tuple(elements)), z, chain
+    return Block(comment, tuple(elements), cycle=k), z, chain
 
 
 def build_dc(net, spec, x, read, scales=None):
@@ -67,7 +69,7 @@ def build_dc(net, spec, x, read, scales=None):
                 elements += [Instance(f"Xm{out[i]}", "mixer", (held[i], fresh[i], "one", out[i]),
                                       (("lam", lam),)) for i in range(len(out))]
             blocks.append(Block(f"cycle {k}, layer {h}: crossbar read, TIAs, {net.activations[h - 1]}"
-                                + (", mixers" if mixed else ""), tuple(elements)))
+                                + (", mixers" if mixed else ""), tuple(elements), cycle=k))
             activity[(h, k)] = out
             chain[(h, k)] = fresh if (mixed and wiring.next_layer_reads_fresh) else out
     batch = x.shape[0]

@@ -357,6 +357,10 @@ class Block:
 
     comment: str
     elements: tuple[Element, ...]
+    cycle: int | None = None
+    """The recirculation cycle whose copy this block belongs to (dc form); None for blocks every
+    cycle uses (selector, bias, data inputs) and in the tran form. Lets an engine simulate one
+    cycle per analysis (:mod:`recirc_analog.schematic.dc_cycles`)."""
 
 
 @dataclass(frozen=True)
