@@ -295,12 +295,63 @@ def test_direct_equals_ngspice_on_generated_netlists_with_wires(mapping, size, n
         np.testing.assert_allclose(v, theirs[k], rtol=1e-6, atol=1e-9, err_msg=k)
 
 
-@pytest.mark.parametrize("kind", ["op-amp", "bidirectional"])
-def test_wire_resistance_refused_where_not_exact(kind):
-    options = dict(neuron=NeuronConfig(kind="opamp")) if kind == "op-amp" else dict(architecture="bidirectional")
-    circuit = with_wires(make_circuit(**options), r_row=1.0, r_col=1.0)
-    with pytest.raises(SimulationError, match="with wire resistance exactly.*--engine batch"):
+@pytest.mark.parametrize("architecture", ["conjoined", "bidirectional"])
+def test_wire_resistance_refused_where_not_exact(architecture):
+    """Op-amp TIAs (finite gain: their lines are not at 0 V) on wired tiles are refused, naming the tile."""
+    circuit = with_wires(make_circuit(neuron=NeuronConfig(kind="opamp"), architecture=architecture),
+                         r_row=1.0, r_col=1.0)
+    with pytest.raises(SimulationError, match="tile instance X.* with wire resistance exactly.*op-amp.*--engine batch"):
         DirectEngine().readings(circuit, (0, 1), "b")
+
+
+def assert_evaluator_agrees(circuit, vectors, monkeypatch):
+    """The on-demand evaluator (no compiled plan) gives ``vectors`` bit for bit."""
+    def refuse(*args, **kwargs):
+        raise direct_module._NotCompiled
+
+    monkeypatch.setattr(direct_module, "_Plan", refuse)
+    for key, value in DirectEngine().vectors(circuit).items():
+        np.testing.assert_array_equal(vectors[key], value, err_msg=key)
+
+
+BIDIRECTIONAL_WIRED = {   # 8-4-8: the bias row shares the 9x8 tile with the sensed rows ("split" read);
+    # 16-4-16 in 8-row tiles: the sensed rows fill whole tiles ("row" read) and the bias row has its own
+    "8-4-8 differential pr": ((8, 4, 8), "differential", "pr"),
+    "8-4-8 shared reference ccrcc": ((8, 4, 8), "shared_reference", "ccrcc"),
+    "16-4-16 differential error": ((16, 4, 16), "differential", "error"),
+    "16-4-16 shared reference rcc": ((16, 4, 16), "shared_reference", "rcc"),
+}
+
+
+@pytest.mark.parametrize("name", list(BIDIRECTIONAL_WIRED))
+def test_bidirectional_with_wires_equals_ngspice(name, ngspice, monkeypatch):
+    """The backward read of a wired crossbar (columns driven, rows sensed, the bias row driven) against
+    ngspice on the generator's own wired netlist (tiles of 8 neurons), relative 1e-6; the evaluator agrees with
+    the compiled plan bit for bit; the wires matter."""
+    sizes, mapping, mode = BIDIRECTIONAL_WIRED[name]
+    net = tie_weights(CircularAutoencoder.random(sizes, ("tanh", "logistic"), seed=1))
+    x = np.random.default_rng(2).random((3, sizes[0]))
+
+    tile_rows = 16 if sizes[0] == 8 else 8
+
+    def circuit(**wires):
+        spec = CircuitSpec(recirculation=Recirculation(mode, 0.4), architecture="bidirectional", reltol=1e-9,
+                           vntol=1e-13, crossbar=CrossbarConfig(mapping=mapping, tile_rows=tile_rows, tile_neurons=8,
+                                                               **wires))
+        return build_circuit(net, spec, x)
+
+    wired = circuit(r_row=1.0, r_col=2.0, r_driver=5.0, r_sense=3.0)
+    engine = DirectEngine()
+    ours = engine.vectors(wired)
+    plan = engine._plans[-1][0]
+    modes = {mode for mode, _, _ in plan.reads.values()}
+    assert plan is not None and "row" in modes and ("split" in modes or sizes[0] > 8), modes
+    theirs = ngspice.run(WRITER.get_netlist(wired), label="bidirectional wired").vectors
+    for key, value in ours.items():
+        np.testing.assert_allclose(value, theirs[key], rtol=1e-6, atol=1e-9, err_msg=key)
+    ideal = DirectEngine().vectors(circuit())
+    assert max(float(np.max(np.abs(v - ideal[k]))) for k, v in ours.items()) > 1e-5
+    assert_evaluator_agrees(wired, ours, monkeypatch)
 
 
 def test_lockstep_50_updates_match_the_reference():
@@ -446,14 +497,7 @@ def test_compiled_plan_equals_the_evaluator_bit_for_bit(name, monkeypatch):
     engine = DirectEngine()
     ours = engine.vectors(circuit)
     assert engine._plans[-1][0] is not None, f"{name}: not compiled"
-
-    def refuse(*args, **kwargs):
-        raise direct_module._NotCompiled
-
-    monkeypatch.setattr(direct_module, "_Plan", refuse)
-    theirs = DirectEngine().vectors(circuit)
-    for key, value in theirs.items():
-        np.testing.assert_array_equal(ours[key], value, err_msg=key)
+    assert_evaluator_agrees(circuit, ours, monkeypatch)
 
 
 def test_plan_tables_equal_ngspice_pwl_closed_form():

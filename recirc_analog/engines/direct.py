@@ -17,11 +17,16 @@ demand from the element driving the node:
   current it pushes into a sensed line is ``sum_q G[p, q] (V_q - V_p)`` over
   the driven ports ``q`` on the other side (one matrix product per tile side
   for the whole minibatch). With wire resistance (the tile's ``r_row``,
-  ``r_col``, ``r_driver``, ``r_sense``, once the schematic has them) the
-  rows must be driven and every column held at an exact virtual ground; the
-  tile's transfer matrix then comes from
-  :func:`~recirc_analog.engines.crossbar_solver.effective_conductances`,
-  computed once per conductance set and cached;
+  ``r_col``, ``r_driver``, ``r_sense``) every sensed line on the tile must sit
+  at an exact virtual ground; read from the column side with every column at
+  0 V (the forward read), the tile's transfer matrix comes from
+  :func:`~recirc_analog.engines.crossbar_solver.effective_conductances`;
+  read from the row side with every row at 0 V (the bidirectional crossbar's
+  backward read), it is the same matrix transposed (reciprocity); with driven
+  and sensed lines on the read side (the backward read's driven bias row in a
+  tile with sensed rows), from
+  :func:`~recirc_analog.engines.crossbar_solver.port_transfer` of that split
+  (:func:`wired_read`); each computed once per conductance set and cached;
 - every hand-written cell has one closed form in :data:`CELL_MODELS`,
   written from its SPICE text in ``cell_library/*.lib`` (ideal virtual grounds
   and current mirrors, the op-amp TIA's finite gain, offset and swing solved
@@ -55,9 +60,8 @@ the two differ by the hold's documented tracking and droop error
 What it refuses (:class:`SimulationError` naming the element or cell, never
 an approximation): any element kind or cell without an entry here (a transistor-level
 cell, a memristor with a state equation), resistors other than a hold's leakage,
-op-amp (non-zero) virtual grounds together with wire resistance, a tile read with
-wire resistance from its column side, and sensed lines coupled to each other
-through a tile.
+op-amp (non-zero) virtual grounds on a tile with wire resistance, and sensed lines
+coupled to each other through a tile.
 """
 
 from __future__ import annotations
@@ -235,6 +239,50 @@ def dc_sweep(circuit) -> tuple[int, np.ndarray]:
     return batch, sweep.start + sweep.step * np.arange(points)
 
 
+def wired_read(name: str, side: str, rows, columns, sensed) -> tuple[str, tuple[str, ...], np.ndarray | None]:
+    """How side ``side`` ("row" / "column") of the wired tile instance ``name`` is read exactly.
+
+    ``sensed``: node -> True for an ideal virtual ground (exactly 0 V), False for an op-amp line.
+    Returns (mode, the nodes whose voltages it needs, the sensed mask over rows + columns or None):
+
+    - "column": every column at 0 V: column currents ``V_rows @ M`` (:func:`effective_conductances`);
+    - "row": every row at 0 V (the read from the column side): row currents ``V_columns @ M^T``
+      (reciprocity of the resistive network: the same transfer matrix);
+    - "split": some lines of ``side`` are driven (the bidirectional crossbar's backward read with its
+      driven bias row): the currents of the sensed ports through
+      :func:`~recirc_analog.engines.crossbar_solver.port_transfer` of the exact split.
+
+    Raises SimulationError for an op-amp line on the tile (not at 0 V: its voltage depends on the
+    tile's currents through the wires; not implemented).
+    """
+    ports = tuple(rows) + tuple(columns)
+    for node in ports:
+        if sensed.get(node) is False:
+            raise SimulationError(
+                f"the direct engine cannot evaluate tile instance {name} with wire resistance exactly: its line "
+                f"{node!r} is held by an op-amp TIA (finite gain, not at 0 V), not implemented with wires; {ADVICE}")
+    here, other = (rows, columns) if side == "row" else (columns, rows)
+    if all(sensed.get(node) is True for node in here):
+        return side, tuple(other), None
+    mask = np.array([sensed.get(node) is True for node in ports])
+    return "split", tuple(node for node, held in zip(ports, mask) if not held), mask
+
+
+def wired_currents(mode: str, side: str, drive: np.ndarray, transfer: np.ndarray, split, mask, n_rows: int):
+    """Short-circuit currents (batch, ports of ``side``) of a wired read (:func:`wired_read`):
+    ``drive`` (batch, its nodes) in volts, ``transfer`` the tile's :func:`effective_conductances`,
+    ``split`` its :func:`port_transfer` for ``mask`` (mode "split" only). Ports of ``side`` that are
+    driven carry NaN (their currents are never read: no cell senses them)."""
+    if mode == "column":
+        return drive @ transfer
+    if mode == "row":
+        return drive @ transfer.T
+    sensed_currents = drive @ split
+    full = np.full((drive.shape[0], len(mask)), np.nan)
+    full[:, mask] = sensed_currents
+    return full[:, :n_rows] if side == "row" else full[:, n_rows:]
+
+
 class _TileCache:
     """Transfer matrices of tiles by content, so a tile is factorised once per conductance update."""
 
@@ -256,6 +304,21 @@ class _TileCache:
             self.store[key] = effective_conductances(matrix, wires["r_row"], wires["r_col"],
                                                      wires["r_driver"], wires["r_sense"])
         return matrix, self.store[key], True
+
+    def split(self, tile, mask: np.ndarray) -> np.ndarray:
+        """:func:`~recirc_analog.engines.crossbar_solver.port_transfer` of ``tile`` for the sensed ``mask``."""
+        matrix = tile_matrix(tile)
+        wires = tile_wires(tile)
+        key = ("split", tile.name, matrix.shape, hashlib.sha1(matrix.tobytes()).hexdigest(), tuple(wires.values()),
+               mask.tobytes())
+        if key not in self.store:
+            from .crossbar_solver import port_transfer
+
+            if len(self.store) >= self.limit:
+                self.store.clear()
+            self.store[key] = port_transfer(matrix, wires["r_row"], wires["r_col"], wires["r_driver"],
+                                            wires["r_sense"], mask)
+        return self.store[key]
 
 
 class _GroupBusy(Exception):
@@ -443,12 +506,13 @@ class _Evaluator:
                     f"the direct engine cannot evaluate tile instance {name} exactly: its {side} lines and "
                     f"the op-amp line {node!r} on the other side are coupled through the devices; {ADVICE}")
         if wired:
-            here = rows if side == "row" else columns
-            if side == "row" or not all(self.sensed.get(node) is True for node in here):
-                raise SimulationError(
-                    f"the direct engine cannot evaluate tile instance {name} with wire resistance exactly: it "
-                    f"needs driven rows and every column at an ideal virtual ground (op-amp TIAs or a read from "
-                    f"the column side are not implemented); {ADVICE}")
+            mode, needed, mask = wired_read(name, side, rows, columns, self.sensed)
+            drive = np.stack([self.v(node) for node in needed], axis=1)
+            split = self.tiles.split(tile, mask) if mode == "split" else None
+            currents = wired_currents(mode, side, drive, transfer, split, mask, len(rows))
+            result = (currents, matrix.sum(axis=1) if side == "row" else matrix.sum(axis=0))
+            self.side_cache[key] = result
+            return result
         drive = np.stack([self.v(node) for node in other], axis=1)
         if side == "row":
             result = (drive @ matrix.T, matrix.sum(axis=1))
@@ -600,16 +664,20 @@ class _Plan:
                 else:
                     raise _NotCompiled
         steps[("zero",)] = ("zero", None)
+        self.reads = {}                          # (instance, side) -> wired_read(...) of wired tiles
 
         def side_needs(name, side):
             tile, rows, columns = instances[name]
             other = columns if side == "row" else rows
             if any(node in sensed and not sensed[node] for node in other):
                 raise _NotCompiled              # coupled op-amp lines: the evaluator refuses
-            if tile_wires(tile_of[tile]) and any(tile_wires(tile_of[tile]).values()):
-                here = rows if side == "row" else columns
-                if side == "row" or not all(sensed.get(node) is True for node in here):
-                    raise _NotCompiled          # not exact with wires: the evaluator refuses
+            if any(tile_wires(tile_of[tile]).values()):
+                try:
+                    mode, needed, mask = wired_read(name, side, rows, columns, sensed)
+                except SimulationError:
+                    raise _NotCompiled from None    # not exact with wires: the evaluator refuses
+                self.reads[(name, side)] = (mode, needed, mask)
+                return needed
             return other
 
         def needs(key):
@@ -728,7 +796,15 @@ class _Plan:
                     matrices[tile] = tiles.get(tile_of[tile])
                     if matrices[tile][0].shape != self.shapes[tile]:
                         raise _NotCompiled
-                matrix, transfer, _ = matrices[tile]
+                matrix, transfer, wired = matrices[tile]
+                if wired:
+                    mode, needed, mask = self.reads[(name, which)]
+                    drive = np.ascontiguousarray(store[[self.index[node] for node in needed]].T)
+                    split = tiles.split(tile_of[tile], mask) if mode == "split" else None
+                    found = (wired_currents(mode, which, drive, transfer, split, mask, len(rows)),
+                             matrix.sum(axis=1) if which == "row" else matrix.sum(axis=0))
+                    sides[(name, which)] = found
+                    return found
                 other = columns if which == "row" else rows
                 drive = np.ascontiguousarray(store[[self.index[node] for node in other]].T)
                 if which == "row":
