@@ -21,6 +21,7 @@ from recirc_analog.devices import DeviceConfig
 from recirc_analog.engines import direct as direct_module
 from recirc_analog.engines import get_engine
 from recirc_analog.engines.direct import DirectEngine, audit_deviation, audit_tolerance, hold_bound
+from recirc_analog.engines.readings import read_readings
 from recirc_analog.errors import ConfigError, SimulationError
 from recirc_analog.jobs.cosim import run_cosim
 from recirc_analog.netlist_writers.api import get_writer
@@ -508,6 +509,14 @@ def test_compiled_plan_equals_the_evaluator_bit_for_bit(name, monkeypatch):
     engine = DirectEngine()
     ours = engine.vectors(circuit)
     assert engine._plans[-1][0] is not None, f"{name}: not compiled"
+    # The readings straight from the plan's node store are the general read-out of its vectors.
+    pair = (0, circuit.node_map.cycles)
+    fast = engine.readings(circuit, pair, "fast").readings
+    general = read_readings(ours, circuit.node_map, pair, "general")
+    for field in ("held", "early", "late"):
+        for a, b in zip(getattr(fast, field), getattr(general, field)):
+            np.testing.assert_array_equal(a, b)
+            assert a.flags.c_contiguous == b.flags.c_contiguous
     assert_evaluator_agrees(circuit, ours, monkeypatch)
 
 

@@ -70,12 +70,13 @@ import hashlib
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import chain
 from typing import Callable
 
 import numpy as np
 
 from ..errors import ConfigError, SimulationError
-from .readings import Readings, read_readings
+from .readings import Readings, checked_readings, read_readings
 from .readout import ABSCISSA, node_vector
 
 WIRE_FIELDS = ("r_row", "r_col", "r_driver", "r_sense")
@@ -825,9 +826,11 @@ class _Plan:
                 block = circuit.blocks[b].elements
                 first = block[elements[0]]
                 xs = first.xs
-                if any(block[i].xs is not xs and block[i].xs != xs for i in elements):
+                abscissae = [block[i].xs for i in elements]
+                if abscissae.count(xs) != len(abscissae):     # (identity first: one shared tuple, in C)
                     raise _NotCompiled
-                ys = np.array([block[i].ys for i in elements], dtype=float)
+                ys = np.fromiter(chain.from_iterable(block[i].ys for i in elements), float,
+                                 count=len(elements) * len(xs)).reshape(len(elements), len(xs))
                 store[rows] = tables(store[control], xs, ys)
             else:
                 model, params, ports, lines, outputs, members = data
@@ -1036,23 +1039,31 @@ class DirectEngine:
         nodes = circuit.saves if nodes is None else nodes
         if circuit.node_map.form == "tran":
             return _tran_vectors(circuit, self._tiles, nodes)
-        batch, sweep = dc_sweep(circuit)
-        plan = self._plan(circuit, nodes)
-        if plan is not None:
-            try:
-                store = plan.run(circuit, self._tiles, batch, sweep)
-            except _NotCompiled:
-                self._plans = [entry for entry in self._plans if entry[0] is not plan]
-            else:
-                vectors = {ABSCISSA["dc"]: sweep}
-                for node in nodes:
-                    vectors[node_vector(node)] = store[plan.index[node]]   # rows of a fresh store: no copy
-                return vectors
+        planned = self._planned(circuit, nodes)
+        if planned is not None:
+            plan, store, sweep = planned
+            vectors = {ABSCISSA["dc"]: sweep}
+            for node in nodes:
+                vectors[node_vector(node)] = store[plan.index[node]]   # rows of a fresh store: no copy
+            return vectors
         evaluator = _Evaluator(circuit, self._tiles)
         vectors = {ABSCISSA["dc"]: evaluator.sweep}
         for node in nodes:
             vectors[node_vector(node)] = np.array(evaluator.v(node))
         return vectors
+
+    def _planned(self, circuit, nodes):
+        """(plan, node store (nodes, batch), sweep) of a dc-form circuit through its compiled plan,
+        or None if the circuit is left to the evaluator."""
+        batch, sweep = dc_sweep(circuit)
+        plan = self._plan(circuit, nodes)
+        if plan is None:
+            return None
+        try:
+            return plan, plan.run(circuit, self._tiles, batch, sweep), sweep
+        except _NotCompiled:
+            self._plans = [entry for entry in self._plans if entry[0] is not plan]
+            return None
 
     def _plan(self, circuit, nodes):
         """The compiled plan of ``circuit``'s structure (compiled now if new), or None if the
@@ -1076,11 +1087,30 @@ class DirectEngine:
 
         start = time.process_time()
         try:
-            vectors = self.vectors(circuit)
+            planned = self._planned(circuit, circuit.saves) if circuit.node_map.form == "dc" else None
+            try:
+                readings = None if planned is None else _store_readings(*planned[:2], circuit.node_map, cycles,
+                                                                        label)
+            except KeyError:                     # a read node the plan does not hold: the general path says which
+                readings = None
+            if readings is None:
+                readings: Readings = read_readings(self.vectors(circuit), circuit.node_map, cycles, label)
         except FloatingPointError as error:
             raise SimulationError(f"batch {label!r}: {error}") from None
-        readings: Readings = read_readings(vectors, circuit.node_map, cycles, label)
         return CircuitRun(readings, time.process_time() - start, None, None, 0.0)
+
+
+def _store_readings(plan, store, node_map, cycles: tuple[int, int], label: str) -> Readings:
+    """:func:`read_readings` of a dc-form node store, without the per-node vectors: the activity of
+    a node is its store row (one sweep point per sample) over v_unit, in the same C order."""
+    def read(nodes):
+        return np.ascontiguousarray(store[[plan.index[node] for node in nodes]].T) / node_map.v_unit
+
+    n, m = cycles
+    layers = range(len(node_map.sizes))
+    held = tuple(read(node_map.held(h)) for h in layers)
+    early = held if n == 0 else tuple(read(node_map.activity(h, n)) for h in layers)
+    return checked_readings(held, early, tuple(read(node_map.activity(h, m)) for h in layers), label)
 
 
 def audit_deviation(direct: Readings, reference: Readings) -> float:
