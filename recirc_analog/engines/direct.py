@@ -725,7 +725,7 @@ class _Plan:
         self.index = {GROUND: 0}
         for node in [GROUND, *producer]:
             self.index.setdefault(node, len(self.index))
-        self.instances = {name: (tile, rows, columns) for name, (tile, rows, columns) in instances.items()}
+        self.instances = instances
         self.attached = attached
         self.wired = {name: bool(any(tile_wires(tile).values())) for name, tile in tile_of.items()}
         self.shapes = {name: tile_matrix(tile).shape for name, tile in tile_of.items()}
@@ -1002,7 +1002,9 @@ class DirectEngine:
 
     ``readings(circuit, cycles, label)`` is the interface the controller uses
     (the ngspice engines have the same method); :meth:`run` of netlist text is
-    refused: this engine never reads text.
+    refused: this engine never reads text. It keeps the compiled plans of the last
+    :attr:`plan_limit` dc-form structures and the tiles' transfer matrices by content, so a
+    co-simulation pays the compile once per batch size and a factorisation once per update.
     """
 
     name = "direct"
