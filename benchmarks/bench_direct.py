@@ -1,36 +1,49 @@
 """Samples per second of the direct engine against ngspice (batch engine) on the same circuits (issue 10).
 
-Run:  OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_direct.py [--batch 100] [--repeats 3] [--write]
+Run:  OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_direct.py [--batch 100] [--repeats 3]
+      [--ngspice-wired-batch 10] [--write]
 
-For 64-16-64, 196-20-196 and 784-20-784 (tanh, logistic; PR, cycles (0, 1); differential pairs;
-ideal neurons and wires; and the tran form with the default hold at the two smaller sizes) it builds one
-circuit of a ``--batch``-sample minibatch and times,
-interleaved round by round, ``DirectEngine.readings`` and ``BatchEngine.readings`` (ngspice text
-written, run, raw file read) on it; the table shows each one's fastest round as samples/s, the
-ratio, the time to build the circuit object (paid by both, not in the ratio) and the audit
-deviation of the two readings. Then, at 784-20-784 with 128-row tiles, the direct engine alone with
-wire resistance (1 ohm row and column segments, 10 ohm driver and sense; every tile's transfer
-matrix computed in the run: the cache is cleared each round). The schematic's wire fields
-(branch i10-wires) are not merged yet: the tiles get them through a subclass of ``Crossbar``, as
-tests/test_engines_direct.py does. With --write the table is appended to benchmarks/RESULTS.md.
+Networks 64-16-64, 196-20-196 and 784-20-784 (tanh, logistic; PR, cycles (0, 1); differential pairs;
+ideal neurons), each with ideal wires (dc form, default 256-row tiles; and the tran form with the default
+hold at the two smaller sizes) and with wire resistance (1 ohm row and column segments, 10 ohm driver and
+sense) in tiles of 64 and of 128 rows x neurons. Per configuration it builds one circuit of a
+``--batch``-sample minibatch and then, ``--repeats`` rounds, does what one co-simulation step does:
+
+- rebind the circuit to new conductances (the weights scaled by a new factor, so every wired tile is
+  factorised again) and new inputs (``rebind_circuit``, as the controller does);
+- evaluate it with the direct engine (its compiled plan reused: the steady state of a co-simulation);
+- evaluate the same circuit with ngspice (``BatchEngine.readings``: text written, ngspice run, raw file
+  read), interleaved round by round; with wire resistance ngspice runs only at 64-16-64 in 64-row tiles,
+  on a ``--ngspice-wired-batch``-sample minibatch (it spends seconds reordering each wired analysis),
+  and the direct engine is timed on that minibatch too for the ratio.
+
+Times are CPU seconds (this process plus its children, i.e. ngspice), the fastest round counts: the
+machine is shared and wall time measures the other jobs as much as ours; the wall time of the same
+rounds is shown beside. Columns: the fresh build of the circuit object (paid once per batch size by
+the co-simulation), one rebind, the direct engine's first evaluation (compiling its plan), then the
+steady state. Then a 256x256 tile with wire resistance solved for a 100-sample batch
+(``solve_crossbar``, factorisation included). With --write the tables replace the "Direct engine
+against ngspice (issue 10)" section of benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import os
+import resource
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from recirc_analog import solve_crossbar
 from recirc_analog.engines import get_engine
 from recirc_analog.engines.direct import DirectEngine, audit_deviation
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.recirculation import Recirculation
-from recirc_analog.schematic.builder import build_circuit
-from recirc_analog.schematic.elements import Crossbar
+from recirc_analog.schematic.builder import build_circuit, get_conductances, rebind_circuit
+from recirc_analog.schematic.mapping import choose_r_f
 from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -38,89 +51,129 @@ from bench_reference import header  # noqa: E402
 
 SIZES = ((64, 16, 64), (196, 20, 196), (784, 20, 784))
 ACTS = ("tanh", "logistic")
+WIRES = dict(r_row=1.0, r_col=1.0, r_driver=10.0, r_sense=10.0)
+SECTION = "## Direct engine against ngspice (issue 10)"
 
 
-
-
-
-
-def circuit_for(sizes, batch, tile_rows=256, seed=0, form="dc"):
-    net = CircularAutoencoder.random(sizes, ACTS, seed=seed)
-    spec = CircuitSpec(recirculation=Recirculation("pr"), crossbar=CrossbarConfig(tile_rows=tile_rows), form=form)
-    x = np.random.default_rng(seed + 1).random((batch, sizes[0]))
-    start = time.perf_counter()
-    circuit = build_circuit(net, spec, x)
-    return circuit, time.perf_counter() - start
-
-
-@dataclasses.dataclass(frozen=True)
-class WiredCrossbar(Crossbar):
-    r_row: float = 0.0
-    r_col: float = 0.0
-    r_driver: float = 0.0
-    r_sense: float = 0.0
-
-
-def with_wires(circuit, **wires):
-    fields = [f.name for f in dataclasses.fields(Crossbar)]
-    return dataclasses.replace(circuit, crossbars=tuple(
-        WiredCrossbar(**{name: getattr(t, name) for name in fields}, **wires) for t in circuit.crossbars))
+def cpu() -> float:
+    """CPU seconds of this process and its finished children (ngspice)."""
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + child.ru_utime + child.ru_stime
 
 
 def timed(function):
-    start = time.perf_counter()
+    """(CPU s, wall s, result) of ``function()``."""
+    c, w = cpu(), time.perf_counter()
     result = function()
-    return time.perf_counter() - start, result
+    return cpu() - c, time.perf_counter() - w, result
+
+
+class Setup:
+    """One network and circuit spec; ``conductances(k)`` gives the k-th round's devices."""
+
+    def __init__(self, sizes, form="dc", tile=None, wired=False, seed=0):
+        self.net = CircularAutoencoder.random(sizes, ACTS, seed=seed)
+        tiles = dict(tile_rows=tile, tile_neurons=tile) if tile else {}
+        probe = CrossbarConfig(**tiles)
+        r_f = choose_r_f(self.net.weights, self.net.biases, probe)
+        crossbar = CrossbarConfig(r_f=r_f, **tiles, **(WIRES if wired else {}))
+        self.spec = CircuitSpec(recirculation=Recirculation("pr"), crossbar=crossbar, form=form)
+        self.rng = np.random.default_rng(seed + 1)
+
+    def conductances(self, k):
+        scale = 1.0 - 0.01 * (k + 1)
+        moved = CircularAutoencoder(self.net.sizes, self.net.activations, [w * scale for w in self.net.weights],
+                                    [b * scale for b in self.net.biases])
+        return get_conductances(moved, self.spec)
+
+    def inputs(self, batch):
+        return self.rng.random((batch, self.net.sizes[0]))
+
+
+def measure(setup: Setup, batch: int, repeats: int, direct: DirectEngine, ngspice) -> dict:
+    build_cpu, _, circuit = timed(lambda: build_circuit(setup.net, setup.spec, setup.inputs(batch),
+                                                        conductances=setup.conductances(-1)))
+    direct.close()
+    first_cpu, _, _ = timed(lambda: direct.readings(circuit, (0, 1), "first"))
+    best = {"rebind": np.inf, "direct": np.inf, "direct_wall": np.inf, "ngspice": np.inf, "ngspice_wall": np.inf}
+    deviation = None
+    for k in range(repeats):
+        conductances, x = setup.conductances(k), setup.inputs(batch)
+        seconds, _, circuit = timed(lambda c=circuit: rebind_circuit(c, setup.net, setup.spec, x, conductances))
+        best["rebind"] = min(best["rebind"], seconds)
+        seconds, wall, ours = timed(lambda c=circuit: direct.readings(c, (0, 1), "bench"))
+        best["direct"], best["direct_wall"] = min(best["direct"], seconds), min(best["direct_wall"], wall)
+        if ngspice is not None:
+            seconds, wall, theirs = timed(lambda c=circuit: ngspice.readings(c, (0, 1), "bench"))
+            best["ngspice"], best["ngspice_wall"] = min(best["ngspice"], seconds), min(best["ngspice_wall"], wall)
+            deviation = audit_deviation(ours.readings, theirs.readings)
+    return dict(best, build=build_cpu, first=first_cpu, deviation=deviation, batch=batch,
+                tiles=len(circuit.crossbars))
+
+
+def row(name: str, result: dict) -> str:
+    batch = result["batch"]
+    step = result["rebind"] + result["direct"]
+    ngspice = result["ngspice"]
+    has_ngspice = np.isfinite(ngspice)
+    cells = [name, f"{result['tiles']}", f"{batch}", f"{result['build']:.3f}", f"{result['rebind'] * 1e3:.1f}",
+             f"{result['first']:.3f}", f"{result['direct'] * 1e3:.1f} ({result['direct_wall'] * 1e3:.1f})",
+             f"{batch / result['direct']:,.0f}", f"{batch / step:,.0f}",
+             f"{batch / ngspice:,.2f} ({batch / result['ngspice_wall']:,.2f})" if has_ngspice else "-",
+             f"{ngspice / result['direct']:,.0f}x" if has_ngspice else "-",
+             f"{result['deviation']:.1e}" if result["deviation"] is not None else "-"]
+    return "| " + " | ".join(cells) + " |"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=100)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--write", action="store_true")
+    parser.add_argument("--batch", type=int, default=100, help="samples per minibatch (default 100)")
+    parser.add_argument("--repeats", type=int, default=3, help="rounds per configuration; the fastest counts")
+    parser.add_argument("--ngspice-wired-batch", type=int, default=10,
+                        help="samples of the one wired configuration ngspice runs (64-16-64, 64-row tiles)")
+    parser.add_argument("--write", action="store_true", help="replace the section in benchmarks/RESULTS.md")
     args = parser.parse_args()
     direct, ngspice = DirectEngine(), get_engine("batch")
-    lines = ["| network, form | build circuit (s) | direct (samples/s) | ngspice batch (samples/s) | direct / ngspice "
-             "| audit deviation |", "|---|---|---|---|---|---|"]
-    for sizes, form in [(sizes, "dc") for sizes in SIZES] + [(sizes, "tran") for sizes in SIZES[:2]]:
-        circuit, build = circuit_for(sizes, args.batch, form=form)
-        best_d, best_n, deviation = np.inf, np.inf, None
-        for _ in range(args.repeats):
-            seconds, ours = timed(lambda c=circuit: direct.readings(c, (0, 1), "bench"))
-            best_d = min(best_d, seconds)
-            seconds, theirs = timed(lambda c=circuit: ngspice.readings(c, (0, 1), "bench"))
-            best_n = min(best_n, seconds)
-            deviation = audit_deviation(ours.readings, theirs.readings)
-        name = "-".join(map(str, sizes)) + f", {form}"
-        lines.append(f"| {name} | {build:.3f} | {args.batch / best_d:,.0f} | {args.batch / best_n:,.1f} | "
-                     f"{best_n / best_d:,.0f}x | {deviation:.1e} |")
+    lines = ["| network, form, wires | tiles | batch | build circuit (CPU s, once) | rebind (CPU ms) "
+             "| direct first call (CPU s, compiles) | direct per batch (CPU ms; wall) | direct engine (samples/s) "
+             "| rebind + direct (samples/s) | ngspice batch (samples/s; wall) | ngspice / direct | audit deviation |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    configurations = [("-".join(map(str, s)) + ", dc, ideal", Setup(s), args.batch, True) for s in SIZES]
+    configurations += [("-".join(map(str, s)) + ", tran, ideal", Setup(s, form="tran"), args.batch, True)
+                       for s in SIZES[:2]]
+    configurations += [("64-16-64, dc, wires, 64-row tiles (ngspice's batch)", Setup(SIZES[0], tile=64, wired=True),
+                        args.ngspice_wired_batch, True)]
+    configurations += [("-".join(map(str, s)) + f", dc, wires, {tile}-row tiles", Setup(s, tile=tile, wired=True),
+                        args.batch, False) for tile in (64, 128) for s in SIZES]
+    for name, setup, batch, with_ngspice in configurations:
+        result = measure(setup, batch, args.repeats, direct, ngspice if with_ngspice else None)
+        lines.append(row(name, result))
         print(lines[-1], flush=True)
-    circuit, build = circuit_for((784, 20, 784), args.batch, tile_rows=128)
-    wired = with_wires(circuit, r_row=1.0, r_col=1.0, r_driver=10.0, r_sense=10.0)
-    best = np.inf
-    for _ in range(args.repeats):
-        direct.close()  # every tile's transfer matrix computed again, as after a conductance update
-        seconds, _ = timed(lambda: direct.readings(wired, (0, 1), "bench"))
-        best = min(best, seconds)
-    ideal = direct.readings(circuit, (0, 1), "ideal").readings
-    drop = audit_deviation(direct.readings(wired, (0, 1), "wired").readings, ideal)
-    extra = (f"784-20-784 with wire resistance (128-row tiles: {len(wired.crossbars)} tiles; 1 ohm segments, "
-             f"10 ohm driver and sense), direct engine alone, transfer matrices recomputed: "
-             f"{args.batch / best:,.0f} samples/s ({best:.3f} s per {args.batch}-sample batch; circuit build "
-             f"{build:.3f} s more); the wires move the read activities by up to {drop:.2e} (relative) from the "
-             f"ideal-wire circuit.")
+    rng = np.random.default_rng(0)
+    g, v = rng.uniform(1e-6, 1e-4, (256, 256)), rng.uniform(-1.0, 1.0, (100, 256))
+    big = [timed(lambda: solve_crossbar(g, v, 1.0, 1.0)) for _ in range(args.repeats)]
+    extra = (f"A 256x256 tile with wire resistance (1 ohm row and column segments, G uniform in [1e-6, 1e-4] S) "
+             f"solved for a 100-sample batch by `solve_crossbar` (factorisation included): "
+             f"{min(c for c, _, _ in big):.3f} s CPU, {min(w for _, w, _ in big):.3f} s wall (fastest of "
+             f"{args.repeats}).")
     print(extra)
     ngspice.close()
     if args.write:
-        text = "\n".join(["", "## Direct engine against ngspice (issue 10)", "", *header(),
-                          f"Minibatch {args.batch} samples, PR, cycles (0, 1), {', '.join(ACTS)}, differential "
-                          f"pairs, ideal neurons; fastest of {args.repeats} interleaved rounds; the circuit object "
-                          "is built once (column 2) and both engines evaluate it (ngspice: text written, run, "
-                          "raw file read). The tran form's audit deviation is within its tolerance, 4x the hold's "
-                          "tracking and droop bound (4e-4 for the default hold): ngspice's start-up and final "
-                          "partial steps track the first and last sample differently.", "", *lines, "", extra, ""])
-        with open(Path(__file__).with_name("RESULTS.md"), "a") as handle:
-            handle.write(text)
+        load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+        text = "\n".join([SECTION, "", *header(), f"Load average at the end: {load}", "",
+                          "PR, cycles (0, 1), tanh, logistic, differential pairs, ideal neurons. Wires: 1 ohm row "
+                          "and column segments, 10 ohm driver and sense. CPU times (ngspice's included), fastest "
+                          f"of {args.repeats} rounds; wall in parentheses. Each round rebinds the circuit to new "
+                          "conductances and inputs, so every wired tile is factorised again, as after a "
+                          "co-simulation update.", "", *lines, "", extra, ""])
+        path = Path(__file__).with_name("RESULTS.md")
+        old = path.read_text()
+        start = old.find(SECTION)
+        if start < 0:
+            path.write_text(old.rstrip("\n") + "\n\n" + text)
+        else:
+            end = old.find("\n## ", start + len(SECTION))
+            path.write_text(old[:start] + text + ("\n" + old[end + 1:] if end >= 0 else ""))
 
 
 if __name__ == "__main__":

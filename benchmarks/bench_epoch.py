@@ -19,7 +19,11 @@ pays one-off set-up) and scaled to the 600 minibatches of an MNIST epoch. Conten
 The machine is shared: each contender's CPU share (CPU seconds of the command and its children
 over its wall time) is printed, and wall x share estimates the time on an unloaded core.
 
-With --write the table is appended to benchmarks/RESULTS.md. One process at a time; the
+Then the same steps in process (``LockStep.step``), timed in CPU seconds of the process and its
+ngspice children: what one unloaded core would take, which the shared machine's wall time hides.
+
+With --write the tables replace the section "Time per MNIST epoch by engine (issue 10)" of
+benchmarks/RESULTS.md. One process at a time; the
 machine's load average is printed in the header because other jobs share it.
 """
 
@@ -82,6 +86,37 @@ def time_cosim(data_dir: str, batches: int, extra: list[str]) -> dict:
             "build": float(np.mean([float(row["netlist_seconds"]) for row in rows[1:] or rows]))}
 
 
+def cpu_seconds() -> float:
+    """CPU seconds of this process and its finished children (ngspice)."""
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + child.ru_utime + child.ru_stime
+
+
+def time_lockstep(data_dir: str, batches: int, engine: str, crossbar: dict) -> dict:
+    """CPU and wall seconds of ``LockStep.step`` (the co-simulation step and the reference's beside it,
+    as ``cosim`` runs them) in this process, batches 2..K, on MNIST minibatches of 100."""
+    from recirc_analog.cosim.lockstep import CosimConfig, LockStep
+    from recirc_analog.devices import DeviceConfig
+    from recirc_analog.engines import get_engine
+    from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig
+
+    dataset = load_dataset("mnist", data_dir=data_dir)
+    config = CosimConfig(sizes=tuple(int(n) for n in SIZES.split(",")), activations=tuple(ACTS.split(",")),
+                         data="mnist", lr=LR, engine=engine)
+    spec = CircuitSpec(recirculation=Recirculation("pr"), crossbar=CrossbarConfig(**crossbar))
+    with get_engine(engine) as circuit_engine:
+        lockstep = LockStep.create(config, spec, DeviceConfig(), circuit_engine, dataset.train_mean)
+        cpu, wall = [], []
+        for index, x in enumerate(dataset.train_batches(100, np.random.default_rng(0))):
+            if index >= batches:
+                break
+            tick, tock = time.perf_counter(), cpu_seconds()
+            lockstep.step(x, f"batch {index}")
+            wall.append(time.perf_counter() - tick)
+            cpu.append(cpu_seconds() - tock)
+    return {"cpu": float(np.mean(cpu[1:])), "wall": float(np.mean(wall[1:])), "batches": len(cpu)}
+
+
 def time_reference(data_dir: str, batches: int) -> dict:
     """Seconds per minibatch of the NumPy reference's REC-PR step (the arithmetic floor)."""
     dataset = load_dataset("mnist", data_dir=data_dir)
@@ -99,7 +134,7 @@ def time_reference(data_dir: str, batches: int) -> dict:
         cpu.append(time.process_time() - tock)
     return {"per_batch": float(np.mean(seconds[1:])), "first": seconds[0], "batches": len(seconds),
             "wall": float(sum(seconds)), "cpu_share": min(1.0, sum(cpu[1:]) / sum(seconds[1:])),
-            "engine": float("nan"), "build": float("nan")}
+            "engine": float("nan"), "build": float("nan"), "cpu": float(np.mean(cpu[1:]))}
 
 
 def main() -> None:
@@ -110,7 +145,7 @@ def main() -> None:
     parser.add_argument("--ngspice-batches", type=int, default=3, help="minibatches of the ngspice run (default 3)")
     parser.add_argument("--reference-batches", type=int, default=200,
                         help="minibatches of the reference timing (default 200)")
-    parser.add_argument("--write", action="store_true", help="append the table to benchmarks/RESULTS.md")
+    parser.add_argument("--write", action="store_true", help="replace the section in benchmarks/RESULTS.md")
     args = parser.parse_args()
 
     lines = header()
@@ -120,6 +155,8 @@ def main() -> None:
         ("direct, ideal wires", "cosim", args.batches, ["--engine", "direct"]),
         ("direct, 1-ohm wires, 128-row tiles", "cosim", args.batches,
          ["--engine", "direct", "--r-wire", "1", "--tile", "128"]),
+        ("direct, 1-ohm wires, 64-row tiles", "cosim", args.batches,
+         ["--engine", "direct", "--r-wire", "1", "--tile", "64"]),
         ("NumPy reference REC-PR step (floor)", "reference", args.reference_batches, []),
     ]
     results = {}
@@ -132,7 +169,7 @@ def main() -> None:
               f"load {os.getloadavg()[0]:.2f})", flush=True)
 
     ngspice = results[contenders[0][0]]["per_batch"]
-    reference = results[contenders[3][0]]["per_batch"]
+    reference = results[contenders[-1][0]]["per_batch"]
     table = ["| contender | minibatches timed | wall s / minibatch | samples/s | est. wall s / MNIST epoch "
              "(600 minibatches) | CPU share of the run | est. one-core s / MNIST epoch (wall x CPU share) "
              "| engine s / minibatch | circuit build s / minibatch | ngspice / this (wall) | "
@@ -148,9 +185,42 @@ def main() -> None:
                      f"{ngspice / per:,.1f} | {per / reference:,.1f} |")
     lines += table
     print("\n".join(table))
+    # The same steps in this process, CPU time per step: what one unloaded core would take.
+    floor = results[contenders[-1][0]]["cpu"]
+    steps = ["", f"In process (`LockStep.step`, the co-simulation step with the reference step beside it, as "
+             f"`cosim` runs it; batches 2..{args.batches}), CPU seconds per minibatch; the reference's own "
+             f"REC-PR step takes {floor * 1e3:.2f} ms CPU:", "",
+             "| contender | CPU ms / minibatch | wall ms / minibatch | samples/s (CPU) | one-core s / MNIST epoch "
+             "(600 x CPU) | this / reference step (CPU) | ngspice / this (CPU) |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    in_process = [("ngspice (`batch`), ideal wires", args.ngspice_batches, "batch", {}),
+                  ("direct, ideal wires", args.batches, "direct", {}),
+                  ("direct, 1-ohm wires, 128-row tiles", args.batches, "direct",
+                   dict(r_row=1.0, r_col=1.0, tile_rows=128, tile_neurons=128)),
+                  ("direct, 1-ohm wires, 64-row tiles", args.batches, "direct",
+                   dict(r_row=1.0, r_col=1.0, tile_rows=64, tile_neurons=64))]
+    measured = {}
+    for name, batches, engine, crossbar in in_process:
+        measured[name] = time_lockstep(args.data_dir, batches, engine, crossbar)
+    ngspice_cpu = measured[in_process[0][0]]["cpu"]
+    for name, result in measured.items():
+        steps.append(f"| {name} | {result['cpu'] * 1e3:,.1f} | {result['wall'] * 1e3:,.1f} | "
+                     f"{100 / result['cpu']:,.0f} | {result['cpu'] * EPOCH_BATCHES:,.1f} | "
+                     f"{result['cpu'] / floor:,.1f} | {ngspice_cpu / result['cpu']:,.0f} |")
+    lines += steps
+    print("\n".join(steps))
     if args.write:
-        with open(ROOT / "benchmarks" / "RESULTS.md", "a") as handle:
-            handle.write("\n## Time per MNIST epoch by engine (issue 10)\n\n" + "\n".join(lines) + "\n")
+        section = "## Time per MNIST epoch by engine (issue 10)"
+        load = f"Load average at the end: {', '.join(f'{v:.2f}' for v in os.getloadavg())}"
+        text = "\n".join([section, "", *lines, "", load]) + "\n"
+        path = ROOT / "benchmarks" / "RESULTS.md"
+        old = path.read_text()
+        start = old.find(section)
+        if start < 0:
+            path.write_text(old.rstrip("\n") + "\n\n" + text)
+        else:
+            end = old.find("\n## ", start + len(section))
+            path.write_text(old[:start] + text + ("\n" + old[end + 1:] if end >= 0 else ""))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from recirc_analog import solve_crossbar
-from recirc_analog.engines.crossbar_solver import CrossbarTileSolver, effective_conductances
+from recirc_analog.engines.crossbar_solver import CrossbarTileSolver, effective_conductances, port_transfer
 from recirc_analog.engines.rawfile import read_raw
 from recirc_analog.errors import ConfigError
 
@@ -115,6 +115,48 @@ def test_zero_segments_are_the_limit_of_small_ones(which):
         np.testing.assert_allclose(exact, near, rtol=1e-6)
         if extra or which != "both":  # (both zero and no driver / sense resistance is exactly V @ G)
             assert not np.allclose(exact, v @ g, rtol=1e-6)
+
+
+# ---------------------------------------------------------------- any split of the ports (port_transfer)
+
+
+def split(rows, cols, sensed_rows=(), sensed_cols=()):
+    mask = np.zeros(rows + cols, dtype=bool)
+    mask[list(sensed_rows)] = True
+    mask[[rows + j for j in sensed_cols]] = True
+    return mask
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (7, 4), (12, 12)])
+@pytest.mark.parametrize("res", [(1.0, 2.0, 5.0, 3.0), (1.0, 0.0, 0.0, 2.0), (0.0, 1.0, 3.0, 0.0), (0.0,) * 4])
+def test_port_transfer_forward_and_backward_reads(shape, res):
+    """Oracles: the walk-down solver (forward read: rows driven, columns at 0 V), reciprocity
+    (backward read: columns driven, rows at 0 V, the same matrix transposed), V @ G without wires."""
+    rows, cols = shape
+    g = np.random.default_rng(rows * cols).uniform(1e-6, 1e-4, shape)
+    forward = effective_conductances(g, *res) if any(res) else g
+    np.testing.assert_allclose(port_transfer(g, *res, split(rows, cols, sensed_cols=range(cols))), forward,
+                               rtol=1e-12, atol=1e-13 * forward.max())
+    np.testing.assert_allclose(port_transfer(g, *res, split(rows, cols, sensed_rows=range(rows))), forward.T,
+                               rtol=1e-12, atol=1e-13 * forward.max())
+
+
+def test_port_transfer_two_by_one_with_a_driven_row_hand_derived():
+    """Row 0 sensed (0 V), row 1 and the column driven; r_col = r only. Column site 0 hangs off site 1
+    through r, and row 0's current is the current down that branch: with a = 1 / (r + 1/G0),
+    v1 = (G1 V1 + g Vc) / (a + G1 + g) (g = 1/r) and I0 = a v1."""
+    g0, g1, r = 1e-4, 3e-5, 50.0
+    a, gw = 1.0 / (r + 1.0 / g0), 1.0 / r
+    t = port_transfer(np.array([[g0], [g1]]), 0.0, r, 0.0, 0.0, split(2, 1, sensed_rows=[0]))
+    np.testing.assert_allclose(t, [[a * g1 / (a + g1 + gw)], [a * gw / (a + g1 + gw)]], rtol=1e-14)
+    # Without wires the driven row draws nothing from the sensed one: I0 = G0 Vc.
+    t = port_transfer(np.array([[g0], [g1]]), 0.0, 0.0, 0.0, 0.0, split(2, 1, sensed_rows=[0]))
+    np.testing.assert_allclose(t, [[0.0], [g0]], atol=1e-20)
+
+
+def test_port_transfer_refuses_a_wrong_mask():
+    with pytest.raises(ConfigError, match="sensed must flag the 5 ports of a 2x3 tile"):
+        port_transfer(np.ones((2, 3)), 1.0, 1.0, 0.0, 0.0, np.zeros(4, dtype=bool))
 
 
 # ---------------------------------------------------------------- ngspice

@@ -24,7 +24,7 @@ from ..errors import ConfigError, DivergenceError, SimulationError
 from ..netlist_writers.api import get_writer
 from ..reference.losses import loss_for
 from ..reference.network import CircularAutoencoder
-from ..schematic.builder import build_circuit, get_conductances
+from ..schematic.builder import build_circuit, get_conductances, rebind_circuit
 from ..schematic.mapping import ConductanceMapping
 from ..schematic.spec import CircuitSpec
 from .crossbar_state import CrossbarState
@@ -112,6 +112,7 @@ class CosimController:
         self.loss = loss_for(net)
         self.writer = get_writer("ngspice")
         self._last_netlist, self._last_circuit = None, None
+        self._built = {}          # batch size -> the last circuit of that size (rebound, not rebuilt)
 
     def batch_seconds(self, batch: int) -> float:
         """Device time (s) one minibatch of ``batch`` samples takes: ``batch * (1 + m)`` phases of
@@ -129,8 +130,22 @@ class CosimController:
         return CircularAutoencoder(self.template.sizes, self.template.activations, weights, biases)
 
     def circuit(self, x: np.ndarray):
-        """The circuit (schematic ``Circuit``) of the present conductances with inputs ``x`` (batch, N0)."""
-        return build_circuit(self.template, self.spec, x, conductances=self.state.all_conductances())
+        """The circuit (schematic ``Circuit``) of the present conductances with inputs ``x`` (batch, N0).
+
+        The first circuit of each batch size is built and validated (``build_circuit``); later
+        ones rebind it to the present conductances and inputs (``rebind_circuit``: the same
+        structure, element for element what a fresh build gives, without the graph checks).
+        """
+        conductances = self.state.all_conductances()
+        built = self._built.get(len(x))
+        if built is None:
+            built = build_circuit(self.template, self.spec, x, conductances=conductances)
+            if len(self._built) >= 4:
+                self._built.clear()
+        else:
+            built = rebind_circuit(built, self.template, self.spec, x, conductances)
+        self._built[len(x)] = built
+        return built
 
     def netlist(self, x: np.ndarray):
         """(netlist text, node map) of the present conductances with inputs ``x`` (batch, N0)."""

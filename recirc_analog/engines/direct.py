@@ -17,16 +17,29 @@ demand from the element driving the node:
   current it pushes into a sensed line is ``sum_q G[p, q] (V_q - V_p)`` over
   the driven ports ``q`` on the other side (one matrix product per tile side
   for the whole minibatch). With wire resistance (the tile's ``r_row``,
-  ``r_col``, ``r_driver``, ``r_sense``, once the schematic has them) the
-  rows must be driven and every column held at an exact virtual ground; the
-  tile's transfer matrix then comes from
-  :func:`~recirc_analog.engines.crossbar_solver.effective_conductances`,
-  computed once per conductance set and cached;
+  ``r_col``, ``r_driver``, ``r_sense``) every sensed line on the tile must sit
+  at an exact virtual ground; read from the column side with every column at
+  0 V (the forward read), the tile's transfer matrix comes from
+  :func:`~recirc_analog.engines.crossbar_solver.effective_conductances`;
+  read from the row side with every row at 0 V (the bidirectional crossbar's
+  backward read), it is the same matrix transposed (reciprocity); with driven
+  and sensed lines on the read side (the backward read's driven bias row in a
+  tile with sensed rows), from
+  :func:`~recirc_analog.engines.crossbar_solver.port_transfer` of that split
+  (:func:`wired_read`); each computed once per conductance set and cached;
 - every hand-written cell has one closed form in :data:`CELL_MODELS`,
   written from its SPICE text in ``cell_library/*.lib`` (ideal virtual grounds
   and current mirrors, the op-amp TIA's finite gain, offset and swing solved
   with the column's total conductance, the activations, the mixer and the
   subtractor); input tables are ngspice's ``pwl`` (linear, extrapolated).
+
+Speed (issue 10): a dc-form circuit is compiled once into a plan of array steps
+(:class:`_Plan`: sources, input tables, cell groups, tile sides, in dependency order over one
+node store) that every later circuit of the same structure replays with its own conductances
+and inputs; the co-simulation controller keeps its structure by rebinding one circuit
+(:func:`~recirc_analog.schematic.builder.rebind_circuit`) instead of rebuilding it. The plan
+does the evaluator's arithmetic in the evaluator's order, so its readings are the evaluator's
+bit for bit; what it cannot order is left to the evaluator.
 
 The tran form. Everything but the sample-and-holds is algebraic, so the circuit is
 evaluated at one time point per backward-Euler step (``clock.steps_per_phase`` per
@@ -47,9 +60,8 @@ the two differ by the hold's documented tracking and droop error
 What it refuses (:class:`SimulationError` naming the element or cell, never
 an approximation): any element kind or cell without an entry here (a transistor-level
 cell, a memristor with a state equation), resistors other than a hold's leakage,
-op-amp (non-zero) virtual grounds together with wire resistance, a tile read with
-wire resistance from its column side, and sensed lines coupled to each other
-through a tile.
+op-amp (non-zero) virtual grounds on a tile with wire resistance, and sensed lines
+coupled to each other through a tile.
 """
 
 from __future__ import annotations
@@ -58,12 +70,13 @@ import hashlib
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import chain
 from typing import Callable
 
 import numpy as np
 
 from ..errors import ConfigError, SimulationError
-from .readings import Readings, read_readings
+from .readings import Readings, checked_readings, read_readings
 from .readout import ABSCISSA, node_vector
 
 WIRE_FIELDS = ("r_row", "r_col", "r_driver", "r_sense")
@@ -212,6 +225,65 @@ def tile_matrix(tile) -> np.ndarray:
     return np.concatenate(parts, axis=1)
 
 
+def dc_sweep(circuit) -> tuple[int, np.ndarray]:
+    """(batch, selector values (batch,)) of a dc-form circuit's sweep; refuses other analyses."""
+    from ..schematic.elements import DcSweep
+
+    if not isinstance(circuit.analysis, DcSweep):
+        raise SimulationError(
+            f"the direct engine cannot evaluate a {type(circuit.analysis).__name__} analysis; {ADVICE}")
+    batch = circuit.node_map.batch
+    sweep = circuit.analysis
+    points = int(round((sweep.stop - sweep.start) / sweep.step)) + 1 if sweep.step else 1
+    if points != batch:
+        raise SimulationError(f"the dc sweep has {points} points for a batch of {batch}")
+    return batch, sweep.start + sweep.step * np.arange(points)
+
+
+def wired_read(name: str, side: str, rows, columns, sensed) -> tuple[str, tuple[str, ...], np.ndarray | None]:
+    """How side ``side`` ("row" / "column") of the wired tile instance ``name`` is read exactly.
+
+    ``sensed``: node -> True for an ideal virtual ground (exactly 0 V), False for an op-amp line.
+    Returns (mode, the nodes whose voltages it needs, the sensed mask over rows + columns or None):
+
+    - "column": every column at 0 V: column currents ``V_rows @ M`` (:func:`effective_conductances`);
+    - "row": every row at 0 V (the read from the column side): row currents ``V_columns @ M^T``
+      (reciprocity of the resistive network: the same transfer matrix);
+    - "split": some lines of ``side`` are driven (the bidirectional crossbar's backward read with its
+      driven bias row): the currents of the sensed ports through
+      :func:`~recirc_analog.engines.crossbar_solver.port_transfer` of the exact split.
+
+    Raises SimulationError for an op-amp line on the tile (not at 0 V: its voltage depends on the
+    tile's currents through the wires; not implemented).
+    """
+    ports = tuple(rows) + tuple(columns)
+    for node in ports:
+        if sensed.get(node) is False:
+            raise SimulationError(
+                f"the direct engine cannot evaluate tile instance {name} with wire resistance exactly: its line "
+                f"{node!r} is held by an op-amp TIA (finite gain, not at 0 V), not implemented with wires; {ADVICE}")
+    here, other = (rows, columns) if side == "row" else (columns, rows)
+    if all(sensed.get(node) is True for node in here):
+        return side, tuple(other), None
+    mask = np.array([sensed.get(node) is True for node in ports])
+    return "split", tuple(node for node, held in zip(ports, mask) if not held), mask
+
+
+def wired_currents(mode: str, side: str, drive: np.ndarray, transfer: np.ndarray, split, mask, n_rows: int):
+    """Short-circuit currents (batch, ports of ``side``) of a wired read (:func:`wired_read`):
+    ``drive`` (batch, its nodes) in volts, ``transfer`` the tile's :func:`effective_conductances`,
+    ``split`` its :func:`port_transfer` for ``mask`` (mode "split" only). Ports of ``side`` that are
+    driven carry NaN (their currents are never read: no cell senses them)."""
+    if mode == "column":
+        return drive @ transfer
+    if mode == "row":
+        return drive @ transfer.T
+    sensed_currents = drive @ split
+    full = np.full((drive.shape[0], len(mask)), np.nan)
+    full[:, mask] = sensed_currents
+    return full[:, :n_rows] if side == "row" else full[:, n_rows:]
+
+
 class _TileCache:
     """Transfer matrices of tiles by content, so a tile is factorised once per conductance update."""
 
@@ -233,6 +305,21 @@ class _TileCache:
             self.store[key] = effective_conductances(matrix, wires["r_row"], wires["r_col"],
                                                      wires["r_driver"], wires["r_sense"])
         return matrix, self.store[key], True
+
+    def split(self, tile, mask: np.ndarray) -> np.ndarray:
+        """:func:`~recirc_analog.engines.crossbar_solver.port_transfer` of ``tile`` for the sensed ``mask``."""
+        matrix = tile_matrix(tile)
+        wires = tile_wires(tile)
+        key = ("split", tile.name, matrix.shape, hashlib.sha1(matrix.tobytes()).hexdigest(), tuple(wires.values()),
+               mask.tobytes())
+        if key not in self.store:
+            from .crossbar_solver import port_transfer
+
+            if len(self.store) >= self.limit:
+                self.store.clear()
+            self.store[key] = port_transfer(matrix, wires["r_row"], wires["r_col"], wires["r_driver"],
+                                            wires["r_sense"], mask)
+        return self.store[key]
 
 
 class _GroupBusy(Exception):
@@ -266,19 +353,11 @@ class _Evaluator:
         """``preset``: node -> volts (batch,) known beforehand (tran form: clocks, the sample
         counter, hold capacitors and their buffers); ``skip``: names of elements whose nodes are
         all preset. Without them the circuit must be a dc sweep (its selector swept over the batch)."""
-        from ..schematic.elements import DcSweep, Instance, TableSource, VoltageSource
+        from ..schematic.elements import Instance, TableSource, VoltageSource
 
         if preset is None:
-            if not isinstance(circuit.analysis, DcSweep):
-                raise SimulationError(
-                    f"the direct engine cannot evaluate a {type(circuit.analysis).__name__} analysis; {ADVICE}")
-            self.batch = circuit.node_map.batch
-            sweep = circuit.analysis
-            points = int(round((sweep.stop - sweep.start) / sweep.step)) + 1 if sweep.step else 1
-            self.sweep = sweep.start + sweep.step * np.arange(points)
-            if points != self.batch:
-                raise SimulationError(f"the dc sweep has {points} points for a batch of {self.batch}")
-            source = sweep.source
+            self.batch, self.sweep = dc_sweep(circuit)
+            source = circuit.analysis.source
         else:
             self.batch, self.sweep, source = batch, None, None
         self.zeros = np.zeros(self.batch)
@@ -428,12 +507,13 @@ class _Evaluator:
                     f"the direct engine cannot evaluate tile instance {name} exactly: its {side} lines and "
                     f"the op-amp line {node!r} on the other side are coupled through the devices; {ADVICE}")
         if wired:
-            here = rows if side == "row" else columns
-            if side == "row" or not all(self.sensed.get(node) is True for node in here):
-                raise SimulationError(
-                    f"the direct engine cannot evaluate tile instance {name} with wire resistance exactly: it "
-                    f"needs driven rows and every column at an ideal virtual ground (op-amp TIAs or a read from "
-                    f"the column side are not implemented); {ADVICE}")
+            mode, needed, mask = wired_read(name, side, rows, columns, self.sensed)
+            drive = np.stack([self.v(node) for node in needed], axis=1)
+            split = self.tiles.split(tile, mask) if mode == "split" else None
+            currents = wired_currents(mode, side, drive, transfer, split, mask, len(rows))
+            result = (currents, matrix.sum(axis=1) if side == "row" else matrix.sum(axis=0))
+            self.side_cache[key] = result
+            return result
         drive = np.stack([self.v(node) for node in other], axis=1)
         if side == "row":
             result = (drive @ matrix.T, matrix.sum(axis=1))
@@ -441,6 +521,335 @@ class _Evaluator:
             result = (drive @ transfer, matrix.sum(axis=0))
         self.side_cache[key] = result
         return result
+
+
+def tables(control: np.ndarray, xs, ys: np.ndarray) -> np.ndarray:
+    """:func:`table` of many tables sharing one control and one abscissa at once: ``ys`` (tables,
+    points) -> (tables, batch), value for value what ``np.interp`` and :func:`table` give (same
+    branch per point: exact hits, interior points, the two extrapolations)."""
+    xs = np.asarray(xs, dtype=float)
+    n = len(xs)
+    j = np.searchsorted(xs, control, side="right") - 1          # xs[j] <= c < xs[j + 1]
+    exact = (j >= 0) & (j < n) & (xs[np.clip(j, 0, n - 1)] == control)
+    inner = (j >= 0) & (j < n - 1) & ~exact
+    out = np.empty((ys.shape[0], len(control)))
+    hit = np.flatnonzero(exact | (j == n - 1))
+    out[:, hit] = ys[:, np.clip(j[hit], 0, n - 1)]
+    at = np.flatnonzero(inner)
+    if len(at):
+        k = j[at]
+        slope = (ys[:, k + 1] - ys[:, k]) / (xs[k + 1] - xs[k])
+        out[:, at] = slope * (control[at] - xs[k]) + ys[:, k]
+    below, above = np.flatnonzero(j < 0), np.flatnonzero(control > xs[-1])
+    if n >= 2:
+        if len(below):
+            out[:, below] = ys[:, :1] + (control[below] - xs[0]) * (ys[:, 1:2] - ys[:, :1]) / (xs[1] - xs[0])
+        if len(above):
+            out[:, above] = ys[:, -1:] + (control[above] - xs[-1]) * (ys[:, -1:] - ys[:, -2:-1]) / (xs[-1] - xs[-2])
+    else:
+        out[:, below] = ys[:, :1]
+        out[:, above] = ys[:, -1:]
+    return out
+
+
+def _same_blocks(ours, theirs) -> bool:
+    """Whether two circuits' blocks are the same objects except for blocks of input tables."""
+    from ..schematic.elements import TableSource
+
+    def tables(block):
+        return bool(block.elements) and all(isinstance(e, TableSource) for e in block.elements)
+
+    return len(ours) == len(theirs) and all(
+        a is b or (tables(a) and tables(b) and len(a.elements) == len(b.elements)) for a, b in zip(ours, theirs))
+
+
+class _NotCompiled(Exception):
+    """The circuit is left to :class:`_Evaluator` (see :class:`_Plan`)."""
+
+
+class _Gathered:
+    """One group's cell functions' view of a compiled plan's node store: each port name stands
+    for that port's nodes in every member, shape (members, batch) (as :class:`_Stacked`)."""
+
+    def __init__(self, store, ports, lines, zeros):
+        self.store, self.ports, self.lines, self.zeros = store, ports, lines, zeros
+
+    def v(self, port: str) -> np.ndarray:
+        return self.store[self.ports[port]]
+
+    def line_current(self, port: str):
+        return self.lines[port]
+
+
+class _Plan:
+    """A dc-form circuit compiled once into array steps, replayed on each new set of conductances
+    and inputs (issue 10: the co-simulation reuses one circuit structure for every minibatch).
+
+    Compiling walks the same elements as :class:`_Evaluator` and orders, from the nodes read, the
+    steps they need: constant sources, input tables (all tables of one control and abscissa at
+    once), cell groups (one block's instances of one cell with equal parameters, as the evaluator
+    groups them) and, inside a group that senses lines, the tile sides that feed them. A run
+    then fills one node store ``(nodes, batch)`` step by step with the evaluator's arithmetic
+    (same operations in the same order: the readings are the evaluator's to the last bit; the
+    tests hold them to it). A plan is keyed by the circuit's structure, i.e. the identity of its
+    blocks (the controller rebinds its circuit: every block but the input tables is kept, see
+    :func:`~recirc_analog.schematic.builder.rebind_circuit`), the names of the input tables and
+    the tiles' names and shapes; the conductances, inputs and sweep are read from the circuit of
+    each run. Whatever compiling cannot order (a group reading its own outputs, a node nothing
+    drives, a tile side the evaluator would refuse) leaves the circuit to the evaluator, which
+    then evaluates it or raises its own error.
+    """
+
+    def __init__(self, circuit, nodes):
+        from ..schematic.elements import DcSweep, Instance, TableSource, VoltageSource
+
+        if not isinstance(circuit.analysis, DcSweep):
+            raise _NotCompiled
+        self.nodes = tuple(nodes)
+        self.blocks = circuit.blocks
+        self.tile_names = tuple(tile.name for tile in circuit.crossbars)
+        tile_of = {tile.name: tile for tile in circuit.crossbars}
+        self.table_blocks = {}                   # block index -> ((name, pos, control), ...)
+        producer = {}                            # node -> step key
+        steps = {}                               # step key -> (kind, data)
+        attached = defaultdict(list)
+        instances = {}
+        sensed = {}
+        groups = {}
+
+        def drive(node, key):
+            if node == GROUND or node in producer:
+                raise _NotCompiled
+            producer[node] = key
+
+        for b, block in enumerate(circuit.blocks):
+            if block.elements and all(isinstance(e, TableSource) for e in block.elements):
+                self.table_blocks[b] = tuple((e.name, e.pos, e.control) for e in block.elements)
+            for i, element in enumerate(block.elements):
+                if isinstance(element, VoltageSource):
+                    if element.neg != GROUND:
+                        raise _NotCompiled
+                    key = ("source", element.pos)
+                    steps[key] = ("source", (element.pos, element.name == circuit.analysis.source,
+                                             element.volts))
+                    drive(element.pos, key)
+                elif isinstance(element, TableSource):
+                    key = ("tables", b, element.control)
+                    steps.setdefault(key, ("tables", []))[1].append((i, element.pos))
+                    drive(element.pos, key)
+                elif isinstance(element, Instance) and element.cell in tile_of:
+                    tile = tile_of[element.cell]
+                    rows, columns = element.nodes[:len(tile.rows)], element.nodes[len(tile.rows):]
+                    instances[element.name] = (tile.name, rows, columns)
+                    for side, side_nodes in (("row", rows), ("column", columns)):
+                        for index, node in enumerate(side_nodes):
+                            attached[node].append((element.name, side, index))
+                elif isinstance(element, Instance):
+                    model = CELL_MODELS.get(element.cell)
+                    if model is None or len(element.nodes) != len(model.ports):
+                        raise _NotCompiled
+                    ports = dict(zip(model.ports, element.nodes))
+                    params = {**CELL_DEFAULTS.get(element.cell, {}), **dict(element.params)}
+                    key = ("group", b, element.cell, tuple(sorted(params.items())))
+                    members = groups.setdefault(key, [])
+                    members.append(ports)
+                    steps[key] = ("group", members)
+                    for port in model.outputs:
+                        node = ports[port]
+                        if port in model.sensed:
+                            sensed[node] = model.virtual_ground
+                            if model.virtual_ground:
+                                drive(node, ("zero",))
+                                continue
+                        drive(node, key)
+                else:
+                    raise _NotCompiled
+        steps[("zero",)] = ("zero", None)
+        self.reads = {}                          # (instance, side) -> wired_read(...) of wired tiles
+
+        def side_needs(name, side):
+            tile, rows, columns = instances[name]
+            other = columns if side == "row" else rows
+            if any(node in sensed and not sensed[node] for node in other):
+                raise _NotCompiled              # coupled op-amp lines: the evaluator refuses
+            if any(tile_wires(tile_of[tile]).values()):
+                try:
+                    mode, needed, mask = wired_read(name, side, rows, columns, sensed)
+                except SimulationError:
+                    raise _NotCompiled from None    # not exact with wires: the evaluator refuses
+                self.reads[(name, side)] = (mode, needed, mask)
+                return needed
+            return other
+
+        def needs(key):
+            kind, data = steps[key]
+            if kind == "tables":
+                return {key[2]}
+            if kind != "group":
+                return set()
+            model = CELL_MODELS[key[2]]
+            found = set()
+            for ports in data:
+                for port in model.ports:
+                    if port in model.sensed:
+                        for name, side, _ in attached.get(ports[port], ()):
+                            found.update(side_needs(name, side))
+                    elif port not in model.outputs:
+                        found.add(ports[port])
+            return found
+
+        # Depth-first order of the steps the read nodes need; a cycle leaves the circuit to the evaluator.
+        order, state = [], {}
+        for node in self.nodes:
+            stack = [(node, False)]
+            while stack:
+                item, leaving = stack.pop()
+                if item == GROUND:
+                    continue
+                key = producer.get(item) if not isinstance(item, tuple) else item
+                if key is None:
+                    raise _NotCompiled
+                if leaving:
+                    state[key] = "done"
+                    order.append(key)
+                    continue
+                if state.get(key) == "done":
+                    continue
+                if state.get(key) == "open":
+                    raise _NotCompiled
+                state[key] = "open"
+                stack.append((key, True))
+                stack.extend((dependency, False) for dependency in needs(key))
+        self.order = order
+        self.steps = steps
+        self.index = {GROUND: 0}
+        for node in [GROUND, *producer]:
+            self.index.setdefault(node, len(self.index))
+        self.instances = instances
+        self.attached = attached
+        self.wired = {name: bool(any(tile_wires(tile).values())) for name, tile in tile_of.items()}
+        self.shapes = {name: tile_matrix(tile).shape for name, tile in tile_of.items()}
+        self.compiled = [self._compile(key) for key in order]
+
+    def _compile(self, key):
+        kind, data = self.steps[key]
+        idx = self.index
+        if kind == "zero":
+            return ("zero", None)
+        if kind == "source":
+            node, swept, volts = data
+            return ("source", (idx[node], swept, volts))
+        if kind == "tables":
+            return ("tables", (key[1], idx[key[2]], np.array([i for i, _ in data]),
+                               np.array([idx[pos] for _, pos in data])))
+        model = CELL_MODELS[key[2]]
+        members = data
+        ports = {port: np.array([idx[m[port]] for m in members]) for port in model.ports
+                 if port not in model.sensed and port not in model.outputs}
+        lines = {}
+        for port in model.sensed:
+            entries = [self.attached.get(m[port], []) for m in members]
+            sides = sorted({(name, side) for entry in entries for name, side, _ in entry})
+            position = {s: k for k, s in enumerate(sides)}
+            offsets, total = {}, 0
+            for s in sides:
+                tile, rows, columns = self.instances[s[0]]
+                offsets[s] = total
+                total += len(rows) if s[1] == "row" else len(columns)
+            width = max((len(entry) for entry in entries), default=0)
+            flat = np.full((len(members), width), total)          # ``total``: the zero column
+            for k, entry in enumerate(entries):
+                for slot, (name, side, index) in enumerate(entry):
+                    flat[k, slot] = offsets[(name, side)] + index
+            lines[port] = (sides, flat, position)
+        outputs = {port: np.array([idx[m[port]] for m in members]) for port in model.outputs
+                   if not (port in model.sensed and model.virtual_ground)}
+        params = dict(key[3])
+        return ("group", (model, params, ports, lines, outputs, len(members)))
+
+    def matches(self, circuit, nodes) -> bool:
+        """Same structure as the compiled circuit (see the class docstring)."""
+        blocks = circuit.blocks
+        if tuple(nodes) != self.nodes or len(blocks) != len(self.blocks):
+            return False
+        for b, (ours, theirs) in enumerate(zip(self.blocks, blocks)):
+            if ours is theirs:
+                continue
+            signature = self.table_blocks.get(b)
+            if signature is None or len(theirs.elements) != len(signature) or any(
+                    (e.name, e.pos, e.control) != s for e, s in zip(theirs.elements, signature)):
+                return False
+        if tuple(tile.name for tile in circuit.crossbars) != self.tile_names:
+            return False
+        return all(bool(any(tile_wires(tile).values())) == self.wired[tile.name] for tile in circuit.crossbars)
+
+    def run(self, circuit, tiles: _TileCache, batch: int, sweep: np.ndarray) -> np.ndarray:
+        """The node store (nodes, batch) of ``circuit`` (which :meth:`matches` this plan)."""
+        store = np.zeros((len(self.index), batch))      # virtual grounds and ground stay 0 V
+        tile_of = {tile.name: tile for tile in circuit.crossbars}
+        matrices, sides = {}, {}
+
+        def side(name, which):
+            found = sides.get((name, which))
+            if found is None:
+                tile, rows, columns = self.instances[name]
+                if tile not in matrices:
+                    matrices[tile] = tiles.get(tile_of[tile])
+                    if matrices[tile][0].shape != self.shapes[tile]:
+                        raise _NotCompiled
+                matrix, transfer, wired = matrices[tile]
+                if wired:
+                    mode, needed, mask = self.reads[(name, which)]
+                    drive = np.ascontiguousarray(store[[self.index[node] for node in needed]].T)
+                    split = tiles.split(tile_of[tile], mask) if mode == "split" else None
+                    found = (wired_currents(mode, which, drive, transfer, split, mask, len(rows)),
+                             matrix.sum(axis=1) if which == "row" else matrix.sum(axis=0))
+                    sides[(name, which)] = found
+                    return found
+                other = columns if which == "row" else rows
+                drive = np.ascontiguousarray(store[[self.index[node] for node in other]].T)
+                if which == "row":
+                    found = (drive @ matrix.T, matrix.sum(axis=1))
+                else:
+                    found = (drive @ transfer, matrix.sum(axis=0))
+                sides[(name, which)] = found
+            return found
+
+        for kind, data in self.compiled:
+            if kind == "zero":
+                continue
+            if kind == "source":
+                row, swept, volts = data
+                store[row] = sweep if swept else volts
+            elif kind == "tables":
+                b, control, elements, rows = data
+                block = circuit.blocks[b].elements
+                first = block[elements[0]]
+                xs = first.xs
+                abscissae = [block[i].xs for i in elements]
+                if abscissae.count(xs) != len(abscissae):     # (identity first: one shared tuple, in C)
+                    raise _NotCompiled
+                ys = np.fromiter(chain.from_iterable(block[i].ys for i in elements), float,
+                                 count=len(elements) * len(xs)).reshape(len(elements), len(xs))
+                store[rows] = tables(store[control], xs, ys)
+            else:
+                model, params, ports, lines, outputs, members = data
+                gathered = {}
+                for port, (names, flat, _) in lines.items():
+                    parts = [side(name, which) for name, which in names]
+                    currents = np.concatenate([c for c, _ in parts] + [np.zeros((batch, 1))], axis=1)
+                    totals = np.concatenate([t for _, t in parts] + [np.zeros(1)])
+                    current = np.zeros((members, batch))
+                    conductance = np.zeros(members)
+                    for slot in range(flat.shape[1]):
+                        current = current + currents[:, flat[:, slot]].T
+                        conductance = conductance + totals[flat[:, slot]]
+                    gathered[port] = (current, conductance[:, None])
+                view = _Gathered(store, ports, gathered, np.zeros((members, batch)))
+                results = model.evaluate(view, {port: port for port in model.ports}, params)
+                for port, rows in outputs.items():
+                    store[rows] = results[port]
+        return store
 
 
 @dataclass(frozen=True)
@@ -593,14 +1002,20 @@ class DirectEngine:
 
     ``readings(circuit, cycles, label)`` is the interface the controller uses
     (the ngspice engines have the same method); :meth:`run` of netlist text is
-    refused: this engine never reads text.
+    refused: this engine never reads text. It keeps the compiled plans of the last
+    :attr:`plan_limit` dc-form structures and the tiles' transfer matrices by content, so a
+    co-simulation pays the compile once per batch size and a factorisation once per update.
     """
 
     name = "direct"
     version = "none (direct engine)"
 
+    plan_limit = 4
+    """Compiled plans kept (:class:`_Plan`; one per circuit structure in use, e.g. training and test)."""
+
     def __init__(self):
         self._tiles = _TileCache()
+        self._plans = []          # [(plan or None, structure it was tried on)], newest last
 
     def __enter__(self) -> DirectEngine:
         return self
@@ -610,6 +1025,7 @@ class DirectEngine:
 
     def close(self) -> None:
         self._tiles.store.clear()
+        self._plans.clear()
 
     def run(self, netlist: str, *, label: str):
         raise ConfigError("the direct engine evaluates circuit objects, not netlist text: call "
@@ -628,11 +1044,47 @@ class DirectEngine:
                                   f"closed form for random sources in time; {ADVICE}")
         if circuit.node_map.form == "tran":
             return _tran_vectors(circuit, self._tiles, nodes)
+        planned = self._planned(circuit, nodes)
+        if planned is not None:
+            plan, store, sweep = planned
+            vectors = {ABSCISSA["dc"]: sweep}
+            for node in nodes:
+                vectors[node_vector(node)] = store[plan.index[node]]   # rows of a fresh store: no copy
+            return vectors
         evaluator = _Evaluator(circuit, self._tiles)
         vectors = {ABSCISSA["dc"]: evaluator.sweep}
         for node in nodes:
             vectors[node_vector(node)] = np.array(evaluator.v(node))
         return vectors
+
+    def _planned(self, circuit, nodes):
+        """(plan, node store (nodes, batch), sweep) of a dc-form circuit through its compiled plan,
+        or None if the circuit is left to the evaluator."""
+        batch, sweep = dc_sweep(circuit)
+        plan = self._plan(circuit, nodes)
+        if plan is None:
+            return None
+        try:
+            return plan, plan.run(circuit, self._tiles, batch, sweep), sweep
+        except _NotCompiled:
+            self._plans = [entry for entry in self._plans if entry[0] is not plan]
+            return None
+
+    def _plan(self, circuit, nodes):
+        """The compiled plan of ``circuit``'s structure (compiled now if new), or None if the
+        circuit is left to the evaluator."""
+        for plan, blocks in self._plans:
+            if plan is None:
+                if _same_blocks(blocks, circuit.blocks):
+                    return None
+            elif plan.matches(circuit, nodes):
+                return plan
+        try:
+            plan = _Plan(circuit, nodes)
+        except _NotCompiled:
+            plan = None
+        self._plans = self._plans[-(self.plan_limit - 1):] + [(plan, circuit.blocks)]
+        return plan
 
     def readings(self, circuit, cycles: tuple[int, int], label: str):
         """The :class:`CircuitRun` of ``circuit`` (readings read through its node map)."""
@@ -640,11 +1092,30 @@ class DirectEngine:
 
         start = time.process_time()
         try:
-            vectors = self.vectors(circuit)
+            planned = self._planned(circuit, circuit.saves) if circuit.node_map.form == "dc" else None
+            try:
+                readings = None if planned is None else _store_readings(*planned[:2], circuit.node_map, cycles,
+                                                                        label)
+            except KeyError:                     # a read node the plan does not hold: the general path says which
+                readings = None
+            if readings is None:
+                readings: Readings = read_readings(self.vectors(circuit), circuit.node_map, cycles, label)
         except FloatingPointError as error:
             raise SimulationError(f"batch {label!r}: {error}") from None
-        readings: Readings = read_readings(vectors, circuit.node_map, cycles, label)
         return CircuitRun(readings, time.process_time() - start, None, None, 0.0)
+
+
+def _store_readings(plan, store, node_map, cycles: tuple[int, int], label: str) -> Readings:
+    """:func:`read_readings` of a dc-form node store, without the per-node vectors: the activity of
+    a node is its store row (one sweep point per sample) over v_unit, in the same C order."""
+    def read(nodes):
+        return np.ascontiguousarray(store[[plan.index[node] for node in nodes]].T) / node_map.v_unit
+
+    n, m = cycles
+    layers = range(len(node_map.sizes))
+    held = tuple(read(node_map.held(h)) for h in layers)
+    early = held if n == 0 else tuple(read(node_map.activity(h, n)) for h in layers)
+    return checked_readings(held, early, tuple(read(node_map.activity(h, m)) for h in layers), label)
 
 
 def audit_deviation(direct: Readings, reference: Readings) -> float:

@@ -66,6 +66,12 @@ def read_readings(vectors, node_map: NodeMap, cycles: tuple[int, int], label: st
         late = tuple(read_activity(vectors, node_map, h, m) for h in layers)
     except KeyError as missing:
         raise SimulationError(f"batch {label!r}: ngspice did not save vector {missing}") from None
+    return checked_readings(held, early, late, label, relaxed)
+
+
+def checked_readings(held, early, late, label: str, relaxed: bool = False) -> Readings:
+    """:class:`Readings` of these activities (tuples over layers of (batch, N_h)); SimulationError
+    naming the batch, the reading and the layer if a held or late activity is NaN/inf."""
     for name, group in (("held", held), ("late", late)):
         for h, values in enumerate(group):
             if not np.all(np.isfinite(values)):

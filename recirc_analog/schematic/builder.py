@@ -6,6 +6,7 @@ decides which: :class:`ConjoinedReads` (a crossbar per layer) or
 :class:`~.bidirectional.BidirectionalReads` (L = 2, one crossbar read both ways).
 """
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,16 +16,18 @@ from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.schematic.bidirectional import bidirectional_reads, check_network, check_shared
 from recirc_analog.schematic.crossbar import LayerNodes, crossbar_read, crossbar_tiles, wire_resistances
 from recirc_analog.schematic.dc_form import build_dc
-from recirc_analog.schematic.elements import Block, Circuit, Crossbar, Instance
+from recirc_analog.schematic.elements import Block, Circuit, Crossbar, Instance, TableSource
 from recirc_analog.schematic.graph import validate
 from recirc_analog.schematic.mapping import ConductanceMapping, Conductances, choose_r_f
 from recirc_analog.schematic.node_map import NodeMap
 from recirc_analog.schematic.noise import column_noise, noise_model
 from recirc_analog.schematic.periphery import Periphery, get_periphery
+from recirc_analog.schematic.sources import input_tables
 from recirc_analog.schematic.spec import CircuitSpec
 from recirc_analog.schematic.tran_form import build_tran, transient
 from recirc_analog.schematic.voltage_budget import (
     Budget,
+    BudgetError,
     check_rows,
     check_swing,
     plan,
@@ -257,3 +260,67 @@ def build_circuit(net: CircularAutoencoder, spec: CircuitSpec, inputs, conductan
                       reltol=spec.reltol, vntol=spec.vntol, saves=node_map.saved_nodes(), node_map=node_map)
     validate(circuit)
     return circuit
+
+
+def _within_budget(spec: CircuitSpec, budget: Budget, conductances, r_f: float) -> bool:
+    """Whether ``budget`` passes the row and op-amp swing checks (node names are not needed
+    to decide it; ``build_circuit`` names them when it raises)."""
+    try:
+        check_rows(budget, lambda h, k: (_Unnamed(), "bias"))
+        if spec.neuron.kind == "opamp":
+            layers = {1} if spec.architecture == "bidirectional" else set(budget.inputs)
+            check_swing(budget, conductances, r_f, spec.neuron.swing, lambda h, k: _Unnamed(), layers)
+    except BudgetError:
+        return False
+    return True
+
+
+class _Unnamed:
+    """Stands for a list of node names where only the verdict of a budget check is wanted."""
+
+    def __getitem__(self, index) -> str:
+        return "?"
+
+
+def rebind_circuit(circuit: Circuit, net: CircularAutoencoder, spec: CircuitSpec, inputs, conductances) -> Circuit:
+    """``circuit`` (made by :func:`build_circuit` for ``net`` and ``spec``) with new device
+    ``conductances`` and new ``inputs`` (batch, N0) of the same batch size.
+
+    The structure (elements, nodes, names, analysis, node map) is the one ``build_circuit``
+    validated; only the tiles' conductances and the input tables' values change, and these
+    are checked as ``build_circuit`` checks them (finite inputs; conductances of the right
+    shapes, finite and > 0; in the bidirectional architecture, layer 2's devices are layer 1's).
+    When the voltage budget asks for other layer scales than the circuit's, when the new batch
+    breaks the budget (``build_circuit`` then raises the error naming the node), or when the
+    circuit carries noise (drawn per batch), the circuit is built anew instead.
+    Every other block is kept as the same object, so an engine can recognise the structure
+    (the direct engine reuses its compiled plan). The result equals
+    ``build_circuit(net, spec, inputs, conductances)`` element for element (tested); ~50x
+    cheaper at 784-20-784 (~4 ms against ~0.2 s CPU: no graph checks). Raises ConfigError for a different batch size.
+    """
+    x = _check_inputs(net, inputs)
+    if x.shape[0] != circuit.node_map.batch:
+        raise ConfigError(f"inputs must have the circuit's batch size {circuit.node_map.batch} to rebind it, "
+                          f"got {x.shape[0]}")
+    if spec.architecture == "bidirectional":
+        check_network(net, tied=False)
+    _check_conductances(net, spec, conductances)
+    if spec.architecture == "bidirectional":
+        check_shared(conductances)
+    scales = circuit.node_map.scales or (spec.v_unit,) * (net.n_layers + 1)
+    mapping = get_mapping(net, spec)
+    budget = plan(realised_network(net, mapping, conductances), x, spec)
+    if spec.noise or tuple(budget.scales) != tuple(scales) or not _within_budget(spec, budget, conductances,
+                                                                                mapping.r_f):
+        return build_circuit(net, spec, inputs, conductances)
+    crossbars = _reads(net, spec, conductances, mapping.r_f, scales).crossbars
+    if tuple(t.name for t in crossbars) != tuple(t.name for t in circuit.crossbars):
+        raise ConfigError("conductances do not fit the circuit's tiles; build the circuit anew")
+    blocks = list(circuit.blocks)
+    found = [k for k, block in enumerate(blocks) if block.elements and isinstance(block.elements[0], TableSource)
+             and block.elements[0].name == "Bin_0"]
+    if len(found) != 1:
+        raise ConfigError("the circuit has no single block of input tables to rebind")
+    old = blocks[found[0]]
+    blocks[found[0]] = dataclasses.replace(old, elements=input_tables(x, scales[0], old.elements[0].control))
+    return dataclasses.replace(circuit, crossbars=crossbars, blocks=tuple(blocks))

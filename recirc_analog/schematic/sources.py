@@ -13,5 +13,5 @@ def input_tables(x: np.ndarray, v_unit: float, control: str) -> tuple[TableSourc
     batch = x.shape[0]
     xs = tuple(float(b) for b in range(max(batch, 2)))
     volts = v_unit * (x if batch > 1 else np.repeat(x, 2, axis=0))
-    return tuple(TableSource(f"Bin_{j}", f"in_{j}", control, xs, tuple(float(v) for v in volts[:, j]))
-                 for j in range(x.shape[1]))
+    columns = volts.T.tolist()
+    return tuple(TableSource(f"Bin_{j}", f"in_{j}", control, xs, tuple(columns[j])) for j in range(x.shape[1]))
