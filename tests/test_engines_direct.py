@@ -547,3 +547,26 @@ def test_controller_rebinds_to_what_a_fresh_build_gives():
     fresh = build_circuit(controller.template, controller.spec, batches[3],
                           conductances=controller.state.all_conductances())
     assert WRITER.get_netlist(rebound) == WRITER.get_netlist(fresh)
+
+
+def test_rebind_follows_the_voltage_budget(ngspice):
+    """A batch whose activities need another layer scale (inputs 20x larger than those the circuit
+    was built for) is rebuilt: the rebound circuit equals a fresh build (oracle) and its readings
+    through the direct engine equal the reference's cycles (the function does not change)."""
+    from recirc_analog.reference.recirculation import run_cycles
+    from recirc_analog.schematic.builder import get_conductances, rebind_circuit
+
+    spec = _spec_for()
+    net = CircularAutoencoder.random((16, 6, 16), ("tanh", "linear"), seed=2)
+    conductances = get_conductances(net, spec)
+    rng = np.random.default_rng(4)
+    first = build_circuit(net, spec, 0.05 * rng.random((5, 16)), conductances=conductances)
+    x = 20.0 * rng.random((5, 16))
+    rebound = rebind_circuit(first, net, spec, x, conductances)
+    fresh = build_circuit(net, spec, x, conductances=conductances)
+    assert rebound.node_map.scales != first.node_map.scales
+    assert WRITER.get_netlist(rebound) == WRITER.get_netlist(fresh)
+    readings = DirectEngine().readings(rebound, (0, 1), "d").readings
+    cycles = run_cycles(net, x, spec.recirculation)
+    for h in range(net.n_layers + 1):
+        np.testing.assert_allclose(readings.late[h], cycles[1][h], rtol=1e-9, atol=1e-9, err_msg=f"layer {h}")

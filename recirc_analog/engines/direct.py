@@ -1107,15 +1107,16 @@ class DirectEngine:
 
 def _store_readings(plan, store, node_map, cycles: tuple[int, int], label: str) -> Readings:
     """:func:`read_readings` of a dc-form node store, without the per-node vectors: the activity of
-    a node is its store row (one sweep point per sample) over v_unit, in the same C order."""
-    def read(nodes):
-        return np.ascontiguousarray(store[[plan.index[node] for node in nodes]].T) / node_map.v_unit
+    a node is its store row (one sweep point per sample) over its layer's volts per unit
+    (:meth:`NodeMap.scale`), in the same C order."""
+    def read(nodes, h):
+        return np.ascontiguousarray(store[[plan.index[node] for node in nodes]].T) / node_map.scale(h)
 
     n, m = cycles
     layers = range(len(node_map.sizes))
-    held = tuple(read(node_map.held(h)) for h in layers)
-    early = held if n == 0 else tuple(read(node_map.activity(h, n)) for h in layers)
-    return checked_readings(held, early, tuple(read(node_map.activity(h, m)) for h in layers), label)
+    held = tuple(read(node_map.held(h), h) for h in layers)
+    early = held if n == 0 else tuple(read(node_map.activity(h, n), h) for h in layers)
+    return checked_readings(held, early, tuple(read(node_map.activity(h, m), h) for h in layers), label)
 
 
 def audit_deviation(direct: Readings, reference: Readings) -> float:
