@@ -109,9 +109,11 @@ def test_the_cosimulation_and_the_hardware_aware_reference_program_the_same_cond
 
 
 def test_read_noise_draws_depend_on_how_often_the_devices_are_read():
-    """Why pcm (with read noise) is not bit-identical: every read draws from the device's read
-    stream, and the co-simulation reads each array three times per batch (the circuit, the
-    program's read-before-write, LockStep's comparison) against the trainer's two."""
+    """Why pcm (with read noise) is not bit-identical: every training read draws from the device's
+    read stream, and the co-simulation reads each array twice per batch (the circuit, and
+    LockStep's comparison through ``controller.weights()``) against the trainer's one. Programming
+    decisions no longer read (``peek``); once LockStep compares with ``state.monitor_weights()``
+    (the integrator's one-line change) the comparison stops drawing too."""
     cosim, hardware_aware = _conductances_after(pcm())
     assert not np.array_equal(cosim[0].plus, hardware_aware[0].plus)
 

@@ -2,9 +2,30 @@
 
 Each weight is a synapse made of its own devices (a G+/G- pair, or one device
 against the layer's fixed reference column). Programming a weight change is
-local to the synapse: its new target is the mapping of its *own* current
-weight plus the change (for a pair, the smaller device returns to g_min and
-the other carries the weight), and the device model decides what is realised.
+local to the synapse and the device model decides what is realised.
+
+The programming policy of a pair (:func:`pair_requests`), for a change
+``dw`` (``delta = dw / r_f`` siemens): the device whose *decrease* realises
+the sign of the change first gives back what it holds above its own floor
+(its lowest reachable conductance, :meth:`bounds`: ``g_lo`` of a pulsed
+device, g_min of an ideal one, its value if stuck); the rest is an increase
+of the other device. So each update pulses at most ``|delta|`` worth of
+conductance in total, the idle device of a pair that carries its weight on
+one device is never pulsed, and no device is asked to go below its own floor
+(the earlier policy re-mapped every pair onto ``g_min``, below the floors a
+pulsed device draws, so ~99.9 % of the pulses were wasted on saturated
+devices). Stuck devices have floor = ceiling = their value, so a change is
+routed around them when the other device of the pair can take it. For
+devices whose floors are g_min (the ideal device) the policy is the mapping
+of the weight plus the change with the smaller device at g_min, i.e. the
+ideal reference's weight to rounding.
+
+Decisions start from the held conductances (``peek``: drifted, without read
+noise, no random draws), the ideal part of the controller (one that averages
+its reads, or counts its own pulses); the network computes with :meth:`read`
+values (fresh read noise). :meth:`monitor_weights` is the read for monitoring
+(comparisons, logs): it draws nothing, so how often a run is looked at never
+changes it.
 
 In the bidirectional architecture (L = 2) layer 2's weights are layer 1's
 devices read backwards: the state holds layer 1's array (N1, N0 + 1) and
@@ -125,23 +146,48 @@ class CrossbarState:
         for k, change in enumerate(changes):
             self._program(k, change)
 
+    def _held(self, device: DeviceModel) -> np.ndarray:
+        """What ``device`` holds at :attr:`t` without read noise (``peek``; ``read`` for models without one)."""
+        peek = getattr(device, "peek", None)
+        return peek(self.t) if callable(peek) else device.read(self.t)
+
+    def _bounds(self, device: DeviceModel) -> tuple[np.ndarray, np.ndarray]:
+        """(floor, ceiling) (S) of each of ``device``'s devices (the window for models without ``bounds``)."""
+        bounds = getattr(device, "bounds", None)
+        if callable(bounds):
+            return bounds()
+        shape = device.shape
+        return np.full(shape, self.window.g_min), np.full(shape, self.window.g_max)
+
+    def monitor_weights(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """([A^h], [b^h]) of the held conductances (no read noise, no random draws, no clock
+        bookkeeping): the read for monitoring, so that looking at a run never changes it."""
+        arrays = [Conductances(self._held(p), None if m is None else self._held(m), r)
+                  for p, m, r in zip(self.plus, self.minus, self.reference)]
+        if self.architecture == "bidirectional":
+            arrays = [arrays[0], backward_conductances(arrays[0], arrays[1])]
+        pairs = [self.mapping.to_weights(c) for c in arrays]
+        return [w for w, _ in pairs], [b for _, b in pairs]
+
     def _program(self, k: int, change: np.ndarray) -> None:
-        """Move physical array k's weights by ``change`` (its shape, bias last) through the device model."""
-        g_min, g_max = self.window.g_min, self.window.g_max
-        r_f = self.mapping.r_f
-        current = self._array(k)
+        """Move physical array k's weights by ``change`` (its shape, bias last) through the device
+        model with the policy of :func:`pair_requests` (module docstring)."""
+        delta = change / self.mapping.r_f
         plus, minus = self.plus[k], self.minus[k]
+        held_plus = self._held(plus)
+        low_plus, high_plus = self._bounds(plus)
         if minus is not None:
-            target_w = r_f * (current.plus - current.minus) + change
-            target_plus = g_min + np.maximum(target_w, 0) / r_f
-            target_minus = g_min + np.maximum(-target_w, 0) / r_f
-            self.clipped += int(np.count_nonzero((target_plus > g_max) | (target_minus > g_max)))
-            plus.program(target_plus - current.plus, self.t)
-            minus.program(target_minus - current.minus, self.t)
+            held_minus = self._held(minus)
+            low_minus, high_minus = self._bounds(minus)
+            d_plus, d_minus = pair_requests(delta, held_plus, held_minus, low_plus, low_minus)
+            self.clipped += int(np.count_nonzero((held_plus + d_plus > high_plus)
+                                                 | (held_minus + d_minus > high_minus)))
+            plus.program(d_plus, self.t)
+            minus.program(d_minus, self.t)
         else:
-            target = current.plus + change / r_f
-            self.clipped += int(np.count_nonzero(self.window.outside(target)))
-            plus.program(target - current.plus, self.t)
+            target = held_plus + delta
+            self.clipped += int(np.count_nonzero((target < low_plus) | (target > high_plus)))
+            plus.program(delta, self.t)
 
     def get_state(self) -> dict[str, np.ndarray]:
         """Arrays that restore this state exactly: each device model's state arrays, keyed
@@ -173,3 +219,21 @@ class CrossbarState:
             for kind, arrays in (("plus", self.plus), ("minus", self.minus)):
                 if arrays[h - 1] is not None:
                     yield kind, h, arrays[h - 1]
+
+
+def pair_requests(delta: np.ndarray, plus: np.ndarray, minus: np.ndarray, floor_plus: np.ndarray,
+                  floor_minus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The requested changes (S) of a differential pair's G+ and G- for a change ``delta`` (S) of
+    ``G+ - G-`` (all arrays of one shape, S).
+
+    ``delta > 0``: G- first falls by what it holds above its floor (at most ``delta``), G+ rises by
+    the rest; ``delta < 0`` mirrored; ``delta = 0``: nothing. The requests sum to ``delta`` in
+    ``G+ - G-``, are never opposite to the sign each device's move needs, and never ask a device
+    below its floor; their total size is ``|delta|``.
+    """
+    rise = delta > 0
+    give_minus = np.minimum(np.maximum(delta, 0.0), np.maximum(minus - floor_minus, 0.0))
+    give_plus = np.minimum(np.maximum(-delta, 0.0), np.maximum(plus - floor_plus, 0.0))
+    d_plus = np.where(rise, delta - give_minus, -give_plus)
+    d_minus = np.where(rise, -give_minus, -delta - give_plus)
+    return d_plus, d_minus
