@@ -147,3 +147,22 @@ def test_the_monitoring_read_is_the_held_conductance_and_reads_scatter_around_it
     sigma = device.read_noise * SPAN * np.sqrt(2) * CROSSBAR.r_f        # two devices' independent noise
     assert abs(reads.mean() - held[0][0, 0]) < 4 * sigma / np.sqrt(len(reads))
     assert reads.std() == pytest.approx(sigma, rel=0.1)
+
+
+def test_initial_pairs_are_placed_on_each_devices_own_floor_so_spread_bounds_add_no_offset():
+    """Devices with their own floors (bound spread) clip an initial g_min into their range; the
+    state places each pair's intended difference with the smaller device at its own floor, so the
+    initial weights are the intended ones (an offset of r_f (floor- - floor+) otherwise)."""
+    device = PulsedDevice(step=ConstantStep(dw_min=0.01), spread=DeviceSpread(bounds=0.2))
+    mapping = ConductanceMapping(CROSSBAR, CROSSBAR.r_f)
+    rng = np.random.default_rng(3)
+    w, b = 0.05 * rng.standard_normal((6, 5)), 0.05 * rng.standard_normal(6)
+    state = CrossbarState([mapping.to_conductances(w, b, layer=1)], mapping, device, 0)
+    (got,), (got_b,) = state.monitor_weights()
+    np.testing.assert_allclose(got, w, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(got_b, b, rtol=0, atol=1e-9)
+    low_plus, low_minus = state.plus[0].bounds()[0], state.minus[0].bounds()[0]
+    held_plus, held_minus = state.plus[0].peek(0.0), state.minus[0].peek(0.0)
+    assert np.all(np.isclose(held_plus, low_plus, rtol=0, atol=1e-15)
+                  | np.isclose(held_minus, low_minus, rtol=0, atol=1e-15))
+    assert np.abs(low_plus - low_minus).max() * CROSSBAR.r_f > 2 * np.abs(w).max()   # the offset it would have had

@@ -95,6 +95,9 @@ class CrossbarState:
             None if c.minus is None else device.build(self.window, c.minus, seed=int(s.generate_state(1)[0]))
             for c, s in zip(initial, seeds[1::2])]
         """G- devices of each physical array (differential mapping), else None."""
+        for k, (c, s_plus, s_minus) in enumerate(zip(initial, seeds[0::2], seeds[1::2])):
+            if self.minus[k] is not None:
+                self._place_pairs(k, c, int(s_plus.generate_state(1)[0]), int(s_minus.generate_state(1)[0]))
         self.reference = [c.reference for c in initial]
         """Fixed reference devices of each physical array (shared_reference mapping), else None."""
         self.clipped = 0
@@ -103,6 +106,24 @@ class CrossbarState:
         """Time (s) passed to the device models when they are read and programmed; the owner
         of the clock advances it (:meth:`advance`; the controller, by each minibatch's phase
         time). Drift and read noise depend on it; the ideal device ignores it."""
+
+    def _place_pairs(self, k: int, intended: Conductances, seed_plus: int, seed_minus: int) -> None:
+        """Initial programming of array k's pairs onto each device's own range: a device model
+        clips its initial conductance into its range, so a pair whose floors differ would start
+        with a weight offset of ``r_f (floor- - floor+)``; instead the intended difference
+        ``G+ - G-`` is placed with the smaller device at its own floor (:func:`pair_placement`)
+        and both populations are built again from it (the same seeds draw the same devices).
+        Nothing changes for devices whose floors are the window's (the ideal device)."""
+        plus, minus = self.plus[k], self.minus[k]
+        (low_plus, high_plus), (low_minus, high_minus) = self._bounds(plus), self._bounds(minus)
+        new_plus, new_minus = pair_placement(intended.plus - intended.minus, low_plus, high_plus,
+                                             low_minus, high_minus)
+        tolerance = 1e-9 * self.window.span                    # rounding of the placement itself
+        if (np.abs(new_plus - intended.plus).max(initial=0.0) <= tolerance
+                and np.abs(new_minus - intended.minus).max(initial=0.0) <= tolerance):
+            return
+        self.plus[k] = self.device.build(self.window, new_plus, seed=seed_plus)
+        self.minus[k] = self.device.build(self.window, new_minus, seed=seed_minus)
 
     def advance(self, seconds: float) -> None:
         """Move the device clock :attr:`t` forward by ``seconds`` (s, >= 0)."""
@@ -237,3 +258,15 @@ def pair_requests(delta: np.ndarray, plus: np.ndarray, minus: np.ndarray, floor_
     d_plus = np.where(rise, delta - give_minus, -give_plus)
     d_minus = np.where(rise, -give_minus, -delta - give_plus)
     return d_plus, d_minus
+
+
+def pair_placement(difference: np.ndarray, floor_plus: np.ndarray, ceiling_plus: np.ndarray,
+                   floor_minus: np.ndarray, ceiling_minus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(G+, G-) (S) realising ``G+ - G- = difference`` (S) inside each device's [floor, ceiling]
+    with the smaller device at its floor: ``G+ = max(floor+, difference + floor-)`` and
+    ``G- = G+ - difference``, each clipped to its range (clipping only when the difference does
+    not fit, or a device is stuck: floor = ceiling). With floors at g_min this is the mapping's
+    own placement."""
+    plus = np.clip(np.maximum(floor_plus, difference + floor_minus), floor_plus, ceiling_plus)
+    minus = np.clip(plus - difference, floor_minus, ceiling_minus)
+    return plus, minus
