@@ -31,6 +31,8 @@ RULES = ("bp", "rec", "top")
 THRESHOLD = 0.5
 """A device "stops learning" for a rule where its mean retained learning falls below this."""
 PROSE_START, PROSE_END = "<!-- prose -->", "<!-- /prose -->"
+Y_FLOOR = -3.0
+"""Lowest retained learning a panel shows (the tables have every value)."""
 
 
 def _float(text) -> float:
@@ -154,6 +156,14 @@ def plot(table, path: Path) -> None:
         ax.axhline(THRESHOLD, color="grey", lw=0.8, ls="--")
         ax.axhline(0.0, color="black", lw=0.6)
         ax.set_xscale("log")
+        ax.set_xticks(values, [f"{v:g}" for v in values])
+        ax.minorticks_off()
+        low = min((table.get((axis, v, r), {}).get("retained", (math.nan,))[0] for v in values for r in RULES),
+                  default=0.0)
+        if low < Y_FLOOR:                                   # stuck and coarse levels reach -800: clip, say so
+            ax.set_ylim(Y_FLOOR, 1.5)
+            ax.text(0.02, 0.03, f"clipped at {Y_FLOOR:g}; lowest {low:.0f} (REPORT.md)", transform=ax.transAxes,
+                    fontsize=8)
         if axis == "levels":
             ax.invert_xaxis()
         ax.set_xlabel(AXIS_LABELS[axis])
@@ -234,7 +244,8 @@ def markdown(points, table, cosim, max_train) -> str:
         lines += ["## Circuit level: the co-simulation (direct engine) with the same devices", "",
                   "`recirc-analog cosim --engine direct --mode pr` (REC-PR), 784-20-784, lr 0.01, seed 0, the first "
                   "2,000 training samples (20 minibatches), 1,000 test samples, 128-row tiles; `reference` is the "
-                  "plain (ideal-device, ideal-wire) NumPy reference run in lock-step.", "",
+                  "plain (ideal-device, ideal-wire) NumPy reference run in lock-step from the weights the devices "
+                  "hold at the start (so a stuck device's reference starts from its stuck weights).", "",
                   "| device | r_wire (ohm) | circuit test loss | reference test loss | circuit / reference | "
                   "largest weight difference | status |", "|---|---|---|---|---|---|---|"]
         for row in cosim:
