@@ -109,9 +109,11 @@ def test_the_cosimulation_and_the_hardware_aware_reference_program_the_same_cond
 
 
 def test_read_noise_draws_depend_on_how_often_the_devices_are_read():
-    """Why pcm (with read noise) is not bit-identical: every read draws from the device's read
-    stream, and the co-simulation reads each array three times per batch (the circuit, the
-    program's read-before-write, LockStep's comparison) against the trainer's two."""
+    """Why pcm (with read noise) is not bit-identical: every training read draws from the device's
+    read stream, and the co-simulation reads each array twice per batch (the circuit, and
+    LockStep's comparison through ``controller.weights()``) against the trainer's one. Programming
+    decisions no longer read (``peek``); once LockStep compares with ``state.monitor_weights()``
+    (the integrator's one-line change) the comparison stops drawing too."""
     cosim, hardware_aware = _conductances_after(pcm())
     assert not np.array_equal(cosim[0].plus, hardware_aware[0].plus)
 
@@ -159,3 +161,23 @@ def test_cosim_device_preset_is_recorded_kind_tagged(tmp_path):
     assert summary["device"]["kind"] == "PulsedDevice"
     assert device_from_json(summary["device"]) == load_device("reram-hfo2")
     assert from_record(type(load_device("reram-hfo2")), summary["device"]) == load_device("reram-hfo2")
+
+
+def test_train_without_angles_trains_the_same_and_records_none(tmp_path):
+    """``--angles no`` skips the backprop comparison only: same losses and weights as with angles."""
+    runs = {}
+    for angles in ("yes", "no"):
+        out = tmp_path / angles
+        assert main(["train", "--sizes", "16,4,16", "--act", "tanh,linear", "--epochs", "2", "--batch-size", "20",
+                     "--max-train", "100", "--rule", "rec", "--device", "reram-hfo2", "--angles", angles,
+                     "--out", str(out), "--quiet"]) == 0
+        runs[angles] = (np.load(out / "weights.npz"), (out / "metrics.csv").read_text().splitlines())
+    (with_w, with_rows), (without_w, without_rows) = runs["yes"], runs["no"]
+    for key in with_w.files:
+        np.testing.assert_array_equal(with_w[key], without_w[key])
+    header = with_rows[0].split(",")
+    angle = header.index("angle_A1")
+    for a, b in zip(with_rows[1:], without_rows[1:]):
+        assert a.split(",")[1:3] == b.split(",")[1:3]                 # train and test loss
+    assert with_rows[-1].split(",")[angle] not in ("", "nan")
+    assert without_rows[-1].split(",")[angle] in ("", "nan")

@@ -35,10 +35,10 @@ REGISTRIES = {
     "--rule": RULE_NAMES, "--mode": MODE_NAMES, "--data": DATASET_NAMES, "--form": FORMS,
     "--architecture": ARCHITECTURES, "--mapping": MAPPING_KINDS, "--neuron": NEURON_KINDS,
     "--engine": ENGINE_KINDS, "--dialect": tuple(DIALECTS), "--c2": spelled(C2_CHOICES),
-    "--c3": spelled(C3_CHOICES), "--signal": SIGNALS, "--c1": ("yes", "no"),
+    "--c3": spelled(C3_CHOICES), "--signal": SIGNALS, "--c1": ("yes", "no"), "--angles": ("yes", "no"),
     "--top-layer": TOP_LAYER_NAMES,
 }
-"""Option -> the registry its choices must equal (--c1 is a yes/no switch, owned by the CLI)."""
+"""Option -> the registry its choices must equal (--c1 and --angles are yes/no switches, owned by the CLI)."""
 
 
 def sub_parsers() -> dict[str, argparse.ArgumentParser]:

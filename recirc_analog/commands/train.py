@@ -68,6 +68,10 @@ def add_parser(commands) -> None:
     train.add_argument("--max-norm", type=positive_float("--max-norm"), default=None,
                        help="cap on each neuron's incoming weight norm (the paper uses 2.0 for linear nets)")
     train.add_argument("--seed", type=int, default=0, help="seed of everything, the devices' too (default 0)")
+    train.add_argument("--angles", choices=("yes", "no"), default="yes",
+                       help="record the angle between each update and backprop's gradient every minibatch "
+                            "(angle_A* columns; costs a backprop pass per minibatch); no for faster sweeps "
+                            "(default yes)")
     hardware = train.add_argument_group("hardware-aware reference (README.md, 'Device models')")
     add_device_option(hardware, "the weights are held as device conductances and every update is programmed "
                                 "through the devices and read back, no circuit (default: the plain reference)")
@@ -110,7 +114,8 @@ def run(args) -> int:
                     args.feedback_rate, args.seed)
     job = TrainJob(sizes, acts, rule,
                    TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, layer_lrs=layer_lrs,
-                               lr_decay=args.lr_decay, max_norm=args.max_norm, seed=args.seed),
+                               lr_decay=args.lr_decay, max_norm=args.max_norm, seed=args.seed,
+                               track_angles=args.angles == "yes"),
                    args.data, args.data_dir, args.downsample, args.max_train, args.seed, args.out)
     device = load_device_option(args.device) if args.device is not None else None
     if device is None and (args.headroom != 2.0 or args.batch_seconds is not None):

@@ -121,8 +121,9 @@ class CosimController:
         return batch * (1 + self.spec.cycles) * self.spec.clock.phase
 
     def weights(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """The circuit's effective ([A^h], [b^h]) (from its conductances)."""
-        return self.state.weights()
+        """The circuit's effective ([A^h], [b^h]) from its held conductances, read for monitoring
+        (no read noise, no random draws: comparing, evaluating or saving never changes the run)."""
+        return self.state.monitor_weights()
 
     def network(self) -> CircularAutoencoder:
         """The circuit's effective weights as a reference network (for evaluation and saving)."""

@@ -2,9 +2,30 @@
 
 Each weight is a synapse made of its own devices (a G+/G- pair, or one device
 against the layer's fixed reference column). Programming a weight change is
-local to the synapse: its new target is the mapping of its *own* current
-weight plus the change (for a pair, the smaller device returns to g_min and
-the other carries the weight), and the device model decides what is realised.
+local to the synapse and the device model decides what is realised.
+
+The programming policy of a pair (:func:`pair_requests`), for a change
+``dw`` (``delta = dw / r_f`` siemens): the device whose *decrease* realises
+the sign of the change first gives back what it holds above its own floor
+(its lowest reachable conductance, :meth:`bounds`: ``g_lo`` of a pulsed
+device, g_min of an ideal one, its value if stuck); the rest is an increase
+of the other device. So each update pulses at most ``|delta|`` worth of
+conductance in total, the idle device of a pair that carries its weight on
+one device is never pulsed, and no device is asked to go below its own floor
+(the earlier policy re-mapped every pair onto ``g_min``, below the floors a
+pulsed device draws, so ~99.9 % of the pulses were wasted on saturated
+devices). Stuck devices have floor = ceiling = their value, so a change is
+routed around them when the other device of the pair can take it. For
+devices whose floors are g_min (the ideal device) the policy is the mapping
+of the weight plus the change with the smaller device at g_min, i.e. the
+ideal reference's weight to rounding.
+
+Decisions start from the held conductances (``peek``: drifted, without read
+noise, no random draws), the ideal part of the controller (one that averages
+its reads, or counts its own pulses); the network computes with :meth:`read`
+values (fresh read noise). :meth:`monitor_weights` is the read for monitoring
+(comparisons, logs): it draws nothing, so how often a run is looked at never
+changes it.
 
 In the bidirectional architecture (L = 2) layer 2's weights are layer 1's
 devices read backwards: the state holds layer 1's array (N1, N0 + 1) and
@@ -74,6 +95,9 @@ class CrossbarState:
             None if c.minus is None else device.build(self.window, c.minus, seed=int(s.generate_state(1)[0]))
             for c, s in zip(initial, seeds[1::2])]
         """G- devices of each physical array (differential mapping), else None."""
+        for k, (c, s_plus, s_minus) in enumerate(zip(initial, seeds[0::2], seeds[1::2])):
+            if self.minus[k] is not None:
+                self._place_pairs(k, c, int(s_plus.generate_state(1)[0]), int(s_minus.generate_state(1)[0]))
         self.reference = [c.reference for c in initial]
         """Fixed reference devices of each physical array (shared_reference mapping), else None."""
         self.clipped = 0
@@ -82,6 +106,24 @@ class CrossbarState:
         """Time (s) passed to the device models when they are read and programmed; the owner
         of the clock advances it (:meth:`advance`; the controller, by each minibatch's phase
         time). Drift and read noise depend on it; the ideal device ignores it."""
+
+    def _place_pairs(self, k: int, intended: Conductances, seed_plus: int, seed_minus: int) -> None:
+        """Initial programming of array k's pairs onto each device's own range: a device model
+        clips its initial conductance into its range, so a pair whose floors differ would start
+        with a weight offset of ``r_f (floor- - floor+)``; instead the intended difference
+        ``G+ - G-`` is placed with the smaller device at its own floor (:func:`pair_placement`)
+        and both populations are built again from it (the same seeds draw the same devices).
+        Nothing changes for devices whose floors are the window's (the ideal device)."""
+        plus, minus = self.plus[k], self.minus[k]
+        (low_plus, high_plus), (low_minus, high_minus) = self._bounds(plus), self._bounds(minus)
+        new_plus, new_minus = pair_placement(intended.plus - intended.minus, low_plus, high_plus,
+                                             low_minus, high_minus)
+        tolerance = 1e-9 * self.window.span                    # rounding of the placement itself
+        if (np.abs(new_plus - intended.plus).max(initial=0.0) <= tolerance
+                and np.abs(new_minus - intended.minus).max(initial=0.0) <= tolerance):
+            return
+        self.plus[k] = self.device.build(self.window, new_plus, seed=seed_plus)
+        self.minus[k] = self.device.build(self.window, new_minus, seed=seed_minus)
 
     def advance(self, seconds: float) -> None:
         """Move the device clock :attr:`t` forward by ``seconds`` (s, >= 0)."""
@@ -125,23 +167,48 @@ class CrossbarState:
         for k, change in enumerate(changes):
             self._program(k, change)
 
+    def _held(self, device: DeviceModel) -> np.ndarray:
+        """What ``device`` holds at :attr:`t` without read noise (``peek``; ``read`` for models without one)."""
+        peek = getattr(device, "peek", None)
+        return peek(self.t) if callable(peek) else device.read(self.t)
+
+    def _bounds(self, device: DeviceModel) -> tuple[np.ndarray, np.ndarray]:
+        """(floor, ceiling) (S) of each of ``device``'s devices (the window for models without ``bounds``)."""
+        bounds = getattr(device, "bounds", None)
+        if callable(bounds):
+            return bounds()
+        shape = device.shape
+        return np.full(shape, self.window.g_min), np.full(shape, self.window.g_max)
+
+    def monitor_weights(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """([A^h], [b^h]) of the held conductances (no read noise, no random draws, no clock
+        bookkeeping): the read for monitoring, so that looking at a run never changes it."""
+        arrays = [Conductances(self._held(p), None if m is None else self._held(m), r)
+                  for p, m, r in zip(self.plus, self.minus, self.reference)]
+        if self.architecture == "bidirectional":
+            arrays = [arrays[0], backward_conductances(arrays[0], arrays[1])]
+        pairs = [self.mapping.to_weights(c) for c in arrays]
+        return [w for w, _ in pairs], [b for _, b in pairs]
+
     def _program(self, k: int, change: np.ndarray) -> None:
-        """Move physical array k's weights by ``change`` (its shape, bias last) through the device model."""
-        g_min, g_max = self.window.g_min, self.window.g_max
-        r_f = self.mapping.r_f
-        current = self._array(k)
+        """Move physical array k's weights by ``change`` (its shape, bias last) through the device
+        model with the policy of :func:`pair_requests` (module docstring)."""
+        delta = change / self.mapping.r_f
         plus, minus = self.plus[k], self.minus[k]
+        held_plus = self._held(plus)
+        low_plus, high_plus = self._bounds(plus)
         if minus is not None:
-            target_w = r_f * (current.plus - current.minus) + change
-            target_plus = g_min + np.maximum(target_w, 0) / r_f
-            target_minus = g_min + np.maximum(-target_w, 0) / r_f
-            self.clipped += int(np.count_nonzero((target_plus > g_max) | (target_minus > g_max)))
-            plus.program(target_plus - current.plus, self.t)
-            minus.program(target_minus - current.minus, self.t)
+            held_minus = self._held(minus)
+            low_minus, high_minus = self._bounds(minus)
+            d_plus, d_minus = pair_requests(delta, held_plus, held_minus, low_plus, low_minus)
+            self.clipped += int(np.count_nonzero((held_plus + d_plus > high_plus)
+                                                 | (held_minus + d_minus > high_minus)))
+            plus.program(d_plus, self.t)
+            minus.program(d_minus, self.t)
         else:
-            target = current.plus + change / r_f
-            self.clipped += int(np.count_nonzero(self.window.outside(target)))
-            plus.program(target - current.plus, self.t)
+            target = held_plus + delta
+            self.clipped += int(np.count_nonzero((target < low_plus) | (target > high_plus)))
+            plus.program(delta, self.t)
 
     def get_state(self) -> dict[str, np.ndarray]:
         """Arrays that restore this state exactly: each device model's state arrays, keyed
@@ -173,3 +240,33 @@ class CrossbarState:
             for kind, arrays in (("plus", self.plus), ("minus", self.minus)):
                 if arrays[h - 1] is not None:
                     yield kind, h, arrays[h - 1]
+
+
+def pair_requests(delta: np.ndarray, plus: np.ndarray, minus: np.ndarray, floor_plus: np.ndarray,
+                  floor_minus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The requested changes (S) of a differential pair's G+ and G- for a change ``delta`` (S) of
+    ``G+ - G-`` (all arrays of one shape, S).
+
+    ``delta > 0``: G- first falls by what it holds above its floor (at most ``delta``), G+ rises by
+    the rest; ``delta < 0`` mirrored; ``delta = 0``: nothing. The requests sum to ``delta`` in
+    ``G+ - G-``, are never opposite to the sign each device's move needs, and never ask a device
+    below its floor; their total size is ``|delta|``.
+    """
+    rise = delta > 0
+    give_minus = np.minimum(np.maximum(delta, 0.0), np.maximum(minus - floor_minus, 0.0))
+    give_plus = np.minimum(np.maximum(-delta, 0.0), np.maximum(plus - floor_plus, 0.0))
+    d_plus = np.where(rise, delta - give_minus, -give_plus)
+    d_minus = np.where(rise, -give_minus, -delta - give_plus)
+    return d_plus, d_minus
+
+
+def pair_placement(difference: np.ndarray, floor_plus: np.ndarray, ceiling_plus: np.ndarray,
+                   floor_minus: np.ndarray, ceiling_minus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(G+, G-) (S) realising ``G+ - G- = difference`` (S) inside each device's [floor, ceiling]
+    with the smaller device at its floor: ``G+ = max(floor+, difference + floor-)`` and
+    ``G- = G+ - difference``, each clipped to its range (clipping only when the difference does
+    not fit, or a device is stuck: floor = ceiling). With floors at g_min this is the mapping's
+    own placement."""
+    plus = np.clip(np.maximum(floor_plus, difference + floor_minus), floor_plus, ceiling_plus)
+    minus = np.clip(plus - difference, floor_minus, ceiling_minus)
+    return plus, minus

@@ -130,6 +130,18 @@ class DevicePopulation:
         _check_time(t)
         return self._g.copy()
 
+    def peek(self, t: float = 0.0) -> np.ndarray:
+        """The conductances (S) the devices hold at ``t`` (s), for monitoring and programming decisions:
+        here exactly :meth:`read` (no read noise to leave out); draws nothing, changes nothing."""
+        _check_time(t)
+        return self._g.copy()
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """(lowest, highest) conductance (S) each device can be programmed to: the window, or a
+        stuck device's own conductance for both."""
+        lo = np.where(self.stuck, self._g, self.window.g_min)
+        return lo, np.where(self.stuck, self._g, self.window.g_max)
+
     def get_state(self) -> dict[str, np.ndarray]:
         """``g`` (conductances), ``stuck`` (mask) and ``rng`` (the stream's state as JSON text)."""
         return {"g": self._g.copy(), "stuck": self.stuck.copy(),

@@ -99,6 +99,7 @@ class PulsedPopulation:
         self.t_last = 0.0
         """The latest time (s) the population was programmed or read at (saved, so a restored owner
         can resume its clock)."""
+        self._bounds: tuple[np.ndarray, np.ndarray] | None = None
         g = self._settle(np.clip(g, self.g_lo, self.g_hi))
         self._g = np.where(self.stuck < 0, window.g_min, np.where(self.stuck > 0, window.g_max, g))
 
@@ -130,7 +131,10 @@ class PulsedPopulation:
         """Conductances (S) at time ``t`` without read noise (drift applied)."""
         if self.device.drift is None:
             return self._g.copy()
-        return self._g * self.device.drift.factor(t - self.t_prog, self.nu)
+        elapsed = t - self.t_prog
+        if elapsed.max(initial=0.0) <= self.device.drift.t0:      # the power law has not started anywhere
+            return self._g.copy()
+        return self._g * self.device.drift.factor(elapsed, self.nu)
 
     def _check(self, name: str, values) -> np.ndarray:
         array = np.asarray(values, dtype=np.float64)
@@ -262,6 +266,22 @@ class PulsedPopulation:
             g = g + self.device.read_noise * self.window.span * self.read_rng.standard_normal(self.shape)
         return self.window.clip(g)
 
+    def peek(self, t: float = 0.0) -> np.ndarray:
+        """The conductances (S) the devices hold at ``t`` (s), drifted, without read noise: what a
+        monitoring read reports and what programming decisions start from (the ideal part of the
+        model: a controller that averages its reads). Draws nothing from any stream and leaves
+        :attr:`t_last` alone, so calling it (or not) never changes a run."""
+        _check_time(t)
+        return self.window.clip(self._present(t))
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """(lowest, highest) conductance (S) each device can be programmed to: its own range
+        [``g_lo``, ``g_hi``], or a stuck device's conductance for both."""
+        if self._bounds is None:                 # fixed once drawn (stuck devices never move); set_state resets it
+            stuck = self.stuck != 0
+            self._bounds = np.where(stuck, self._g, self.g_lo), np.where(stuck, self._g, self.g_hi)
+        return self._bounds[0].copy(), self._bounds[1].copy()
+
     def get_state(self) -> dict[str, np.ndarray]:
         """The per-device arrays (``g``, ``t_prog``, ``stuck``, step sizes, bounds, exponents, ``nu``)
         both streams' states (``program_rng``, ``read_rng``, JSON text) and ``t_last``."""
@@ -286,3 +306,4 @@ class PulsedPopulation:
         for name, array in arrays.items():
             setattr(self, "_g" if name == "g" else name, array)
         self.t_last = float(state["t_last"])
+        self._bounds = None
