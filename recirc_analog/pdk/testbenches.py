@@ -91,6 +91,15 @@ def _step(t0: float, v0: float, v1: float) -> str:
     return _pwl([(0, v0), (t0, v0), (t0 + EDGE, v1)])
 
 
+def _with_analyses(lines: list[str], ac_start: float, sweep: str, quick: bool) -> str:
+    """``lines`` and the analyses of an analogue cell: operating point, AC from ``ac_start`` (Hz)
+    to 1 GHz, DC sweep ``sweep`` (source, start, stop), a step response over one phase."""
+    lines = lines + [".op", f".ac dec {10 if quick else 20} {ac_start:g} 1G",
+                     f".dc {sweep} {0.02 if quick else 0.005}",
+                     f".tran {5e-9 if quick else 1e-9:g} {T_STEP + PHASE + 100e-9:g}", ".end"]
+    return "\n".join(lines) + "\n"
+
+
 def opamp_testbench(corner: str = "tt", temp: float = 27.0, quick: bool = False) -> str:
     """Op-amp: open-loop AC (gain, unity-gain frequency, phase margin), buffer (offset, step
     settling, supply current), inverting gain -1 (output swing, DC sweep), TIA at +-TIA_CURRENT.
@@ -125,12 +134,8 @@ def opamp_testbench(corner: str = "tt", temp: float = 27.0, quick: bool = False)
         f"ITN ctp2 0 {TIA_CURRENT:g}",
         f"XTP ctp cm otp vddd 0 sky130_tia rf={TIA_RF:g}",
         f"XTN ctp2 cm otn vddd 0 sky130_tia rf={TIA_RF:g}",
-        ".op",
-        f".ac dec {10 if quick else 20} 10 1G",
-        f".dc VINC 0 {VDD} {0.02 if quick else 0.005}",
-        f".tran {5e-9 if quick else 1e-9:g} {T_STEP + PHASE + 100e-9:g}",
-        ".end"]
-    return "\n".join(lines) + "\n"
+    ]
+    return _with_analyses(lines, 10, f"VINC 0 {VDD}", quick)
 
 
 def neuron_testbench(corner: str = "tt", temp: float = 27.0, quick: bool = False) -> str:
@@ -147,12 +152,8 @@ def neuron_testbench(corner: str = "tt", temp: float = 27.0, quick: bool = False
         f"VINB inb 0 {_step(T_STEP, VCM, VCM + NEURON_STEP)}",
         "XB inb ref ob vddb 0 sky130_dp_neuron",
         f"CLB ob 0 {C_LOAD}",
-        ".op",
-        f".dc VIN {VCM - NEURON_SWEEP:g} {VCM + NEURON_SWEEP:g} {0.02 if quick else 0.005}",
-        f".ac dec {10 if quick else 20} 1k 1G",
-        f".tran {5e-9 if quick else 1e-9:g} {T_STEP + PHASE + 100e-9:g}",
-        ".end"]
-    return "\n".join(lines) + "\n"
+    ]
+    return _with_analyses(lines, 1e3, f"VIN {VCM - NEURON_SWEEP:g} {VCM + NEURON_SWEEP:g}", quick)
 
 
 def sample_hold_testbench(corner: str = "tt", temp: float = 27.0, quick: bool = False) -> str:
