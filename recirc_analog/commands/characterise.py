@@ -37,7 +37,7 @@ def add_parser(commands) -> None:
     parser.add_argument("--temps", default="-40,27,125", metavar="LIST",
                         help="comma-separated temperatures in degC, each in [-55, 150] (default -40,27,125)")
     parser.add_argument("--cells", default=",".join(CELLS), metavar="LIST",
-                        help=f"comma-separated cells among {','.join(CELLS)} (default all)")
+                        help=f"comma-separated cells (default {','.join(CELLS)})")
     parser.add_argument("--quick", action="store_true",
                         help="coarser sweeps and time steps (about 3x faster; settling times to ~5 ns)")
     parser.add_argument("--workers", type=positive_int("--workers", 64), default=2,
