@@ -75,6 +75,7 @@ def test_periphery_neurons_follow_the_characterised_curve(tmp_path, ngspice):
     assert np.all(np.diff(y) > 0)
 
 
+@pytest.mark.slow
 def test_neuron_curve_depends_on_the_column_common_mode(tmp_path, ngspice):
     """A common current in both columns (a crossbar's G+ and G- both conduct) moves both TIA
     outputs down by rf * I_common; the pair's tail loses headroom and its gain drops (measured:
@@ -86,6 +87,7 @@ def test_neuron_curve_depends_on_the_column_common_mode(tmp_path, ngspice):
     assert shifted[small][0] < 0.95 * centred[small][0]
 
 
+@pytest.mark.slow
 def test_linear_periphery_is_the_difference_of_the_tias(tmp_path, ngspice):
     elements, outputs = _elements("linear")
     v = _run(elements, outputs, tmp_path, ngspice)
