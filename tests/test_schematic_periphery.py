@@ -20,8 +20,8 @@ def test_registry_covers_the_neuron_kinds_and_copies_the_config():
     assert opamp == OpampPeriphery(1e3, 0.2, 1e4, 1e-3, 2.0)
     assert opamp.column_stage() == ("tia_opamp", (("rf", 1e3), ("gain", 1e4), ("vos", 1e-3), ("vsat", 2.0)))
     assert get_periphery(NeuronConfig(), 5e3, 0.1).column_stage() == ("tia_ideal", (("rf", 5e3),))
-    with pytest.raises(ConfigError, match="neuron kind must be one of ideal, opamp, got 'sky130'"):
-        get_periphery(dataclasses.replace(NeuronConfig(), kind="sky130"), 1e3, 0.1)
+    with pytest.raises(ConfigError, match="neuron kind must be one of ideal, opamp, sky130, got 'bipolar'"):
+        get_periphery(dataclasses.replace(NeuronConfig(), kind="bipolar"), 1e3, 0.1)
 
 
 @dataclasses.dataclass(frozen=True)

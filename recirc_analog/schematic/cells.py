@@ -66,12 +66,21 @@ CELLS = {
                         sources=(("out", "0"),), resistors=(("in", "cap"),), capacitors=("cap",)),
     "mixer": Cell("mixer", "mixer.lib", ("held", "fresh", "en", "out"), sources=(("out", "0"),)),
     "subtract": Cell("subtract", "mixer.lib", ("a", "b", "out"), sources=(("out", "0"),)),
+    # sky130 transistor cells (issue 12, Sky130Periphery): supplies joined by the bias paths inside.
+    "sky130_tia": Cell("sky130_tia", "sky130/sky130_opamp.lib", ("col", "ref", "out", "vdd", "vss"),
+                       sources=(("out", "0"),), resistors=(("col", "out"), ("vdd", "vss"))),
+    "sky130_diff_amp": Cell("sky130_diff_amp", "sky130/sky130_opamp.lib", ("inp", "inn", "ref", "out", "vdd", "vss"),
+                            sources=(("out", "0"),), resistors=(("inn", "out"), ("inp", "ref"), ("vdd", "vss"))),
+    "sky130_dp_neuron_diff": Cell("sky130_dp_neuron_diff", "sky130/sky130_neuron.lib",
+                                  ("inp", "inn", "ref", "out", "vdd", "vss"), sources=(("out", "0"),),
+                                  resistors=(("ref", "out"), ("vdd", "vss"))),
     **{cell.name: cell for cell in _ACTIVATION_CELLS.values()},
     **{cell.name: cell for cell in _SINGLE_INPUT_ACTIVATION_CELLS.values()},
 }
 """Every cell the builder may instantiate, by name."""
 
-LIBRARY_ORDER = ("opamp.lib", "neuron.lib", "mixer.lib", "sample_hold.lib")
+LIBRARY_ORDER = ("opamp.lib", "neuron.lib", "mixer.lib", "sample_hold.lib", "sky130/sky130_opamp.lib",
+                 "sky130/sky130_neuron.lib")
 """The order in which the writers inline library files (deterministic output)."""
 
 

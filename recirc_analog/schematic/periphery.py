@@ -22,7 +22,7 @@ from typing import ClassVar
 
 from recirc_analog.errors import ConfigError
 from recirc_analog.schematic.cells import activation_cell
-from recirc_analog.schematic.elements import Instance
+from recirc_analog.schematic.elements import Instance, VoltageSource
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,62 @@ class OpampPeriphery(Periphery):
         return "tia_opamp", (("rf", self.r_f), ("gain", self.gain), ("vos", self.offset), ("vsat", self.swing))
 
 
-PERIPHERIES = {cls.kind: cls for cls in (IdealPeriphery, OpampPeriphery)}
+SKY130_SUPPLY = 0.9
+"""Half the sky130 cells' 1.8 V supply (V): the periphery runs them on +-0.9 V so that 0 V stays
+the zero of the activity (the cells' ``ref`` port is ground)."""
+
+
+@dataclass(frozen=True)
+class Sky130Periphery(Periphery):
+    """SkyWater 130 nm transistor-level cells (``cell_library/sky130/``, issue 12): a two-stage
+    op-amp TIA (``sky130_tia``) on every column, and per neuron a differential-pair nonlinearity
+    of the difference of its two TIA outputs (``sky130_dp_neuron_diff``; the tanh-like curve is
+    the circuit's own, measured by ``recirc-analog characterise``) or, for a linear layer, a
+    unity difference amplifier (``sky130_diff_amp``). Each layer read has its own supplies
+    ``vp<h>..`` = +0.9 V and ``vn<h>..`` = -0.9 V (sources ``Vp..`` / ``Vn..``).
+
+    Not wired into the generator yet: :meth:`from_config` refuses (the writer does not include
+    the PDK model library, and the activities must stay inside the cells' swing); see
+    docs/ARCHITECTURE.md section 6. Measured limitation: the neuron's curve is characterised at
+    zero input common mode; a common current in a neuron's two columns shifts both TIA outputs
+    by -r_f * I_common and lowers the pair's gain (about 10 % at -0.2 V,
+    ``tests/test_sky130_periphery.py``).
+    """
+
+    kind = "sky130"
+
+    @classmethod
+    def from_config(cls, neuron, r_f: float, v_unit: float) -> "Sky130Periphery":
+        raise ConfigError("neuron kind 'sky130' is not wired into the netlist generator yet: the sky130 cells are "
+                          "characterised (recirc-analog characterise, circuits/DATASHEET.md) but the writer does "
+                          "not include the PDK model library; use ideal or opamp")
+
+    def column_stage(self) -> tuple[str, tuple]:
+        return "sky130_tia", (("rf", self.r_f),)
+
+    def neurons(self, nodes, plus, minus, differential: bool, outputs, activation: str) -> list:
+        """Elements reading one layer's column lines into ``outputs``: the two supply sources,
+        a ``sky130_tia`` per column line (``Xt<column>``, output ``tp..`` / ``tn..`` / ``tr..``,
+        reference ground), and per neuron ``Xa<out>`` of the difference of its two stage outputs."""
+        if activation not in ("tanh", "linear"):
+            raise ConfigError(f"the sky130 periphery realises the activations tanh (its measured curve) and "
+                              f"linear, got {activation!r}")
+        vp, vn = nodes.node("vp"), nodes.node("vn")
+        elements = [VoltageSource(f"V{vp}", vp, "0", SKY130_SUPPLY), VoltageSource(f"V{vn}", vn, "0", -SKY130_SUPPLY)]
+        n_out = len(outputs)
+        stage_outputs = [nodes.node("tp", i) for i in range(n_out)]
+        stage_outputs += [nodes.node("tn", i) for i in range(n_out)] if differential else [nodes.node("tr")]
+        elements += [Instance(f"Xt{column}", "sky130_tia", (column, "0", out, vp, vn), (("rf", self.r_f),))
+                     for column, out in zip(list(plus) + list(minus), stage_outputs)]
+        stage_minus = stage_outputs[n_out:] if differential else stage_outputs[n_out:] * n_out
+        cell = "sky130_dp_neuron_diff" if activation == "tanh" else "sky130_diff_amp"
+        # The inverting TIAs give tp = -r_f I+, so the neuron reads tn - tp = r_f (I+ - I-).
+        return elements + [Instance(f"Xa{outputs[i]}", cell,
+                                    (stage_minus[i], stage_outputs[i], "0", outputs[i], vp, vn))
+                           for i in range(n_out)]
+
+
+PERIPHERIES = {cls.kind: cls for cls in (IdealPeriphery, OpampPeriphery, Sky130Periphery)}
 """Periphery class of each neuron kind (``NeuronConfig.kind``)."""
 
 

@@ -17,7 +17,7 @@ from recirc_analog.reference.recirculation import Recirculation
 MAPPING_KINDS = ("differential", "shared_reference")
 """Weight-to-conductance mappings, see :mod:`recirc_analog.schematic.mapping`."""
 
-NEURON_KINDS = ("ideal", "opamp")
+NEURON_KINDS = ("ideal", "opamp", "sky130")
 """Transimpedance stages: exact virtual ground, or the op-amp macromodel; each names a periphery
 strategy in :data:`recirc_analog.schematic.periphery.PERIPHERIES` (a test keeps the two equal)."""
 

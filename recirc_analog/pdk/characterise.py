@@ -1,0 +1,356 @@
+"""Run the sky130 cell testbenches in ngspice and measure each cell's figures.
+
+:func:`run_testbench` writes a testbench, the model library and the cell files into a
+temporary folder and runs ``ngspice -b -n`` there (no ``.spiceinit`` read, as the batch engine
+does); :func:`measure` turns the raw-file plots into figures (:data:`SPECS` says which, in which
+unit, and their datasheet limits); :func:`characterise` does that for every cell, corner and
+temperature, on a few parallel ngspice processes, with a progress bar.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..engines.locate import find_ngspice
+from ..engines.rawfile import read_raw
+from ..errors import ConfigError, SimulationError
+from . import measure as m
+from .cells import CELL_FILES, CELLS, check_cell, library_text
+from .models import check_corners, write_model_library
+from .testbenches import (
+    OPAMP_STEP,
+    PHASE,
+    SH_FEEDTHROUGH_STEP,
+    SH_LEVELS,
+    SH_TIMES,
+    T_STEP,
+    TEMPERATURE_RANGE,
+    TIA_CURRENT,
+    TIA_RF,
+    VCM,
+    VDD,
+    testbench,
+)
+
+SETTLE_TOLERANCE = 1e-3
+"""Settling band, relative to the step (0.1 %)."""
+TIMEOUT = 900.0
+"""Seconds one testbench may run before ngspice is killed."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One datasheet figure: what it is, its unit and its limits."""
+
+    key: str
+    """Name in the measured values."""
+    label: str
+    """Column heading."""
+    unit: str
+    """Unit shown in the datasheet."""
+    scale: float = 1.0
+    """Multiplier from SI to the unit shown (1e6 for MHz or uA, 1e3 for mV)."""
+    low: float | None = None
+    """Lowest acceptable value (SI), None for no bound."""
+    high: float | None = None
+    """Highest acceptable value (SI), None for no bound."""
+
+    def passes(self, value: float) -> bool:
+        """Whether ``value`` (SI) is within the limits (NaN never is)."""
+        if not np.isfinite(value):
+            return self.low is None and self.high is None and not np.isnan(value)
+        return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+
+    def limit_text(self) -> str:
+        """The limits in the shown unit, e.g. ``>= 65`` or ``-5 .. 5``."""
+        def show(x):
+            return f"{x * self.scale:.4g}"
+        if self.low is not None and self.high is not None:
+            return f"{show(self.low)} .. {show(self.high)}"
+        if self.low is not None:
+            return f">= {show(self.low)}"
+        if self.high is not None:
+            return f"<= {show(self.high)}"
+        return "-"
+
+
+SPECS = {
+    "opamp": (
+        Spec("gain_db", "DC gain", "dB", 1.0, 65.0, None),
+        Spec("ugf", "unity-gain freq. (1 pF)", "MHz", 1e-6, 10e6, None),
+        Spec("phase_margin", "phase margin", "deg", 1.0, 45.0, None),
+        Spec("offset", "offset (buffer, 0.9 V)", "mV", 1e3, -5e-3, 5e-3),
+        Spec("swing_low", "swing low (1 % gain error)", "V", 1.0, None, 0.5),
+        Spec("swing_high", "swing high", "V", 1.0, 1.3, None),
+        Spec("settling", "settling 0.1 % (0.2 V step)", "ns", 1e9, None, PHASE / 2),
+        Spec("tia_error", "TIA transresistance error (rf 10 kohm)", "%", 1e2, -1e-2, 1e-2),
+        Spec("supply_current", "supply current", "uA", 1e6, None, 300e-6),
+    ),
+    "neuron": (
+        Spec("gain", "gain at in = ref", "V/V", 1.0, 0.5, 2.0),
+        Spec("bandwidth", "bandwidth (-3 dB)", "MHz", 1e-6, 1e6, None),
+        Spec("offset", "offset", "mV", 1e3, -10e-3, 10e-3),
+        Spec("out_low", "output low (re ref)", "V", 1.0, None, -0.1),
+        Spec("out_high", "output high (re ref)", "V", 1.0, 0.1, None),
+        Spec("tanh_error", "max dev. from a*tanh(b*x)+c", "mV", 1e3, None, None),
+        Spec("settling", "settling 0.1 % (50 mV step)", "ns", 1e9, None, PHASE / 2),
+        Spec("supply_current", "supply current", "uA", 1e6, None, 300e-6),
+    ),
+    "sample_hold": (
+        *(Spec(f"pedestal_{k}", f"pedestal at {level:g} V", "mV", 1e3, -2e-3, 2e-3)
+          for k, level in enumerate(SH_LEVELS)),
+        Spec("droop", "worst droop rate", "V/s", 1.0, -100.0, 100.0),
+        Spec("feedthrough", "hold feedthrough", "ppm", 1e6, None, 1e-3),
+        Spec("offset", "tracking offset (0.9 V)", "mV", 1e3, -5e-3, 5e-3),
+        Spec("acquisition", "acquisition 0.1 % (0.2 V)", "ns", 1e9, None, PHASE),
+        Spec("supply_current", "supply current", "uA", 1e6, None, 300e-6),
+    ),
+    "clock": (
+        Spec("gap_12", "non-overlap phi1->phi2", "ns", 1e9, 0.5e-9, None),
+        Spec("gap_21", "non-overlap phi2->phi1", "ns", 1e9, 0.5e-9, None),
+        Spec("rise", "rise 10-90 % (worst)", "ns", 1e9, None, 2e-9),
+        Spec("fall", "fall 90-10 % (worst)", "ns", 1e9, None, 2e-9),
+        Spec("delay", "clk -> phase delay (worst)", "ns", 1e9, None, 10e-9),
+        Spec("supply_current", "mean supply current", "uA", 1e6, None, None),
+    ),
+}
+"""Cell -> its datasheet figures, in column order, with the limits the tt tests check."""
+
+
+@dataclass(frozen=True)
+class CellResult:
+    """The figures of one cell at one corner and temperature."""
+
+    cell: str
+    """Cell name (one of CELLS)."""
+    corner: str
+    """Process corner."""
+    temp: float
+    """Temperature (degC)."""
+    values: dict
+    """Spec key -> measured value (SI units)."""
+    transfer: np.ndarray | None = field(default=None, repr=False)
+    """Neuron only: shape (n, 2), columns v(in) - v(ref) and v(out) - v(ref) (V)."""
+    seconds: float = 0.0
+    """Wall-clock seconds of the ngspice run."""
+
+    def failures(self) -> list[str]:
+        """One line per figure outside its limits (empty if all pass)."""
+        return [f"{self.cell} {spec.label} = {self.values[spec.key] * spec.scale:.4g} {spec.unit} "
+                f"(limit {spec.limit_text()}) at {self.corner} {self.temp:g} degC"
+                for spec in SPECS[self.cell] if not spec.passes(self.values[spec.key])]
+
+
+def run_testbench(text: str, cell: str, corner: str, *, executable: str | None = None,
+                  timeout: float = TIMEOUT) -> dict:
+    """Run testbench ``text`` of ``cell`` in a fresh folder; the plots as ``plot name -> vectors``.
+
+    Raises :class:`SimulationError` naming the cell and corner and quoting ngspice's errors.
+    """
+    ngspice = find_ngspice(executable)
+    with tempfile.TemporaryDirectory(prefix="recirc-sky130-") as tmp:
+        write_model_library(Path(tmp, "models.lib"), [corner])
+        for name in CELL_FILES[cell]:
+            Path(tmp, name).write_text(library_text(name))
+        Path(tmp, "tb.cir").write_text(text)
+        try:
+            done = subprocess.run([ngspice, "-b", "-n", "-r", "tb.raw", "tb.cir"], cwd=tmp, capture_output=True,
+                                  stdin=subprocess.DEVNULL, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise SimulationError(f"sky130 {cell} testbench at {corner}: ngspice did not finish within "
+                                  f"{timeout:g} s") from None
+        err = done.stderr.decode("utf-8", "replace").splitlines()
+        bad = [line for line in err if "error" in line.lower()]
+        raw = Path(tmp, "tb.raw")
+        if done.returncode != 0 or bad or not raw.exists():
+            quote = "; ".join((bad or err)[-3:])
+            raise SimulationError(f"sky130 {cell} testbench at {corner}: ngspice exited with status "
+                                  f"{done.returncode}: {quote}")
+        return {plot.plot_name.split()[0].lower(): plot.vectors for plot in read_raw(raw)}
+
+
+def _supply(op: dict, source: str) -> float:
+    """Current drawn from supply ``source`` (A, positive) at the operating point."""
+    return float(-np.real(op[f"i({source})"][0]))
+
+
+def measure_opamp(plots: dict) -> dict:
+    """Op-amp figures from the plots of :func:`~.testbenches.opamp_testbench`."""
+    op, ac, dc, tr = plots["operating"], plots["ac"], plots["dc"], plots["transient"]
+    ugf, pm = m.unity_gain(ac["frequency"], ac["v(oa)"])
+    t, out = tr["time"], tr["v(ob)"]
+    final = m.value_at(t, out, t[-1])
+    vin = dc["v(v-sweep)"] if "v(v-sweep)" in dc else dc["v(inc)"]
+    low, high = m.linear_range(vin, dc["v(oc)"], -1.0, 0.01)
+    transresistance = float(np.real(op["v(otn)"][0] - op["v(otp)"][0])) / (2 * TIA_CURRENT)
+    return {
+        "gain_db": float(20 * np.log10(np.abs(ac["v(oa)"][0]))),
+        "ugf": ugf,
+        "phase_margin": pm,
+        "offset": float(np.real(op["v(ob)"][0] - op["v(inb)"][0])),
+        "swing_low": low,
+        "swing_high": high,
+        "settling": m.settling_time(t, out, T_STEP, final, SETTLE_TOLERANCE * OPAMP_STEP),
+        "tia_error": transresistance / TIA_RF - 1.0,
+        "supply_current": _supply(op, "vddb"),
+    }
+
+
+def _tanh_fit(x: np.ndarray, y: np.ndarray) -> float:
+    """Largest deviation (V) of ``y`` from the least-squares fit ``a * tanh(b * x) + c``."""
+    from scipy.optimize import curve_fit
+
+    def model(x, a, b, c):
+        return a * np.tanh(b * x) + c
+
+    a0 = 0.5 * (y.max() - y.min())
+    b0 = max(m.slope_at(x, y, 0.0) / a0, 1e-3) if a0 > 0 else 1.0
+    try:
+        params, _ = curve_fit(model, x, y, p0=(a0, b0, 0.0), maxfev=5000)
+    except RuntimeError:
+        return float("nan")
+    return float(np.max(np.abs(model(x, *params) - y)))
+
+
+def measure_neuron(plots: dict) -> tuple[dict, np.ndarray]:
+    """Neuron figures and transfer table from the plots of :func:`~.testbenches.neuron_testbench`."""
+    op, ac, dc, tr = plots["operating"], plots["ac"], plots["dc"], plots["transient"]
+    x = np.real(dc["v(in)"]) - VCM
+    y = np.real(dc["v(oa)"]) - VCM
+    t, out = tr["time"], tr["v(ob)"]
+    final = m.value_at(t, out, t[-1])
+    step = final - m.value_at(t, out, T_STEP)
+    values = {
+        "gain": m.slope_at(x, y, 0.0),
+        "bandwidth": m.bandwidth_3db(ac["frequency"], ac["v(oa)"]),
+        "offset": float(np.real(op["v(oa)"][0]) - VCM),
+        "out_low": float(y.min()),
+        "out_high": float(y.max()),
+        "tanh_error": _tanh_fit(x, y),
+        "settling": m.settling_time(t, out, T_STEP, final, SETTLE_TOLERANCE * abs(step)),
+        "supply_current": _supply(op, "vdda"),
+    }
+    return values, np.column_stack([x, y])
+
+
+def measure_sample_hold(plots: dict) -> dict:
+    """Sample-and-hold figures from the plots of :func:`~.testbenches.sample_hold_testbench`."""
+    op, tr = plots["operating"], plots["transient"]
+    s = SH_TIMES
+    t = tr["time"]
+    values, droops, feedthroughs = {}, [], []
+    for k in range(len(SH_LEVELS)):
+        out = tr[f"v(o{k})"]
+        before = m.value_at(t, out, s["hold"] - 10e-9)
+        values[f"pedestal_{k}"] = m.value_at(t, out, s["droop_from"]) - before
+        droop = m.slope(t, out, s["droop_from"], s["droop_to"])
+        droops.append(droop)
+        held_before = m.value_at(t, out, s["droop_to"])
+        held_after = m.value_at(t, out, s["track"] - 10e-9)
+        drift = droop * (s["track"] - 10e-9 - s["droop_to"])
+        feedthroughs.append(abs(held_after - held_before - drift) / SH_FEEDTHROUGH_STEP)
+    mid = SH_LEVELS.index(VCM) if VCM in SH_LEVELS else 0
+    out = tr[f"v(o{mid})"]
+    final = m.value_at(t, out, t[-1])
+    values["droop"] = max(droops, key=abs)
+    values["feedthrough"] = max(feedthroughs)
+    values["offset"] = float(np.real(op[f"v(o{mid})"][0] - op[f"v(in{mid})"][0]))
+    values["acquisition"] = m.settling_time(t, out, s["track"], final, SETTLE_TOLERANCE * SH_FEEDTHROUGH_STEP)
+    values["supply_current"] = _supply(op, f"vdd{mid}")
+    return values
+
+
+def measure_clock(plots: dict) -> dict:
+    """Clock-generator figures from the plots of :func:`~.testbenches.clock_testbench`."""
+    tr = plots["transient"]
+    t = tr["time"]
+    half = VDD / 2
+    clk, p1, p2 = tr["v(clk)"], tr["v(phi1)"], tr["v(phi2)"]
+    clk_rise = m.crossing(t, clk, half, True)
+    clk_fall = m.crossing(t, clk, half, False, after=clk_rise)
+    p2_fall = m.crossing(t, p2, half, False, after=clk_rise - 1e-12)
+    p1_rise = m.crossing(t, p1, half, True, after=clk_rise - 1e-12)
+    p1_fall = m.crossing(t, p1, half, False, after=clk_fall - 1e-12)
+    p2_rise = m.crossing(t, p2, half, True, after=clk_fall - 1e-12)
+
+    def edge(y, rising, after):
+        lo, hi = 0.1 * VDD, 0.9 * VDD
+        a = m.crossing(t, y, lo if rising else hi, rising, after)
+        b = m.crossing(t, y, hi if rising else lo, rising, after=a)
+        return b - a
+
+    start = t >= clk_rise - PHASE / 4
+    i_mean = float(-np.trapezoid(tr["i(vdd)"][start], t[start]) / (t[start][-1] - t[start][0]))
+    return {
+        "gap_12": p2_rise - p1_fall,
+        "gap_21": p1_rise - p2_fall,
+        "rise": max(edge(p1, True, clk_rise - 1e-12), edge(p2, True, clk_fall - 1e-12)),
+        "fall": max(edge(p1, False, clk_fall - 1e-12), edge(p2, False, clk_rise - 1e-12)),
+        "delay": max(p1_rise - clk_rise, p2_rise - clk_fall),
+        "supply_current": i_mean,
+    }
+
+
+def measure(cell: str, plots: dict) -> tuple[dict, np.ndarray | None]:
+    """(figures, neuron transfer table or None) of ``cell`` from its testbench's plots."""
+    check_cell(cell)
+    if cell == "neuron":
+        return measure_neuron(plots)
+    return {"opamp": measure_opamp, "sample_hold": measure_sample_hold, "clock": measure_clock}[cell](plots), None
+
+
+def characterise_one(cell: str, corner: str = "tt", temp: float = 27.0, quick: bool = False,
+                     executable: str | None = None) -> CellResult:
+    """Run ``cell``'s testbench at ``corner`` and ``temp`` (degC) and measure it."""
+    import time
+
+    start = time.perf_counter()
+    plots = run_testbench(testbench(cell, corner, temp, quick), cell, corner, executable=executable)
+    values, transfer = measure(cell, plots)
+    return CellResult(cell, corner, float(temp), values, transfer, time.perf_counter() - start)
+
+
+def check_temperatures(temps) -> tuple[float, ...]:
+    """``temps`` as floats inside TEMPERATURE_RANGE, else a one-line :class:`ConfigError`."""
+    temps = tuple(float(t) for t in temps)
+    if not temps:
+        raise ConfigError("temperatures must name at least one value in degC, got none")
+    lo, hi = TEMPERATURE_RANGE
+    for t in temps:
+        if not lo <= t <= hi:
+            raise ConfigError(f"temperature must be in [{lo:g}, {hi:g}] degC, got {t:g}")
+    return temps
+
+
+def characterise(cells=CELLS, corners=("tt", "ss", "ff"), temps=(-40.0, 27.0, 125.0), *, quick: bool = False,
+                 workers: int = 2, show_progress: bool = True, executable: str | None = None) -> list[CellResult]:
+    """Characterise every cell at every corner and temperature (ngspice runs on ``workers``
+    processes at once); results ordered by cell, corner, temperature."""
+    cells = tuple(check_cell(c) for c in cells)
+    corners, temps = check_corners(corners), check_temperatures(temps)
+    if not isinstance(workers, int) or workers < 1:
+        raise ConfigError(f"workers must be an integer >= 1, got {workers!r}")
+    jobs = [(c, k, t) for c in cells for k in corners for t in temps]
+    from tqdm import tqdm
+
+    with ThreadPoolExecutor(max_workers=workers) as pool, \
+            tqdm(total=len(jobs), desc="characterise", unit="run", disable=None if show_progress else True) as bar:
+        futures = [pool.submit(characterise_one, c, k, t, quick, executable) for c, k, t in jobs]
+        results = []
+        for future in futures:
+            results.append(future.result())
+            bar.update(1)
+    return results
+
+
+def machine_line() -> str:
+    """CPU count, load average and ngspice path: the conditions a timing was taken under."""
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"{os.uname().sysname} {os.uname().machine}, {os.cpu_count()} CPUs, load average {load}"

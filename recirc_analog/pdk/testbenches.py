@@ -1,0 +1,198 @@
+"""One ngspice testbench per sky130 cell, for a process corner and a temperature.
+
+A testbench is plain text that includes ``models.lib`` (written by
+:func:`recirc_analog.pdk.models.write_model_library`) and the cell library files by relative
+path, so the same text runs from a temporary folder (``characterise``) and from
+``circuits/sky130/`` (where the tt / 27 degC versions are committed). Every testbench holds
+several copies of its cell, one per measurement, each with its own supply source (so each
+supply current is read alone), and runs ``.op``, then its other analyses; ngspice writes one
+raw-file plot per analysis, in netlist order.
+
+Conditions shared by all cells: supply :data:`VDD`, signal reference :data:`VCM` (the zero of
+the activity), phase length :data:`PHASE` (``CircuitSpec``'s default ``phase``), load
+:data:`C_LOAD` on every analogue output.
+"""
+
+from __future__ import annotations
+
+from ..errors import check_range
+from ..schematic.names import check_name
+from .cells import CELL_FILES, check_cell
+from .models import check_corners
+
+VDD = 1.8
+"""Supply voltage (V)."""
+VCM = 0.9
+"""Reference voltage: the zero of the activity, mid-supply (V)."""
+PHASE = 1e-6
+"""One clock phase (s): the settling budget of every analogue cell."""
+C_LOAD = 1e-12
+"""Load capacitance on every analogue output (F)."""
+T_STEP = 100e-9
+"""When the step of a settling measurement starts (s)."""
+EDGE = 1e-9
+"""Rise / fall time of the ideal stimulus edges (s)."""
+OPAMP_STEP = 0.2
+"""Input step of the buffer settling test (V): 0.9 -> 1.1 V."""
+NEURON_STEP = 0.05
+"""Input step of the neuron settling test (V), inside its linear range."""
+NEURON_SWEEP = 0.6
+"""The neuron's transfer is swept over v(in) - v(ref) in [-NEURON_SWEEP, NEURON_SWEEP] (V)."""
+TIA_RF = 10e3
+"""Feedback resistance of the transimpedance test (ohm)."""
+TIA_CURRENT = 10e-6
+"""Test current into the TIA's column node, both signs (A): +-0.1 V at the output."""
+SH_LEVELS = (0.7, 0.9, 1.1)
+"""Input levels at which the sample-and-hold's pedestal is measured (V)."""
+SH_FEEDTHROUGH_STEP = 0.2
+"""Input step applied while holding, for the feedthrough (V)."""
+SH_TIMES = {"hold": 2e-6, "droop_from": 2.2e-6, "step": 5e-6, "droop_to": 4.9e-6, "track": 7e-6,
+            "end": 8.2e-6}
+"""Sample-and-hold timeline (s): clk falls (hold) at ``hold``; the droop is fitted on
+[``droop_from``, ``droop_to``]; the input steps by SH_FEEDTHROUGH_STEP at ``step``; clk rises
+again (track, acquiring the new input) at ``track``; the run ends at ``end``."""
+CLOCK_LOAD = 50e-15
+"""Load on every clock-generator output (F)."""
+CLOCK_EDGE = 100e-12
+"""Rise / fall time of the clock generator's input clock (s)."""
+TEMPERATURE_RANGE = (-55.0, 150.0)
+"""Temperatures a testbench accepts (degC)."""
+
+
+ANALOG_OPTIONS = ".options reltol=1e-6 abstol=1e-15 vntol=1e-9 gmin=1e-15"
+"""Simulator options of the analogue testbenches: tight tolerances (offsets and pedestals are
+sub-millivolt) and gmin 1e-15 S: ngspice's default 1e-12 S across every junction alone drains a
+1 pF hold capacitor by about 0.4 V/s at tt, 27 degC (measured), 300 times the transistors' own
+leakage there."""
+DIGITAL_OPTIONS = ".options reltol=1e-4"
+"""Simulator options of the clock generator: edges to a picosecond need no more, and reltol 1e-6
+triples its run time (measured)."""
+
+
+def _head(cell: str, corner: str, temp: float, what: str, options: str = ANALOG_OPTIONS) -> list[str]:
+    check_name(cell, "cell")
+    corner = check_corners([corner])[0]
+    check_range("temperature (degC)", temp, *TEMPERATURE_RANGE)
+    lines = [f"* tb_sky130_{cell}.cir: {what}",
+             f"* Corner {corner}, {temp:g} degC. Written by recirc_analog.pdk.testbenches; run in this",
+             "* folder after writing models.lib (python -m recirc_analog.pdk.models models.lib):",
+             f"*   ngspice -b -r tb_sky130_{cell}.raw tb_sky130_{cell}.cir",
+             f'.lib "models.lib" {corner}']
+    lines += [f'.include "{name}"' for name in CELL_FILES[cell]]
+    lines += [f".temp {temp:g}", options]
+    return lines
+
+
+def _pwl(points) -> str:
+    return "pwl(" + " ".join(f"{t:.6g} {v:.6g}" for t, v in points) + ")"
+
+
+def _step(t0: float, v0: float, v1: float) -> str:
+    return _pwl([(0, v0), (t0, v0), (t0 + EDGE, v1)])
+
+
+def _with_analyses(lines: list[str], ac_start: float, sweep: str, quick: bool) -> str:
+    """``lines`` and the analyses of an analogue cell: operating point, AC from ``ac_start`` (Hz)
+    to 1 GHz, DC sweep ``sweep`` (source, start, stop), a step response over one phase."""
+    lines = lines + [".op", f".ac dec {10 if quick else 20} {ac_start:g} 1G",
+                     f".dc {sweep} {0.02 if quick else 0.005}",
+                     f".tran {5e-9 if quick else 1e-9:g} {T_STEP + PHASE + 100e-9:g}", ".end"]
+    return "\n".join(lines) + "\n"
+
+
+def opamp_testbench(corner: str = "tt", temp: float = 27.0, quick: bool = False) -> str:
+    """Op-amp: open-loop AC (gain, unity-gain frequency, phase margin), buffer (offset, step
+    settling, supply current), inverting gain -1 (output swing, DC sweep), TIA at +-TIA_CURRENT.
+
+    Nodes: ``oa`` open-loop output (AC source ``vina``), ``ob`` buffer output (supply ``vddb``),
+    ``oc`` inverting output (sweep ``vinc``), ``otp`` / ``otn`` TIA outputs.
+    """
+    lines = _head("opamp", corner, temp, "sky130_opamp open loop, as buffer, inverting, as TIA")
+    lines += [
+        f"VCM cm 0 {VCM}",
+        "* A: open loop for AC: DC feedback through 1 Gohm / 1 F sets the operating point only",
+        f"VDDA vdda 0 {VDD}",
+        "VINA ina cm dc 0 ac 1",
+        "XA ina fa oa vdda 0 sky130_opamp",
+        "RFA oa fa 1G",
+        "CFA fa 0 1",
+        f"CLA oa 0 {C_LOAD}",
+        "* B: unity-gain buffer, step 0.9 -> 1.1 V at T_STEP",
+        f"VDDB vddb 0 {VDD}",
+        f"VINB inb 0 {_step(T_STEP, VCM, VCM + OPAMP_STEP)}",
+        "XB inb ob vddb 0 sky130_buffer",
+        f"CLB ob 0 {C_LOAD}",
+        "* C: inverting amplifier, gain -1 around VCM, swept for the output swing",
+        f"VDDC vddc 0 {VDD}",
+        f"VINC inc 0 {VCM}",
+        "RC1 inc nc 100k",
+        "RC2 nc oc 100k",
+        "XC cm nc oc vddc 0 sky130_opamp",
+        "* D: transimpedance stages fed +-TIA_CURRENT",
+        f"VDDD vddd 0 {VDD}",
+        f"ITP 0 ctp {TIA_CURRENT:g}",
+        f"ITN ctp2 0 {TIA_CURRENT:g}",
+        f"XTP ctp cm otp vddd 0 sky130_tia rf={TIA_RF:g}",
+        f"XTN ctp2 cm otn vddd 0 sky130_tia rf={TIA_RF:g}",
+    ]
+    return _with_analyses(lines, 10, f"VINC 0 {VDD}", quick)
+
+
+def neuron_testbench(corner: str = "tt", temp: float = 27.0, quick: bool = False) -> str:
+    """Differential-pair neuron: transfer curve (DC sweep of ``vin``, output ``oa``), small-signal
+    bandwidth (AC at in = ref), step settling (``ob``, step NEURON_STEP), supply current (``vdda``)."""
+    lines = _head("neuron", corner, temp, "sky130_dp_neuron transfer curve, bandwidth, settling")
+    lines += [
+        f"VREF ref 0 {VCM}",
+        f"VDDA vdda 0 {VDD}",
+        f"VIN in 0 dc {VCM} ac 1",
+        "XA in ref oa vdda 0 sky130_dp_neuron",
+        f"CLA oa 0 {C_LOAD}",
+        f"VDDB vddb 0 {VDD}",
+        f"VINB inb 0 {_step(T_STEP, VCM, VCM + NEURON_STEP)}",
+        "XB inb ref ob vddb 0 sky130_dp_neuron",
+        f"CLB ob 0 {C_LOAD}",
+    ]
+    return _with_analyses(lines, 1e3, f"VIN {VCM - NEURON_SWEEP:g} {VCM + NEURON_SWEEP:g}", quick)
+
+
+def sample_hold_testbench(corner: str = "tt", temp: float = 27.0, quick: bool = False) -> str:
+    """Sample-and-hold at the input levels SH_LEVELS (instances ``X<k>``, outputs ``o<k>``,
+    supplies ``vdd<k>``), driven by ideal complementary clocks with EDGE edges; the timeline is
+    SH_TIMES."""
+    t = SH_TIMES
+    lines = _head("sample_hold", corner, temp, "sky130_sample_hold pedestal, droop, feedthrough, acquisition")
+    clk = _pwl([(0, VDD), (t["hold"], VDD), (t["hold"] + EDGE, 0), (t["track"], 0), (t["track"] + EDGE, VDD)])
+    clkb = _pwl([(0, 0), (t["hold"], 0), (t["hold"] + EDGE, VDD), (t["track"], VDD), (t["track"] + EDGE, 0)])
+    lines += [f"VCK clk 0 {clk}", f"VCKB clkb 0 {clkb}"]
+    for k, level in enumerate(SH_LEVELS):
+        lines += [f"VDD{k} vdd{k} 0 {VDD}",
+                  f"VIN{k} in{k} 0 {_step(t['step'], level, level + SH_FEEDTHROUGH_STEP)}",
+                  f"X{k} in{k} o{k} clk clkb vdd{k} 0 sky130_sample_hold",
+                  f"CL{k} o{k} 0 {C_LOAD}"]
+    lines += [".op", f".tran {5e-9 if quick else 1e-9:g} {t['end']:g}", ".end"]
+    return "\n".join(lines) + "\n"
+
+
+def clock_testbench(corner: str = "tt", temp: float = 27.0, quick: bool = False) -> str:
+    """Clock generator driven by a square wave of period 2 * PHASE (CLOCK_EDGE edges), every
+    output loaded with CLOCK_LOAD; one full period after the first edge at PHASE / 2."""
+    lines = _head("clock", corner, temp, "sky130_nonoverlap_clock non-overlap gaps, edges, supply current",
+                  DIGITAL_OPTIONS)
+    lines += [f"VDD vdd 0 {VDD}",
+              f"VCK clk 0 pulse(0 {VDD} {PHASE / 2:g} {CLOCK_EDGE:g} {CLOCK_EDGE:g} {PHASE - CLOCK_EDGE:g} "
+              f"{2 * PHASE:g})",
+              "X1 clk phi1 phi1b phi2 phi2b vdd 0 sky130_nonoverlap_clock"]
+    lines += [f"C{node} {node} 0 {CLOCK_LOAD:g}" for node in ("phi1", "phi1b", "phi2", "phi2b")]
+    lines += [".op", f".tran {4e-9 if quick else 2e-9:g} {2.6 * PHASE:g}", ".end"]
+    return "\n".join(lines) + "\n"
+
+
+TESTBENCHES = {"opamp": opamp_testbench, "neuron": neuron_testbench, "sample_hold": sample_hold_testbench,
+               "clock": clock_testbench}
+"""Cell -> its testbench writer ``(corner, temp, quick) -> str``."""
+
+
+def testbench(cell: str, corner: str = "tt", temp: float = 27.0, quick: bool = False) -> str:
+    """The testbench text of ``cell`` at ``corner`` and ``temp`` (degC)."""
+    return TESTBENCHES[check_cell(cell)](corner, temp, quick)
