@@ -65,7 +65,7 @@ def test_figure4_bp_ends_below_top_as_in_the_paper(lowrank_run):
 def test_report_and_panel_are_written(lowrank_run):
     out, entries = lowrank_run
     report = (out / "REPORT.md").read_text()
-    assert "## Figure 4: Lowrank" in report and "fig04.png" in report
+    assert "## Figure 4: Lowrank" in report and "fig04.png" in report and (out / "fig04.md").is_file()
     assert report.count("| yes |") + report.count("| **no** |") == len(entries[0]["checks"])
     assert (out / "fig04.png").read_bytes()[:4] == b"\x89PNG"
 
@@ -131,6 +131,7 @@ def test_circuit_panels_lie_on_the_reference(tmp_path, data_dir):
     (["--figure", "four"], "--figure must be one of 4, 5, 6, 7, 8, 9, 10, got 'four'"),
     (["--figure", "4", "--epochs", "0"], "--epochs must be >= 1, got 0"),
     (["--circuit-batches", "5"], "--circuit-batches needs --circuit"),
+    (["--circuit-only", "--figure", "4"], "--circuit-only and --figure exclude each other"),
 ])
 def test_bad_arguments_are_one_line(argv, fragment, capsys, tmp_path):
     assert main(["reproduce", "--out", str(tmp_path), *argv]) == 2
@@ -150,3 +151,13 @@ def test_complete_quick_run(tmp_path, data_dir, capsys):
         curves = rp.read_curves_csv(tmp_path / f"fig{number:02d}.csv")
         assert all(np.isfinite(c[0]) for runs in curves.values() for c in runs.values())
     assert "## Circuit panels" in report
+
+
+def test_report_gathers_the_figures_of_separate_commands(tmp_path):
+    (tmp_path / "fig10.md").write_text("## Figure 10: later\n")
+    (tmp_path / "fig04.md").write_text("## Figure 4: first\n")
+    (tmp_path / "READING.md").write_text("## Reading\n")
+    (tmp_path / "fig4.md").write_text("not a section\n")
+    text = rp.assemble_report(tmp_path).read_text()
+    assert text.index("Figure 4: first") < text.index("Figure 10: later") < text.index("## Reading")
+    assert "not a section" not in text

@@ -49,6 +49,8 @@ def add_parser(commands) -> None:
     parser.add_argument("--circuit", action="store_true",
                         help="also re-run a Lowrank and an MNIST panel through the co-simulation at reduced "
                              "scale (REC in the circuit beside its lock-step reference)")
+    parser.add_argument("--circuit-only", action="store_true",
+                        help="run only the --circuit panels, no figure (their section joins REPORT.md in --out)")
     parser.add_argument("--circuit-engine", choices=("direct", "batch"), default="direct",
                         help="engine of --circuit: direct (closed forms, audited by ngspice) or batch "
                              "(ngspice for every minibatch) (default direct)")
@@ -67,7 +69,7 @@ def run(args) -> int:
     """Run the reproduce command; print each figure's final test losses; return the exit code."""
     from dataclasses import replace
 
-    from ..jobs.reproduce import FIGURE_NUMBERS, Settings, quick_settings, reproduce
+    from ..jobs.reproduce import FIGURE_NUMBERS, Settings, assemble_report, quick_settings, reproduce
     from ..jobs.reproduce_circuit import circuit_panels
 
     settings = quick_settings(args.seed) if args.quick else Settings(seed=args.seed)
@@ -75,17 +77,24 @@ def run(args) -> int:
         settings = replace(settings, epochs=args.epochs)
     if args.max_train is not None:
         settings = replace(settings, max_train=args.max_train)
+    if args.circuit_only:
+        args.circuit = True
+        if args.figure:
+            raise UsageError("--circuit-only and --figure exclude each other")
     if args.circuit_batches is not None and not args.circuit:
         raise UsageError("--circuit-batches needs --circuit")
     command = "recirc-analog " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["reproduce"] \
         else "recirc-analog reproduce"
-    extra = []
     if args.circuit:
         batches = args.circuit_batches or (10 if args.quick else 200)
-        extra = circuit_panels(args.out, args.data_dir, batches=batches, engine=args.circuit_engine,
-                               seed=args.seed, show_progress=not args.quiet)
+        circuit_panels(args.out, args.data_dir, batches=batches, engine=args.circuit_engine, seed=args.seed,
+                       show_progress=not args.quiet, command=command)
+        assemble_report(args.out)
+        if args.circuit_only:
+            print(f"report in {args.out}/REPORT.md")
+            return 0
     entries = reproduce(args.figure or FIGURE_NUMBERS, settings, args.out, args.data_dir,
-                        show_progress=not args.quiet, command=command, extra_report=extra)
+                        show_progress=not args.quiet, command=command)
     for entry in entries:
         verdicts = [holds for _, holds, _ in entry["checks"]]
         print(f"{entry['line']} [claims holding: {sum(verdicts)}/{len(verdicts)}]")

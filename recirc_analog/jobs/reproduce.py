@@ -556,38 +556,60 @@ def write_figure(figure: FigureDef, results: dict, out: Path, datasets: dict) ->
             "checks": evaluate_checks(figure, results)}
 
 
-def write_report(path, entries: list[dict], settings: Settings, command: str, seconds: float,
-                 extra: list[str] = ()) -> Path:
-    """REPORT.md: per figure the settings, the paper's claims beside the measurements, the files."""
-    lines = ["# Reproducing Baldi & Sadowski (2018), Section 7", "",
-             f"Command: `{command}`", "",
-             f"Size: {settings.epochs} epochs of {settings.max_train} training samples, {settings.max_test} test "
-             f"samples, Fig. 8 with {settings.deep_hidden} hidden layers, seed {settings.seed}; wall time "
-             f"{seconds / 60:.1f} min.", "",
-             "Every curve is the exact NumPy reference (`recirc_analog.reference`), test loss per sample "
-             "after each epoch (epoch 0: untrained). Squared error for linear networks, cross-entropy for "
-             "non-linear ones (Section 7.1).", "",
-             "Where the paper is silent: the number of epochs (its figures' axes are not in the text), "
-             f"lambda of the mixed modes ({LAM}), the seeds. Thresholds of the checks below are ours.", ""]
-    for entry in entries:
-        figure = entry["figure"]
-        lines += [f"## Figure {figure.number}: {figure.title}", "", "Settings:", ""]
-        lines += [f"- {note}" for note in figure.notes]
-        lines += ["", "| paper's claim | measured | holds |", "|---|---|---|"]
-        for claim, holds, measured in entry["checks"]:
-            lines.append(f"| {claim} | {measured} | {'yes' if holds else '**no**'} |")
-        lines += ["", entry["line"], "",
-                  f"Curves: `{entry['csv'].name}`; panel: `{entry['png'].name}`", "",
-                  f"![Figure {figure.number}]({entry['png'].name})", ""]
-    lines += list(extra)
+def size_line(settings: Settings) -> str:
+    """The size of a run in words."""
+    return (f"{settings.epochs} epochs of {settings.max_train} training samples, {settings.max_test} test samples, "
+            f"Fig. 8 with {settings.deep_hidden} hidden layers, seed {settings.seed}")
+
+
+def write_section(path, entry: dict, settings: Settings, command: str, seconds: float) -> Path:
+    """figNN.md: one figure's settings, the paper's claims beside the measurements, its files."""
+    figure = entry["figure"]
+    lines = [f"## Figure {figure.number}: {figure.title}", "",
+             f"Run: `{command}` ({size_line(settings)}; {seconds / 60:.1f} min for the figures of that command).",
+             "", "Settings:", ""]
+    lines += [f"- {note}" for note in figure.notes]
+    lines += ["", "| paper's claim | measured | holds |", "|---|---|---|"]
+    for claim, holds, measured in entry["checks"]:
+        lines.append(f"| {claim} | {measured} | {'yes' if holds else '**no**'} |")
+    lines += ["", entry["line"], "",
+              f"Curves: `{entry['csv'].name}`; panel: `{entry['png'].name}`", "",
+              f"![Figure {figure.number}]({entry['png'].name})", ""]
     with atomic_open(Path(path), "w") as handle:
         handle.write("\n".join(lines) + "\n")
     return Path(path)
 
 
+REPORT_HEADER = [
+    "# Reproducing Baldi & Sadowski (2018), Section 7", "",
+    "Every curve is the exact NumPy reference (`recirc_analog.reference`): test loss per sample after each epoch "
+    "(epoch 0: untrained), squared error for linear networks, cross-entropy for non-linear ones (Section 7.1). "
+    "Each figure names the command and size it was run at; the paper's full size is 60,000 training and 10,000 "
+    "test samples per epoch (Section 7.1).", "",
+    f"Where the paper is silent: the number of epochs (its figures' axes are not in the text; default "
+    f"{FULL_EPOCHS}), lambda of the mixed modes ({LAM}), the seeds. The thresholds of the checks are ours.", ""]
+"""The opening of REPORT.md."""
+
+
+def assemble_report(out) -> Path:
+    """REPORT.md in ``out``: the header, every figNN.md there (by number), circuit.md, then READING.md.
+
+    Figures run by separate commands into one folder thus share one report; READING.md
+    (hand-written, optional) holds the interpretation.
+    """
+    out = Path(out)
+    parts = ["\n".join(REPORT_HEADER) + "\n"]
+    sections = sorted(out.glob("fig[0-9][0-9].md")) + [out / "circuit.md", out / "READING.md"]
+    parts += [path.read_text(encoding="utf-8") for path in sections if path.is_file()]
+    with atomic_open(out / "REPORT.md", "w") as handle:
+        handle.write("\n".join(parts))
+    return out / "REPORT.md"
+
+
 def reproduce(numbers, settings: Settings, out, data_dir=None, show_progress: bool = True,
-              command: str = "recirc-analog reproduce", extra_report: list[str] = ()) -> list[dict]:
-    """Run the figures ``numbers`` at ``settings`` and write ``out`` (CSVs, PNGs, REPORT.md)."""
+              command: str = "recirc-analog reproduce") -> list[dict]:
+    """Run the figures ``numbers`` at ``settings`` and write ``out``: figNN.csv / .png / .md, REPORT.md
+    (which also takes in figures of earlier commands in ``out``, see :func:`assemble_report`)."""
     out = Path(out)
     numbers = [get_figure(n).number for n in dict.fromkeys(numbers)]
     out.mkdir(parents=True, exist_ok=True)
@@ -596,5 +618,8 @@ def reproduce(numbers, settings: Settings, out, data_dir=None, show_progress: bo
     datasets = load_data(names, settings, data_dir)
     results = run_figures(numbers, settings, data_dir, show_progress, datasets)
     entries = [write_figure(FIGURES[n], results[n], out, datasets) for n in numbers]
-    write_report(out / "REPORT.md", entries, settings, command, time.perf_counter() - start, extra_report)
+    for entry in entries:
+        write_section(out / f"fig{entry['figure'].number:02d}.md", entry, settings, command,
+                      time.perf_counter() - start)
+    assemble_report(out)
     return entries

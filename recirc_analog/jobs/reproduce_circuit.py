@@ -10,8 +10,8 @@ active block (ARCHITECTURE.md §1); the paper's weight cap of 2.0 is absent (the
 co-simulation has none), so the reference beside the circuit has none either.
 
 Writes ``circuit.csv`` (panel, batch, circuit_loss, reference_loss, weight_rel_diff_max),
-``circuit.png`` and the co-simulation run folders under ``circuit-runs/``; returns the
-report section (Markdown lines).
+``circuit.png``, ``circuit.md`` (the report section) and the co-simulation run folders
+under ``circuit-runs/``.
 """
 
 from __future__ import annotations
@@ -58,10 +58,10 @@ AUDIT_EVERY = 25
 
 
 def circuit_panels(out, data_dir, *, batches: int, engine: str = "direct", seed: int = 0,
-                   show_progress: bool = True) -> list[str]:
-    """Co-simulate :data:`CIRCUIT_PANELS` for ``batches`` minibatches each; write circuit.csv / .png.
+                   show_progress: bool = True, command: str = "recirc-analog reproduce --circuit") -> list[str]:
+    """Co-simulate :data:`CIRCUIT_PANELS` for ``batches`` minibatches each; write circuit.csv / .png / .md.
 
-    Returns the REPORT.md section comparing the circuit with its reference.
+    Returns the lines of circuit.md, the REPORT.md section comparing the circuit with its reference.
     """
     from ..report.paper_figures import plot_circuit_panel
 
@@ -94,7 +94,7 @@ def circuit_panels(out, data_dir, *, batches: int, engine: str = "direct", seed:
         writer.writerow(["panel", "batch", "circuit_loss", "reference_loss", "weight_rel_diff_max"])
         writer.writerows(rows)
     plot_circuit_panel(out / "circuit.png", curves, title="REC in the co-simulated circuit beside the reference")
-    return ["## Circuit panels (co-simulation, reduced scale)", "",
+    lines = ["## Circuit panels (co-simulation, reduced scale)", "", f"Run: `{command}`", "",
             f"REC trained by the circuit ({engine} engine"
             + (f", every {AUDIT_EVERY}th minibatch re-simulated by ngspice" if engine == "direct" else "")
             + f") in lock-step with the NumPy reference, {batches} minibatches of 100, dc netlist form, "
@@ -105,3 +105,6 @@ def circuit_panels(out, data_dir, *, batches: int, engine: str = "direct", seed:
             "/ reference (100 samples) | largest relative weight difference | ngspice audit deviation | "
             "seconds |", "|---|---|---|---|---|---|---|---|", *table, "",
             "Curves: `circuit.csv`; panel: `circuit.png`", "", "![circuit panels](circuit.png)", ""]
+    with atomic_open(out / "circuit.md", "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return lines
