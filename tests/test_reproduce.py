@@ -161,3 +161,15 @@ def test_report_gathers_the_figures_of_separate_commands(tmp_path):
     text = rp.assemble_report(tmp_path).read_text()
     assert text.index("Figure 4: first") < text.index("Figure 10: later") < text.index("## Reading")
     assert "not a section" not in text
+
+
+def test_paper_panels_refuse_bad_input_and_draw_the_grid(tmp_path):
+    from recirc_analog.errors import ConfigError
+    from recirc_analog.report.paper_figures import plot_paper_panels
+
+    with pytest.raises(ConfigError, match="panels must hold at least one panel"):
+        plot_paper_panels(tmp_path / "a.png", {})
+    with pytest.raises(ConfigError, match="columns must be an integer >= 1, got 0"):
+        plot_paper_panels(tmp_path / "a.png", {"p": {"BP": [1.0, 0.5]}}, columns=0)
+    path = plot_paper_panels(tmp_path / "a.png", {"p": {"BP": [1.0, 0.5]}, "q": {"REC": [2.0, np.nan]}}, dpi=50)
+    assert path.read_bytes()[:4] == b"\x89PNG"

@@ -2,7 +2,7 @@
 
 - :func:`plot_paper_panels`: a grid of panels, each the test loss per epoch of several
   learning rules (Fig. 4-6, 8-10: rows linear / non-linear, columns one / three hidden
-  layers), one colour per rule across panels, log y axis;
+  layers), one colour per rule across panels, log y axis when the losses span a decade;
 - :func:`plot_circuit_panel`: a circuit run beside its lock-step reference (minibatch
   loss per batch), one panel per network.
 
@@ -23,6 +23,9 @@ from recirc_analog.report.plots import DPI, _new_figure, _save
 PANEL_INCHES = (4.2, 3.2)
 """Size of one panel (inches, width x height)."""
 
+LOG_SPAN = 10.0
+"""A panel's y axis is logarithmic when its positive losses span more than this factor (else linear)."""
+
 RULE_COLOURS = {"BP": "C0", "RBP": "C1", "SRBP": "C2", "REC": "C3", "TOP": "C7", "REC'": "C4",
                 "PR": "C3", "CCR": "C0", "RCC": "C1", "CCRCC": "C2", "RWCC": "C4"}
 """Colour of each rule label, the same in every panel; other labels take the next free colour."""
@@ -33,7 +36,8 @@ def plot_paper_panels(path: str | os.PathLike, panels: Mapping[str, Mapping[str,
                       ylabel: str = "test loss (per sample)", logy: bool = True, dpi: int = DPI) -> Path:
     """Draw ``panels[panel title][curve label]`` (values per epoch 0..E) as a grid of ``columns``.
 
-    NaN points (after a divergence) are left out. Returns the path written.
+    NaN points (after a divergence) are left out; ``logy`` draws a log axis where the
+    losses span more than :data:`LOG_SPAN`. Returns the path written.
     """
     if not panels:
         raise ConfigError("panels must hold at least one panel, got none")
@@ -56,8 +60,9 @@ def plot_paper_panels(path: str | os.PathLike, panels: Mapping[str, Mapping[str,
                 colours[label] = next(spare, None)
             axes.plot(np.arange(y.size), y, label=str(label), color=colours[label], linewidth=1.5,
                       marker="o" if y.size <= 30 else None, markersize=2.5)
-        if logy and any(np.any(np.isfinite(np.asarray(v, float)) & (np.asarray(v, float) > 0))
-                        for v in curves.values()):
+        positive = np.concatenate([np.asarray(v, float) for v in curves.values()])
+        positive = positive[np.isfinite(positive) & (positive > 0)]
+        if logy and positive.size and positive.max() > LOG_SPAN * positive.min():
             axes.set_yscale("log")
         axes.set_title(str(name), fontsize=10)
         axes.set_xlabel(xlabel)
