@@ -173,3 +173,13 @@ def test_paper_panels_refuse_bad_input_and_draw_the_grid(tmp_path):
         plot_paper_panels(tmp_path / "a.png", {"p": {"BP": [1.0, 0.5]}}, columns=0)
     path = plot_paper_panels(tmp_path / "a.png", {"p": {"BP": [1.0, 0.5]}, "q": {"REC": [2.0, np.nan]}}, dpi=50)
     assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_recheck_from_the_csv_gives_the_same_section(lowrank_run, tmp_path, capsys):
+    out, _ = lowrank_run
+    for name in ("fig04.csv", "fig04.md", "fig04.png"):
+        (tmp_path / name).write_bytes((out / name).read_bytes())
+    assert main(["reproduce", "--recheck", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "fig04.md").read_text() == (out / "fig04.md").read_text()
+    assert "Figure 4 final test loss" in capsys.readouterr().out
+    assert main(["reproduce", "--recheck", "--out", str(tmp_path / "empty")]) == 2

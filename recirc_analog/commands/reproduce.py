@@ -49,6 +49,9 @@ def add_parser(commands) -> None:
     parser.add_argument("--circuit", action="store_true",
                         help="also re-run a Lowrank and an MNIST panel through the co-simulation at reduced "
                              "scale (REC in the circuit beside its lock-step reference)")
+    parser.add_argument("--recheck", action="store_true",
+                        help="train nothing: re-evaluate the paper's claims on the figNN.csv files in --out and "
+                             "rewrite figNN.md and REPORT.md (after a change to a check)")
     parser.add_argument("--circuit-only", action="store_true",
                         help="run only the --circuit panels, no figure (their section joins REPORT.md in --out)")
     parser.add_argument("--circuit-engine", choices=("direct", "batch"), default="direct",
@@ -69,9 +72,17 @@ def run(args) -> int:
     """Run the reproduce command; print each figure's final test losses; return the exit code."""
     from dataclasses import replace
 
-    from ..jobs.reproduce import FIGURE_NUMBERS, Settings, assemble_report, quick_settings, reproduce
+    from ..jobs.reproduce import FIGURE_NUMBERS, Settings, assemble_report, quick_settings, recheck, reproduce
     from ..jobs.reproduce_circuit import circuit_panels
 
+    if args.recheck:
+        if args.figure or args.circuit or args.circuit_only or args.quick:
+            raise UsageError("--recheck trains nothing: it excludes --figure, --quick, --circuit and --circuit-only")
+        entries = recheck(args.out)
+        if not entries:
+            raise UsageError(f"--recheck: no figNN.csv in {args.out}")
+        _print_entries(entries, args.out)
+        return 0
     settings = quick_settings(args.seed) if args.quick else Settings(seed=args.seed)
     if args.epochs is not None:
         settings = replace(settings, epochs=args.epochs)
@@ -95,8 +106,13 @@ def run(args) -> int:
             return 0
     entries = reproduce(args.figure or FIGURE_NUMBERS, settings, args.out, args.data_dir,
                         show_progress=not args.quiet, command=command)
+    _print_entries(entries, args.out)
+    return 0
+
+
+def _print_entries(entries, out) -> None:
+    """Each figure's final test losses and how many of its claims hold; where the report is."""
     for entry in entries:
         verdicts = [holds for _, holds, _ in entry["checks"]]
         print(f"{entry['line']} [claims holding: {sum(verdicts)}/{len(verdicts)}]")
-    print(f"report in {args.out}/REPORT.md")
-    return 0
+    print(f"report in {out}/REPORT.md")

@@ -255,16 +255,26 @@ def _below_top(panel_keys: tuple[str, ...], labels=("BP", "RBP", "SRBP", "REC"))
                  "(Section 7.2, 'deep learning is needed to find good low-dimensional representations')", test)
 
 
+CONVERGED = 1e-3
+"""A final loss below this fraction of the untrained loss counts as converged (to zero, on Lowrank)."""
+
+
 def _rec_near(reference: str, panel_keys: tuple[str, ...], factor: float) -> Check:
-    """REC's final loss within ``factor`` of ``reference``'s in every panel."""
+    """REC's final loss within ``factor`` of ``reference``'s in every panel, or both converged to ~0."""
 
     def test(results):
-        ratios = {key: _finals(results, key)["REC"] / _finals(results, key)[reference] for key in panel_keys}
-        shown = ", ".join(f"{key} {ratio:.3f}" for key, ratio in ratios.items())
-        return all(r <= factor for r in ratios.values()), f"REC / {reference} final test loss: {shown}"
+        shown, ok = [], True
+        for key in panel_keys:
+            rec, ref = results[key]["REC"], results[key][reference]
+            ratio = rec.final / ref.final
+            converged = max(rec.final / rec.test_loss[0], ref.final / ref.test_loss[0]) <= CONVERGED
+            ok &= ratio <= factor or converged
+            shown.append(f"{key} {ratio:.3f}" + (" (both converged)" if converged else ""))
+        return ok, f"REC / {reference} final test loss: {', '.join(shown)}"
 
     return Check(f"REC learns 'useful intermediate representations' comparable to {reference}: "
-                 f"REC's final test loss at most {factor:g} x {reference}'s (Section 7.2; the factor is ours)", test)
+                 f"REC's final test loss at most {factor:g} x {reference}'s, or both below {CONVERGED:g} x "
+                 f"their untrained loss (Section 7.2; the thresholds are ours)", test)
 
 
 def _near_zero(panel_keys: tuple[str, ...], fraction: float) -> Check:
@@ -507,13 +517,48 @@ def write_curves_csv(path, results: dict) -> Path:
     return path
 
 
-def read_curves_csv(path) -> dict[str, dict[str, np.ndarray]]:
-    """``curves[panel][label]``: the test losses per epoch of a figNN.csv."""
+def read_curves_csv(path, column: str = "test_loss") -> dict[str, dict[str, np.ndarray]]:
+    """``curves[panel][label]``: the ``column`` (test_loss or train_loss) per epoch of a figNN.csv."""
     curves: dict[str, dict[str, list]] = {}
     with open(path, encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
-            curves.setdefault(row["panel"], {}).setdefault(row["curve"], []).append(float(row["test_loss"]))
+            curves.setdefault(row["panel"], {}).setdefault(row["curve"], []).append(float(row[column]))
     return {k: {label: np.array(v) for label, v in runs.items()} for k, runs in curves.items()}
+
+
+def results_from_csv(path) -> dict[str, dict[str, RunResult]]:
+    """``results[panel][label]`` rebuilt from a figNN.csv (no network; a NaN marks a divergence)."""
+    tests, trains = read_curves_csv(path), read_curves_csv(path, "train_loss")
+    results = {}
+    for key, runs in tests.items():
+        results[key] = {}
+        for label, test in runs.items():
+            missing = np.flatnonzero(~np.isfinite(test))
+            results[key][label] = RunResult(test, trains[key][label], int(missing[0]) if missing.size else None,
+                                            None, math.nan)
+    return results
+
+
+def recheck(out) -> list[dict]:
+    """Re-evaluate the claims of every figNN.csv in ``out`` without training; rewrite figNN.md and REPORT.md.
+
+    The run line of each figNN.md (the command and size that made the CSV) is kept.
+    """
+    out = Path(out)
+    entries = []
+    for number in FIGURE_NUMBERS:
+        stem = out / f"fig{number:02d}"
+        if not stem.with_suffix(".csv").is_file():
+            continue
+        figure, results = FIGURES[number], results_from_csv(stem.with_suffix(".csv"))
+        old = stem.with_suffix(".md").read_text(encoding="utf-8") if stem.with_suffix(".md").is_file() else ""
+        run_line = next((line for line in old.splitlines() if line.startswith("Run: ")), "Run: unknown")
+        entry = {"figure": figure, "csv": stem.with_suffix(".csv"), "png": stem.with_suffix(".png"),
+                 "line": final_losses_line(figure, results), "checks": evaluate_checks(figure, results)}
+        write_section(stem.with_suffix(".md"), entry, run_line=run_line)
+        entries.append(entry)
+    assemble_report(out)
+    return entries
 
 
 def final_losses_line(figure: FigureDef, results: dict) -> str:
@@ -562,12 +607,17 @@ def size_line(settings: Settings) -> str:
             f"Fig. 8 with {settings.deep_hidden} hidden layers, seed {settings.seed}")
 
 
-def write_section(path, entry: dict, settings: Settings, command: str, seconds: float) -> Path:
-    """figNN.md: one figure's settings, the paper's claims beside the measurements, its files."""
+def write_section(path, entry: dict, settings: Settings | None = None, command: str = "", seconds: float = 0.0,
+                  run_line: str | None = None) -> Path:
+    """figNN.md: one figure's settings, the paper's claims beside the measurements, its files.
+
+    The "Run:" line names ``command``, ``settings`` and ``seconds``, or is ``run_line`` when given.
+    """
     figure = entry["figure"]
-    lines = [f"## Figure {figure.number}: {figure.title}", "",
-             f"Run: `{command}` ({size_line(settings)}; {seconds / 60:.1f} min for the figures of that command).",
-             "", "Settings:", ""]
+    if run_line is None:
+        run_line = (f"Run: `{command}` ({size_line(settings)}; {seconds / 60:.1f} min for the figures of that "
+                    "command).")
+    lines = [f"## Figure {figure.number}: {figure.title}", "", run_line, "", "Settings:", ""]
     lines += [f"- {note}" for note in figure.notes]
     lines += ["", "| paper's claim | measured | holds |", "|---|---|---|"]
     for claim, holds, measured in entry["checks"]:
