@@ -50,8 +50,8 @@ def add_parser(commands) -> None:
                         help="also re-run a Lowrank and an MNIST panel through the co-simulation at reduced "
                              "scale (REC in the circuit beside its lock-step reference)")
     parser.add_argument("--recheck", action="store_true",
-                        help="train nothing: re-evaluate the paper's claims on the figNN.csv files in --out and "
-                             "rewrite figNN.md and REPORT.md (after a change to a check)")
+                        help="train nothing: re-evaluate the paper's claims on the figNN.csv files in --out, redraw "
+                             "their loss panels, rewrite figNN.md and REPORT.md (after changing a check or a plot)")
     parser.add_argument("--circuit-only", action="store_true",
                         help="run only the --circuit panels, no figure (their section joins REPORT.md in --out)")
     parser.add_argument("--circuit-engine", choices=("direct", "batch"), default="direct",

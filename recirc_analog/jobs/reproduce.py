@@ -540,7 +540,8 @@ def results_from_csv(path) -> dict[str, dict[str, RunResult]]:
 
 
 def recheck(out) -> list[dict]:
-    """Re-evaluate the claims of every figNN.csv in ``out`` without training; rewrite figNN.md and REPORT.md.
+    """Re-evaluate the claims of every figNN.csv in ``out`` without training; rewrite figNN.md, the curve
+    panels (figNN.png; Fig. 7's digits need the trained networks and stay) and REPORT.md.
 
     The run line of each figNN.md (the command and size that made the CSV) is kept.
     """
@@ -555,6 +556,8 @@ def recheck(out) -> list[dict]:
         run_line = next((line for line in old.splitlines() if line.startswith("Run: ")), "Run: unknown")
         entry = {"figure": figure, "csv": stem.with_suffix(".csv"), "png": stem.with_suffix(".png"),
                  "line": final_losses_line(figure, results), "checks": evaluate_checks(figure, results)}
+        if not figure.reconstructions:
+            draw_curves(figure, results, stem.with_suffix(".png"))
         write_section(stem.with_suffix(".md"), entry, run_line=run_line)
         entries.append(entry)
     assemble_report(out)
@@ -578,9 +581,18 @@ def evaluate_checks(figure: FigureDef, results: dict) -> list[tuple[str, bool, s
             for holds, measured in [check.test(results)]]
 
 
+def draw_curves(figure: FigureDef, results: dict, path) -> Path:
+    """figNN.png of a loss-curve figure: its panels in the paper's layout."""
+    from ..report.paper_figures import plot_paper_panels
+
+    curves = {panel.title: {label: run.test_loss for label, run in results[panel.key].items()}
+              for panel in figure.panels}
+    return plot_paper_panels(path, curves, title=f"Fig. {figure.number}: {figure.title}",
+                             columns=1 if len(figure.panels) == 1 else 2)
+
+
 def write_figure(figure: FigureDef, results: dict, out: Path, datasets: dict) -> dict:
     """Write figNN.csv and figNN.png for ``figure``; return its report entry."""
-    from ..report.paper_figures import plot_paper_panels
     from ..report.plots import plot_reconstructions
 
     stem = f"fig{figure.number:02d}"
@@ -593,10 +605,7 @@ def write_figure(figure: FigureDef, results: dict, out: Path, datasets: dict) ->
         png = plot_reconstructions(out / f"{stem}.png", originals, recon, dataset.image_shape,
                                         f"Fig. {figure.number}: {figure.title}")
     else:
-        curves = {panel.title: {label: run.test_loss for label, run in results[panel.key].items()}
-                  for panel in figure.panels}
-        png = plot_paper_panels(out / f"{stem}.png", curves, title=f"Fig. {figure.number}: {figure.title}",
-                                columns=1 if len(figure.panels) == 1 else 2)
+        png = draw_curves(figure, results, out / f"{stem}.png")
     return {"figure": figure, "csv": csv_path, "png": png, "line": final_losses_line(figure, results),
             "checks": evaluate_checks(figure, results)}
 

@@ -23,6 +23,9 @@ from recirc_analog.report.plots import DPI, _new_figure, _save
 PANEL_INCHES = (4.2, 3.2)
 """Size of one panel (inches, width x height)."""
 
+MIN_TITLED_WIDTH = 6.4
+"""Least width of a figure with a title (inches), so a one-panel figure's title fits."""
+
 LOG_SPAN = 10.0
 """A panel's y axis is logarithmic when its positive losses span more than this factor (else linear)."""
 
@@ -45,7 +48,8 @@ def plot_paper_panels(path: str | os.PathLike, panels: Mapping[str, Mapping[str,
         raise ConfigError(f"columns must be an integer >= 1, got {columns!r}")
     columns = min(columns, len(panels))
     rows = -(-len(panels) // columns)
-    figure = _new_figure((PANEL_INCHES[0] * columns, PANEL_INCHES[1] * rows + (0.4 if title else 0)), dpi)
+    width = max(PANEL_INCHES[0] * columns, MIN_TITLED_WIDTH if title else 0.0)
+    figure = _new_figure((width, PANEL_INCHES[1] * rows + (0.4 if title else 0)), dpi)
     colours = dict(RULE_COLOURS)
     spare = iter(f"C{i}" for i in range(10) if f"C{i}" not in {"C3", "C7"})
     for index, (name, curves) in enumerate(panels.items()):
