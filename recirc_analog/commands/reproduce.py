@@ -27,6 +27,7 @@ def _figure_number(text: str) -> int:
 
 def add_parser(commands) -> None:
     """Register ``reproduce`` on the sub-command parsers."""
+    from ..engines.engine import ENGINE_KINDS
     from ..jobs.reproduce import FIGURE_NUMBERS, FULL_EPOCHS, PAPER_TRAIN, QUICK
 
     parser = commands.add_parser(
@@ -41,11 +42,11 @@ def add_parser(commands) -> None:
                         help=f"reduced size for a check in minutes: {QUICK['epochs']} epochs of "
                              f"{QUICK['max_train']} samples, {QUICK['max_test']} test samples")
     parser.add_argument("--epochs", type=positive_int("--epochs"), default=None,
-                        help=f"epochs of every run (default {FULL_EPOCHS}; the paper does not state it; "
-                             f"--quick: {QUICK['epochs']})")
+                        help=f"epochs of every run (default: the full run's {FULL_EPOCHS}, the paper does not state "
+                             f"it; with --quick {QUICK['epochs']})")
     parser.add_argument("--max-train", type=positive_int("--max-train"), default=None,
-                        help=f"training samples per epoch (default {PAPER_TRAIN}, Section 7.1; "
-                             f"--quick: {QUICK['max_train']})")
+                        help=f"training samples per epoch (default: the paper's {PAPER_TRAIN}, Section 7.1; with "
+                             f"--quick {QUICK['max_train']})")
     parser.add_argument("--circuit", action="store_true",
                         help="also re-run a Lowrank and an MNIST panel through the co-simulation at reduced "
                              "scale (REC in the circuit beside its lock-step reference)")
@@ -54,11 +55,11 @@ def add_parser(commands) -> None:
                              "their loss panels, rewrite figNN.md and REPORT.md (after changing a check or a plot)")
     parser.add_argument("--circuit-only", action="store_true",
                         help="run only the --circuit panels, no figure (their section joins REPORT.md in --out)")
-    parser.add_argument("--circuit-engine", choices=("direct", "batch"), default="direct",
-                        help="engine of --circuit: direct (closed forms, audited by ngspice) or batch "
-                             "(ngspice for every minibatch) (default direct)")
+    parser.add_argument("--engine", choices=ENGINE_KINDS, default="direct",
+                        help="engine of the --circuit panels: direct (closed forms, audited by ngspice every "
+                             "25th minibatch), batch or shared (ngspice for every minibatch) (default direct)")
     parser.add_argument("--circuit-batches", type=positive_int("--circuit-batches"), default=None,
-                        help="minibatches of each --circuit panel (default 200; --quick: 10)")
+                        help="minibatches of each --circuit panel (default: two hundred, with --quick ten)")
     parser.add_argument("--data-dir", default=None, metavar="DIR",
                         help="folder holding mnist/ and fashion/ IDX files (default $RECIRC_ANALOG_DATA)")
     parser.add_argument("--seed", type=int, default=0,
@@ -98,7 +99,7 @@ def run(args) -> int:
         else "recirc-analog reproduce"
     if args.circuit:
         batches = args.circuit_batches or (10 if args.quick else 200)
-        circuit_panels(args.out, args.data_dir, batches=batches, engine=args.circuit_engine, seed=args.seed,
+        circuit_panels(args.out, args.data_dir, batches=batches, engine=args.engine, seed=args.seed,
                        show_progress=not args.quiet, command=command)
         assemble_report(args.out)
         if args.circuit_only:
