@@ -541,7 +541,7 @@ def results_from_csv(path) -> dict[str, dict[str, RunResult]]:
 
 def recheck(out) -> list[dict]:
     """Re-evaluate the claims of every figNN.csv in ``out`` without training; rewrite figNN.md, the curve
-    panels (figNN.png; Fig. 7's digits need the trained networks and stay) and REPORT.md.
+    panels (figNN.png; Fig. 7's digits need the trained networks and stay), circuit.png and REPORT.md.
 
     The run line of each figNN.md (the command and size that made the CSV) is kept.
     """
@@ -560,6 +560,10 @@ def recheck(out) -> list[dict]:
             draw_curves(figure, results, stem.with_suffix(".png"))
         write_section(stem.with_suffix(".md"), entry, run_line=run_line)
         entries.append(entry)
+    if (out / "circuit.csv").is_file():
+        from .reproduce_circuit import draw_circuit
+
+        draw_circuit(out)
     assemble_report(out)
     return entries
 

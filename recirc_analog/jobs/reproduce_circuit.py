@@ -47,8 +47,8 @@ class CircuitPanel:
 
 
 CIRCUIT_PANELS = (
-    CircuitPanel("lowrank", "Fig. 4 left: Lowrank 100-20-100, linear, REC", "lowrank", (100, 20, 100), 0.001),
-    CircuitPanel("mnist", "Fig. 5 top left, 14x14: MNIST 196-20-196, linear, REC", "mnist", (196, 20, 196), 0.01,
+    CircuitPanel("lowrank", "Fig. 4 left: Lowrank 100-20-100, linear", "lowrank", (100, 20, 100), 0.001),
+    CircuitPanel("mnist", "Fig. 5 top left at 14x14: MNIST 196-20-196", "mnist", (196, 20, 196), 0.01,
                  downsample=2),
 )
 """The panels re-run through the co-simulation."""
@@ -57,17 +57,31 @@ AUDIT_EVERY = 25
 """With the direct engine, ngspice re-simulates every this many minibatches (the run stops on a deviation)."""
 
 
+def draw_circuit(out) -> Path:
+    """circuit.png from ``out``/circuit.csv: per panel the circuit's minibatch loss beside the reference's."""
+    from ..report.paper_figures import plot_circuit_panel
+
+    titles = {panel.key: panel.title for panel in CIRCUIT_PANELS}
+    curves: dict[str, dict[str, list[float]]] = {}
+    with open(Path(out) / "circuit.csv", encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            panel = curves.setdefault(titles.get(row["panel"], row["panel"]),
+                                      {"REC, reference": [], "REC, circuit": []})
+            panel["REC, reference"].append(float(row["reference_loss"]))
+            panel["REC, circuit"].append(float(row["circuit_loss"]))
+    return plot_circuit_panel(Path(out) / "circuit.png", curves,
+                              title="REC in the co-simulated circuit beside the reference")
+
+
 def circuit_panels(out, data_dir, *, batches: int, engine: str = "direct", seed: int = 0,
                    show_progress: bool = True, command: str = "recirc-analog reproduce --circuit") -> list[str]:
     """Co-simulate :data:`CIRCUIT_PANELS` for ``batches`` minibatches each; write circuit.csv / .png / .md.
 
     Returns the lines of circuit.md, the REPORT.md section comparing the circuit with its reference.
     """
-    from ..report.paper_figures import plot_circuit_panel
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    rows, curves, table = [], {}, []
+    rows, table = [], []
     for panel in CIRCUIT_PANELS:
         config = CosimConfig(sizes=panel.sizes, activations=("linear", "linear"), data=panel.data,
                              batches=batches, batch_size=100, lr=panel.lr, seed=seed, engine=engine,
@@ -81,8 +95,6 @@ def circuit_panels(out, data_dir, *, batches: int, engine: str = "direct", seed:
             metrics = list(csv.DictReader(handle))
         rows += [[panel.key, m["batch"], m["cosim_loss"], m["reference_loss"], m["weight_rel_diff_max"]]
                  for m in metrics]
-        curves[panel.title] = {"REC, circuit": [float(m["cosim_loss"]) for m in metrics],
-                               "REC, reference": [float(m["reference_loss"]) for m in metrics]}
         audit = summary.get("audit_max_deviation")
         clipped = [int(m["clipped_devices"] or 0) for m in metrics]
         first_clip = next((m["batch"] for m, c in zip(metrics, clipped) if c), "none")
@@ -96,7 +108,7 @@ def circuit_panels(out, data_dir, *, batches: int, engine: str = "direct", seed:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["panel", "batch", "circuit_loss", "reference_loss", "weight_rel_diff_max"])
         writer.writerows(rows)
-    plot_circuit_panel(out / "circuit.png", curves, title="REC in the co-simulated circuit beside the reference")
+    draw_circuit(out)
     lines = ["## Circuit panels (co-simulation, reduced scale)", "", f"Run: `{command}`", "",
             f"REC trained by the circuit ({engine} engine"
             + (f", every {AUDIT_EVERY}th minibatch re-simulated by ngspice" if engine == "direct" else "")

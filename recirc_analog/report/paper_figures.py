@@ -36,9 +36,12 @@ RULE_COLOURS = {"BP": "C0", "RBP": "C1", "SRBP": "C2", "REC": "C3", "TOP": "C7",
 
 def plot_paper_panels(path: str | os.PathLike, panels: Mapping[str, Mapping[str, object]], *,
                       title: str | None = None, columns: int = 2, xlabel: str = "epoch",
-                      ylabel: str = "test loss (per sample)", logy: bool = True, dpi: int = DPI) -> Path:
+                      ylabel: str = "test loss (per sample)", logy: bool = True, dpi: int = DPI,
+                      styles: Mapping[str, Mapping] | None = None) -> Path:
     """Draw ``panels[panel title][curve label]`` (values per epoch 0..E) as a grid of ``columns``.
 
+    ``styles[label]``, if given, are matplotlib line properties of that curve (e.g. markers only,
+    so a curve lying on another stays visible).
     NaN points (after a divergence) are left out; ``logy`` draws a log axis where the
     losses span more than :data:`LOG_SPAN`. Returns the path written.
     """
@@ -62,8 +65,9 @@ def plot_paper_panels(path: str | os.PathLike, panels: Mapping[str, Mapping[str,
                 raise ConfigError(f"curve {label!r} of panel {name!r} must be 1-d, got shape {y.shape}")
             if label not in colours:
                 colours[label] = next(spare, None)
-            axes.plot(np.arange(y.size), y, label=str(label), color=colours[label], linewidth=1.5,
-                      marker="o" if y.size <= 30 else None, markersize=2.5)
+            style = {"linewidth": 1.5, "marker": "o" if y.size <= 30 else None, "markersize": 2.5,
+                     **dict((styles or {}).get(label, {}))}
+            axes.plot(np.arange(y.size), y, label=str(label), color=colours[label], **style)
         positive = np.concatenate([np.asarray(v, float) for v in curves.values()])
         positive = positive[np.isfinite(positive) & (positive > 0)]
         if logy and positive.size and positive.max() > LOG_SPAN * positive.min():
@@ -81,6 +85,12 @@ def plot_paper_panels(path: str | os.PathLike, panels: Mapping[str, Mapping[str,
 
 def plot_circuit_panel(path: str | os.PathLike, panels: Mapping[str, Mapping[str, object]], *,
                        title: str | None = None, dpi: int = DPI) -> Path:
-    """The co-simulated circuit beside its reference: ``panels[title][label]`` = minibatch loss per batch."""
+    """The co-simulated circuit beside its reference: ``panels[title][label]`` = minibatch loss per batch.
+
+    Labels ending in "circuit" are drawn as markers only, over the reference's line they lie on.
+    """
+    labels = {label for curves in panels.values() for label in curves}
+    styles = {label: {"linestyle": "none", "marker": "o", "markersize": 3.0, "markerfacecolor": "none"}
+              for label in labels if str(label).endswith("circuit")}
     return plot_paper_panels(path, panels, title=title, columns=2, xlabel="minibatch",
-                             ylabel="minibatch loss (per sample)", dpi=dpi)
+                             ylabel="minibatch loss (per sample)", dpi=dpi, styles=styles)
