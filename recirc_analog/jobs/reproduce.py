@@ -240,6 +240,24 @@ def _finals(results: dict, panel: str) -> dict[str, float]:
     return {label: run.final for label, run in results[panel].items()}
 
 
+def _diverged(results: dict, panel_keys) -> list[str]:
+    """'panel label (epoch N)' for every run of ``panel_keys`` that diverged."""
+    return [f"{key} {label} (epoch {run.diverged})" for key in panel_keys
+            for label, run in results[key].items() if run.diverged is not None]
+
+
+def _trains_through(check: Check, panel_keys: tuple[str, ...]) -> Check:
+    """``check``, failing also when a run of ``panel_keys`` diverged (its last finite loss then compares
+    an earlier epoch with the others' last)."""
+
+    def test(results):
+        holds, measured = check.test(results)
+        diverged = _diverged(results, panel_keys)
+        return holds and not diverged, measured + (f" -- diverged: {', '.join(diverged)}" if diverged else "")
+
+    return Check(check.claim + "; every run trains to the end without diverging", test)
+
+
 def _below_top(panel_keys: tuple[str, ...], labels=("BP", "RBP", "SRBP", "REC")) -> Check:
     """Every deep rule ends below TOP in every panel (7.2: 'deep learning is needed')."""
 
@@ -367,19 +385,23 @@ def _figures() -> dict[int, FigureDef]:
                    (Curve("BP", "bp"), Curve("SRBP", "srbp"), Curve("REC", "rec"))),)
     figures = [
         FigureDef(4, "Lowrank, linear compressive autoencoders", lowrank,
-                  (_below_top(("linear-1", "linear-3")), _near_zero(("linear-1", "linear-3"), 0.05),
-                   _rec_near("BP", ("linear-1", "linear-3"), 2.0)),
+                  (_trains_through(_below_top(("linear-1", "linear-3")), ("linear-1", "linear-3")),
+                   _near_zero(("linear-1", "linear-3"), 0.05),
+                   _trains_through(_rec_near("BP", ("linear-1", "linear-3"), 2.0), ("linear-1", "linear-3"))),
                   ("Lowrank d = 100, rank 20, a fresh U per minibatch (Section 7.1)",
                    "lr 0.001 (one hidden layer) and 0.0001 (three): 0.01 divided by 10 for Lowrank and by "
                    "another 10 for three hidden layers (Section 7.2)", "linear units, squared error, incoming "
                    "weight norm <= 2.0 (Section 7.2)")),
         FigureDef(5, "MNIST, linear and non-linear compressive autoencoders", _grid("mnist", std),
-                  (_below_top(grid), _rec_near("BP", grid, 1.25)), (lr_note, lin_note)),
+                  (_trains_through(_below_top(grid), grid), _trains_through(_rec_near("BP", grid, 1.25), grid)),
+                  (lr_note, lin_note)),
         FigureDef(6, "Fashion, linear and non-linear compressive autoencoders", _grid("fashion", std),
-                  (_below_top(grid), _rec_near("BP", grid, 1.25)), (lr_note, lin_note)),
+                  (_trains_through(_below_top(grid), grid), _trains_through(_rec_near("BP", grid, 1.25), grid)),
+                  (lr_note, lin_note)),
         FigureDef(7, "Reconstructed MNIST digits, linear 100-20-100 (BP, SRBP, REC)", recon,
-                  (_similar(("linear-3",), 1.25, "REC's reconstructions are comparable to BP's and SRBP's "
-                                                 "(Fig. 7 shows them side by side)"),),
+                  (_trains_through(_similar(("linear-3",), 1.25, "REC's reconstructions are comparable to BP's "
+                                                                 "and SRBP's (Fig. 7 shows them side by side)"),
+                                   ("linear-3",)),),
                   ("the Fig. 5 linear three-hidden-layer networks (same settings, so the same runs)",
                    "the first 10 test images"), reconstructions=True),
         FigureDef(8, "MNIST, ten hidden tanh layers: REC, REC', BP, TOP", deep, _deep_checks(),
@@ -387,12 +409,13 @@ def _figures() -> dict[int, FigureDef]:
                    "lr 0.01 for every rule; REC' 0.01 / 2**n in the n-th layer below the output (caption of "
                    "Fig. 8)", "no weight cap (the cap is for linear networks, Section 7.2)")),
         FigureDef(9, "MNIST, recirculation modes PR, CCR, RCC, CCRCC, RWCC", _grid("mnist", modes),
-                  (_similar(grid, 1.25, "the five modes 'perform very similarly' (Section 7.3)"),),
+                  (_trains_through(_similar(grid, 1.25, "the five modes 'perform very similarly' (Section 7.3)"),
+                                   grid),),
                   (lr_note, lin_note, f"lambda = {LAM} for every mixed mode (the paper does not state it); "
                    "CCR and CCRCC scale the update by (1 - lambda) or (1 - lambda)^2 (Eq. 26, 30), an "
                    "effectively smaller learning rate")),
         FigureDef(10, "MNIST, multiple recirculation cycles (REC 1-5)", _grid("mnist", cycles),
-                  (_similar(grid, 1.25, "'all variants seem to perform well' (Section 7.3)"),),
+                  (_trains_through(_similar(grid, 1.25, "'all variants seem to perform well' (Section 7.3)"), grid),),
                   (lr_note, lin_note, "REC m compares cycles 0 and m (Section 7.3, Eq. 48); the top layer "
                    "follows the reference's default (Eq. 48: I - O^L(m-1)), not 'gradient descent in every "
                    "case' (Section 7.3) -- see MULTI_CYCLE_TOP_HOOK")),
