@@ -83,6 +83,11 @@ def test_a_check_can_fail():
     results = {key: {"BP": run(1.0), "RBP": run(1.0), "SRBP": run(1.0), "REC": run(0.1), "TOP": run(5.0)}
                for key in ("linear-1", "linear-3")}
     assert all(holds for _, holds, _ in rp.evaluate_checks(figure, results))
+    results["linear-3"]["REC"] = rp.RunResult(np.array([10.0, 0.1, np.nan]), np.array([10.0, 0.1, np.nan]), 2,
+                                              None, 0.0)
+    verdicts = rp.evaluate_checks(figure, results)
+    assert [holds for _, holds, _ in verdicts] == [False, True, False]
+    assert "diverged: linear-3 REC (epoch 2)" in verdicts[0][2]
 
 
 def test_equal_settings_share_one_run_and_rec1_is_plain_recirculation(data_dir):
