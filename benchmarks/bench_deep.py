@@ -19,16 +19,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 from recirc_analog.data import load_dataset
-from recirc_analog.errors import DivergenceError
-from recirc_analog.reference.network import CircularAutoencoder
-from recirc_analog.reference.rules import get_rule
-from recirc_analog.reference.training import TrainConfig, Trainer
+from recirc_analog.jobs.reproduce import RunSpec, train_curve
+from recirc_analog.reference.recirculation import Recirculation
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_reference import header, publish  # noqa: E402
@@ -39,25 +36,16 @@ RULES = {
     "REC'": ("rec", 0.5, None),
     "TOP": ("top", 1.0, None),
 }
-"""Label -> (rule name, lr_decay, max_norm), as in Figure 8."""
+"""Label -> (rule name, lr_decay, max_norm), as in Figure 8 (``recirc_analog.jobs.reproduce.FIGURES[8]``)."""
 
 
 def train_rule(rule: str, decay: float, max_norm, sizes, acts, lr: float, epochs: int, dataset, seed: int):
     """(test loss per epoch 0..epochs with NaN after a divergence, epoch it diverged or None,
-    largest layer weight norm at the start and at the end, seconds)."""
-    net = CircularAutoencoder.random(sizes, acts, seed=seed, data_mean=dataset.train_mean)
-    trainer = Trainer(net, get_rule(rule), TrainConfig(epochs=epochs, lr=lr, lr_decay=decay, max_norm=max_norm,
-                                                       seed=seed, track_angles=False))
-    start = time.perf_counter()
-    diverged = None
-    try:
-        trainer.fit(dataset)
-    except DivergenceError:
-        diverged = trainer.history[-1].epoch + 1
-    losses = [row.test_loss for row in trainer.history]
-    losses += [float("nan")] * (epochs + 1 - len(losses))
-    norms = (max(trainer.history[0].weight_norms), max(trainer.history[-1].weight_norms))
-    return np.array(losses), diverged, norms, time.perf_counter() - start
+    largest layer weight norm at the start and at the end, seconds): ``reproduce.train_curve``."""
+    spec = RunSpec(dataset.name, tuple(sizes), tuple(acts), rule, Recirculation(), (), lr, decay, max_norm,
+                   epochs, seed)
+    run = train_curve(spec, dataset)
+    return run.test_loss, run.diverged, run.largest_norm, run.seconds
 
 
 def main(argv=None) -> int:

@@ -18,7 +18,7 @@ from . import __version__
 from .cli_args import ArgumentParser
 from .errors import RecircError, Terminated, UsageError
 
-COMMANDS = ("train", "netlist", "cosim", "sweep", "demo", "characterise")
+COMMANDS = ("train", "netlist", "cosim", "sweep", "demo", "reproduce", "characterise")
 """The sub-commands, each a module of :mod:`recirc_analog.commands` (``SUMMARY``, ``add_parser``, ``run``)."""
 
 
