@@ -8,6 +8,8 @@ voltage the scheme puts across each device; zero change where the pre-synaptic a
 on the reference columns (always half-selected); the NumPy network's forward pass for the loss.
 """
 
+import csv
+
 import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
@@ -122,3 +124,33 @@ def test_short_in_circuit_online_run_lowers_the_loss():
     first, last = np.mean([x["loss"] for x in rows[:6]]), np.mean([x["loss"] for x in rows[-6:]])
     assert last < 0.8 * first
     assert all(x["disturbed"] == 0 for x in rows)
+
+
+def test_cli_in_circuit_run_writes_its_table_and_files(tmp_path, capsys):
+    from recirc_analog.cli import main
+
+    out = tmp_path / "run"
+    assert main(["cosim", "--update", "in-circuit", "--batches", "2", "--out", str(out), "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "half-selected devices disturbed: 0 of" in text and "update correlation" in text
+    lines = (out / "metrics.csv").read_text().splitlines()
+    assert lines[0].startswith("run,sample,loss") and len(lines) == 1 + 3 * 2
+    rows = list(csv.DictReader(lines))
+    losses = {row["run"]: float(row["loss"]) for row in rows if row["sample"] == "0"}
+    assert losses["controller"] == pytest.approx(losses["reference"], rel=1e-5)   # same first sample, same weights
+    assert losses["in-circuit"] == pytest.approx(losses["reference"], rel=1e-5)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--update", "in-circuit", "--lr", "0.1"], "--update in-circuit does not support --lr"),
+    (["--memristor", "yakopcic", "--write-width", "1e-4"], "--write-width needs --update in-circuit"),
+    (["--update", "in-circuit", "--memristor", "vteam"], "--memristor must be yakopcic"),
+    (["--update", "in-circuit", "--sizes", "8,4,4,8"], "--sizes must be N0,N1,N0"),
+    (["--update", "in-circuit", "--act", "tanh"], "--act must be sigmoid"),
+])
+def test_cli_refuses_what_in_circuit_does_not_support(tmp_path, capsys, argv, message):
+    from recirc_analog.cli import main
+
+    assert main(["cosim", *argv, "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1

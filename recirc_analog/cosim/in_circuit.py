@@ -27,6 +27,10 @@ from ..schematic.in_circuit import InCircuitNetwork, _window_down
 UPDATES = ("in-circuit", "controller", "reference")
 """The three runs of :func:`online_run`."""
 
+UPDATE_KINDS = ("controller", "in-circuit")
+"""Who computes the devices' updates (the command line's ``cosim --update``): today's Python controller
+(minibatches, the lock-step co-simulation), or the circuit's own write phase (this module)."""
+
 
 @dataclass(frozen=True)
 class StepResult:
@@ -44,6 +48,8 @@ class StepResult:
     """The realised state change per device (unitless)."""
     reference_drift: float
     """Largest state change of a reference-column device (always half-selected; ideally 0)."""
+    reference_moved: int
+    """Reference-column devices whose state moved by more than 1e-9."""
 
 
 def nominal_rate(net: InCircuitNetwork) -> float:
@@ -81,7 +87,8 @@ def step(engine, net: InCircuitNetwork, data, label: str = "in-circuit step") ->
                       loss=float(np.sum((data - out) ** 2)),
                       intended=intended_change(held, net.v_unit),
                       realised=(end1 - net.states1, end2 - net.states2),
-                      reference_drift=float(np.max(np.abs(refs - net.x_ref))))
+                      reference_drift=float(np.max(np.abs(refs - net.x_ref))),
+                      reference_moved=int(np.sum(np.abs(refs - net.x_ref) > 1e-9)))
 
 
 def _sigmoid(z):
@@ -106,19 +113,29 @@ def correlation(intended, realised) -> float:
     return float(np.corrcoef(x, y)[0, 1])
 
 
-def disturbed(intended, realised, tolerance: float = 1e-9) -> tuple[int, int]:
-    """(devices whose rule change is 0 but whose state moved by more than ``tolerance``, such devices)."""
+def disturbed(intended, realised, zero: float = 1e-7, tolerance: float = 1e-9) -> tuple[int, int]:
+    """(devices whose rule change is below ``zero`` (a pre-synaptic or post-synaptic value of 0, up to the
+    holds' leakage) but whose state moved by more than ``tolerance``, such devices)."""
     x = np.concatenate([np.ravel(v) for v in intended])
     y = np.concatenate([np.ravel(v) for v in realised])
-    zero = x == 0
-    return int(np.sum(np.abs(y[zero]) > tolerance)), int(np.sum(zero))
+    idle = np.abs(x) < zero
+    return int(np.sum(np.abs(y[idle]) > tolerance)), int(np.sum(idle))
+
+
+def wrong_sign(intended, realised, zero: float = 1e-6) -> int:
+    """Devices whose rule change exceeds ``zero`` but whose state moved the other way or not at all."""
+    x = np.concatenate([np.ravel(v) for v in intended])
+    y = np.concatenate([np.ravel(v) for v in realised])
+    big = np.abs(x) > zero
+    return int(np.sum(np.sign(y[big]) != np.sign(x[big])))
 
 
 def online_run(engine, net: InCircuitNetwork, samples: np.ndarray, update: str = "in-circuit",
                progress: bool = False) -> list[dict]:
     """Train ``net`` online on ``samples`` (n, N0) with ``update`` (one of :data:`UPDATES`); one row per
-    sample: loss before the update, correlation of realised with intended change, disturbed half-selected
-    devices (in-circuit only), the reference columns' drift."""
+    sample: loss before the update, correlation of realised with intended change, ``disturbed`` of the
+    ``half_selected`` devices checked (the reference columns' and those whose rule change is 0; in-circuit
+    only), devices changed against the rule's sign, the reference columns' largest drift."""
     if update not in UPDATES:
         raise ConfigError(f"update must be one of {', '.join(UPDATES)}, got {update!r}")
     from tqdm import tqdm
@@ -136,13 +153,15 @@ def online_run(engine, net: InCircuitNetwork, samples: np.ndarray, update: str =
         result = step(engine, net, data, label=f"{update} sample {k}")
         if update == "in-circuit":
             realised = result.realised
-            moved, zero = disturbed(result.intended, realised)
+            moved, idle = disturbed(result.intended, realised)
+            moved, idle = moved + result.reference_moved, idle + net.sizes[0] + net.sizes[1]
             net = result.net
         else:                                   # the controller: the rule in Python, programmed ideally
             realised = tuple(rate * d for d in result.intended)
-            moved, zero = 0, 0
+            moved, idle = 0, 0
             net = replace(net, states1=np.clip(net.states1 + realised[0], 0, 1),
                           states2=np.clip(net.states2 + realised[1], 0, 1))
         rows.append({"loss": result.loss, "corr": correlation(result.intended, realised),
-                     "disturbed": moved, "zero_rule": zero, "ref_drift": result.reference_drift})
+                     "disturbed": moved, "half_selected": idle,
+                     "wrong_sign": wrong_sign(result.intended, realised), "ref_drift": result.reference_drift})
     return rows
