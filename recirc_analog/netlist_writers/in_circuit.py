@@ -102,9 +102,10 @@ def write_in_circuit(net: InCircuitNetwork, data) -> str:
     saves += [reference_node(1, j) for j in range(n0)] + [reference_node(2, i) for i in range(n1)]
     saves += [name for names in held_nodes(n0, n1).values() for name in names]
     dt = s.dt
+    stop = t["stop"] if net.write else t["t1"] + 2 * dt     # without the write, the holds are all there is
     lines += [".options reltol=1e-6 vntol=1e-10 abstol=1e-15 method=gear maxord=1 trtol=1e9",
               ".save " + " ".join(saves),
-              f".tran {number(dt)} {number(t['stop'])} 0 {number(dt)} uic", ".end"]
+              f".tran {number(dt)} {number(stop)} 0 {number(dt)} uic", ".end"]
     return "\n".join(lines) + "\n"
 
 
