@@ -120,7 +120,7 @@ def test_short_in_circuit_online_run_lowers_the_loss():
     samples = np.clip(rng.uniform(0, 1, (30, 2)) @ basis / 1.2, 0, 1)
     net = _network(spread=0.05, seed=2, scheme=WriteScheme(tw=4e-4, steps=200))
     with BatchEngine() as engine:
-        rows = online_run(engine, net, samples, "in-circuit")
+        rows, _ = online_run(engine, net, samples, "in-circuit")
     first, last = np.mean([x["loss"] for x in rows[:6]]), np.mean([x["loss"] for x in rows[-6:]])
     assert last < 0.8 * first
     assert all(x["disturbed"] == 0 for x in rows)

@@ -131,11 +131,12 @@ def wrong_sign(intended, realised, zero: float = 1e-6) -> int:
 
 
 def online_run(engine, net: InCircuitNetwork, samples: np.ndarray, update: str = "in-circuit",
-               progress: bool = False) -> list[dict]:
+               progress: bool = False) -> tuple[list[dict], InCircuitNetwork]:
     """Train ``net`` online on ``samples`` (n, N0) with ``update`` (one of :data:`UPDATES`); one row per
     sample: loss before the update, correlation of realised with intended change, ``disturbed`` of the
     ``half_selected`` devices checked (the reference columns' and those whose rule change is 0; in-circuit
-    only), devices changed against the rule's sign, the reference columns' largest drift."""
+    only), devices changed against the rule's sign, the reference columns' largest drift; and the network
+    with the final states (the reference's: its weights mapped back to states, unclipped)."""
     if update not in UPDATES:
         raise ConfigError(f"update must be one of {', '.join(UPDATES)}, got {update!r}")
     from tqdm import tqdm
@@ -147,7 +148,8 @@ def online_run(engine, net: InCircuitNetwork, samples: np.ndarray, update: str =
         for data in tqdm(samples, desc="reference", disable=not progress):
             a1, a2, loss = reference_step(a1, a2, data, rate * net.w_scale)
             rows.append({"loss": loss})
-        return rows
+        return rows, replace(net, states1=np.clip(a1 / net.w_scale + net.x_ref, 0, 1),
+                             states2=np.clip(a2 / net.w_scale + net.x_ref, 0, 1))
     net = replace(net, write=update == "in-circuit")
     for k, data in enumerate(tqdm(samples, desc=update, disable=not progress)):
         result = step(engine, net, data, label=f"{update} sample {k}")
@@ -164,4 +166,4 @@ def online_run(engine, net: InCircuitNetwork, samples: np.ndarray, update: str =
         rows.append({"loss": result.loss, "corr": correlation(result.intended, realised),
                      "disturbed": moved, "half_selected": idle,
                      "wrong_sign": wrong_sign(result.intended, realised), "ref_drift": result.reference_drift})
-    return rows
+    return rows, net

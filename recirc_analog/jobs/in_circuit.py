@@ -3,7 +3,8 @@ controller-driven run and the NumPy reference (:mod:`recirc_analog.cosim.in_circ
 
 Network: N0-N1-N0, sigmoid activations, no biases, PR recirculation with cycles (0, 1), one update per
 sample. Data: Lowrank squashed into [0, 1] by a logistic function, or an image set (already in [0, 1]).
-Writes ``metrics.csv`` (one row per sample of each run), ``summary.json`` and ``in_circuit.png``.
+Writes ``metrics.csv`` (one row per sample of each run), ``summary.json``, ``in_circuit.png`` and
+``states.npz`` (initial and final device states of each run; the reference's weights as states, clipped).
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ import numpy as np
 from ..cosim.in_circuit import UPDATES, nominal_rate, online_run
 from ..data.lowrank import LowrankDataset
 from ..devices.compact.models import COMPACT_MODELS
-from ..fileio import atomic_open, format_csv_value, write_json_atomic
+from ..fileio import atomic_open, format_csv_value, save_npz_atomic, write_json_atomic
 from ..schematic.in_circuit import InCircuitNetwork, WriteScheme
 from .run_folder import run_folder
 
-OUTPUTS = ("metrics.csv", "summary.json", "in_circuit.png")
+OUTPUTS = ("metrics.csv", "summary.json", "in_circuit.png", "states.npz")
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,11 @@ def run_in_circuit(config: InCircuitConfig, out, *, show_progress: bool = True, 
                            states2=np.clip(x_ref + config.spread * rng.standard_normal((n0, n1)), 0, 1),
                            model=model, scheme=WriteScheme(tw=config.tw, steps=config.steps))
     with run_folder(out, overwrite=overwrite, outputs=OUTPUTS) as folder:
-        runs, seconds = {}, {}
+        runs, seconds, finals = {}, {}, {}
         with (engine or BatchEngine(tmp_root=str(folder.tmp))) as sim:
             for update in UPDATES[::-1]:
                 start = time.perf_counter()
-                runs[update] = online_run(sim, net, samples, update, progress=show_progress)
+                runs[update], finals[update] = online_run(sim, net, samples, update, progress=show_progress)
                 seconds[update] = time.perf_counter() - start
         columns = ["run", "sample", "loss", "corr", "disturbed", "half_selected", "wrong_sign", "ref_drift"]
         with atomic_open(folder.path / "metrics.csv") as handle:
@@ -76,7 +77,9 @@ def run_in_circuit(config: InCircuitConfig, out, *, show_progress: bool = True, 
         summary = {
             "sizes": list(config.sizes), "memristor": config.memristor, "samples": config.samples,
             "seed": config.seed, "tw": config.tw, "steps": config.steps, "x_ref": net.x_ref,
-            "state_change_per_unit": nominal_rate(net), "w_scale": net.w_scale, "window": window,
+            "state_change_per_unit": nominal_rate(net),
+            "final_states_in_circuit": _state_stats(finals["in-circuit"]),
+            "final_states_controller": _state_stats(finals["controller"]), "w_scale": net.w_scale, "window": window,
             "loss_first": {u: float(np.mean([r["loss"] for r in rows[:window]])) for u, rows in runs.items()},
             "loss_last": {u: float(np.mean([r["loss"] for r in rows[-window:]])) for u, rows in runs.items()},
             "corr_median": float(np.nanmedian([r["corr"] for r in ours])),
@@ -88,8 +91,19 @@ def run_in_circuit(config: InCircuitConfig, out, *, show_progress: bool = True, 
             "seconds": seconds,
         }
         write_json_atomic(folder.path / "summary.json", summary)
+        save_npz_atomic(folder.path / "states.npz", initial1=net.states1, initial2=net.states2,
+                        **{f"{u.replace('-', '_')}{k}": getattr(n, f"states{k}")
+                           for u, n in finals.items() for k in (1, 2)})
         _plot(runs, window, folder.path / "in_circuit.png")
     return summary
+
+
+def _state_stats(net) -> dict:
+    """Where the states ended: their range and how many sit within 0.05 of a bound or of the windows' soft
+    bounds (Yakopcic's down rate is below 1/4 of its x_ref value for x < 0.3)."""
+    x = np.concatenate([net.states1.ravel(), net.states2.ravel()])
+    return {"min": float(x.min()), "max": float(x.max()), "std": float(x.std()),
+            "below_0.3": int(np.sum(x < 0.3)), "above_0.7": int(np.sum(x > 0.7)), "devices": int(x.size)}
 
 
 def _plot(runs, window, path) -> None:

@@ -26,7 +26,8 @@ def main():
     args = parser.parse_args()
     sizes = tuple(int(s) for s in args.sizes.split(","))
     config = InCircuitConfig(sizes=sizes, samples=args.samples, seed=args.seed, tw=args.tw, steps=args.steps)
-    out = HERE / f"results-{'-'.join(map(str, sizes))}"
+    name = "results-" + "-".join(map(str, sizes)) + ("" if args.tw == 4e-4 else f"-tw{args.tw:g}")
+    out = HERE / name
     print(json.dumps(run_in_circuit(config, out, overwrite=True), indent=1))
 
 
