@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..netlist_writers.in_circuit import held_nodes, reference_node, state_node, write_in_circuit
-from ..schematic.in_circuit import InCircuitNetwork, _window_down
+from ..schematic.in_circuit import InCircuitNetwork, window_down
 
 UPDATES = ("in-circuit", "controller", "reference")
 """The three runs of :func:`online_run`."""
@@ -56,7 +56,7 @@ def nominal_rate(net: InCircuitNetwork) -> float:
     """State change per unit of pre x post-difference (activity^2) the write makes at ``x_ref``
     (1/activity^2): ``tw * A_n e^{V_n} f_down(x_ref) * gain * v_unit`` (both directions alike)."""
     m = net.model
-    slope = m.a_n * np.exp(m.v_n) * float(_window_down(m, net.x_ref))
+    slope = m.a_n * np.exp(m.v_n) * float(window_down(m, net.x_ref))
     return net.scheme.tw * slope * net.scheme.gain * net.v_unit
 
 

@@ -44,7 +44,7 @@ def _balance_state(model: Yakopcic) -> float:
     from scipy.optimize import brentq
 
     def gap(x):
-        return _window_up(model, x) - _window_down(model, x)
+        return window_up(model, x) - window_down(model, x)
 
     low, high = max(model.x_p, 1e-3), min(1.0 - model.x_n + 0.2, 0.999)
     if gap(low) * gap(high) > 0:
@@ -52,13 +52,13 @@ def _balance_state(model: Yakopcic) -> float:
     return float(brentq(gap, low, high, xtol=1e-12))
 
 
-def _window_up(model: Yakopcic, x):
+def window_up(model: Yakopcic, x):
     """Yakopcic's window f(x) for rising states (unitless)."""
     w_p = (model.x_p - x) / (1.0 - model.x_p) + 1.0
     return np.where(x >= model.x_p, np.exp(-model.alpha_p * (x - model.x_p)) * w_p, 1.0)
 
 
-def _window_down(model: Yakopcic, x):
+def window_down(model: Yakopcic, x):
     """Yakopcic's window f(x) for falling states (unitless)."""
     w_n = x / (1.0 - model.x_n)
     return np.where(x <= 1.0 - model.x_n, np.exp(model.alpha_n * (x + model.x_n - 1.0)) * w_n, 1.0)
@@ -158,8 +158,8 @@ class InCircuitNetwork:
         """Column overdrive per volt in the up direction (V/V): the down gain times the ratio of the
         down to the up rate slope at threshold, so both directions change a device at ``x_ref`` alike."""
         m = self.model
-        down = m.a_n * np.exp(m.v_n) * float(_window_down(m, self.x_ref))
-        up = m.a_p * np.exp(m.v_p) * float(_window_up(m, self.x_ref))
+        down = m.a_n * np.exp(m.v_n) * float(window_down(m, self.x_ref))
+        up = m.a_p * np.exp(m.v_p) * float(window_up(m, self.x_ref))
         return self.scheme.gain * down / up
 
     @property
