@@ -9,7 +9,9 @@ import pytest
 import recirc_analog
 from recirc_analog.cli import COMMANDS, build_parser
 from recirc_analog.cli_args import parse_activations
+from recirc_analog.cosim.in_circuit import UPDATE_KINDS
 from recirc_analog.data import DATASET_NAMES, load_dataset
+from recirc_analog.devices.compact.models import COMPACT_MODELS
 from recirc_analog.engines import ENGINE_KINDS
 from recirc_analog.errors import RecircError, UsageError
 from recirc_analog.netlist_writers import DIALECTS, get_writer
@@ -36,7 +38,7 @@ REGISTRIES = {
     "--architecture": ARCHITECTURES, "--mapping": MAPPING_KINDS, "--neuron": NEURON_KINDS,
     "--engine": ENGINE_KINDS, "--dialect": tuple(DIALECTS), "--c2": spelled(C2_CHOICES),
     "--c3": spelled(C3_CHOICES), "--signal": SIGNALS, "--c1": ("yes", "no"), "--angles": ("yes", "no"),
-    "--top-layer": TOP_LAYER_NAMES,
+    "--top-layer": TOP_LAYER_NAMES, "--update": UPDATE_KINDS, "--memristor": tuple(COMPACT_MODELS),
 }
 """Option -> the registry its choices must equal (--c1 and --angles are yes/no switches, owned by the CLI)."""
 

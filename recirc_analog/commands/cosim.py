@@ -110,7 +110,38 @@ def add_parser(commands) -> None:
                                                "process and cannot be killed: the shared engine has no timeout) "
                                                "(default: scaled to the batch and network, at least 120)")
     cosim.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_in_circuit_options(cosim)
     cosim.set_defaults(handler=run)
+    # what --update in-circuit must see left at its default (it refuses the options it does not use)
+    cosim.set_defaults(option_defaults={a.dest: (a.option_strings[0], a.default) for a in cosim._actions
+                                        if a.option_strings and a.dest != "help"})
+
+
+IN_CIRCUIT_OPTIONS = ("sizes", "act", "mode", "cycles", "batches", "seed", "out", "overwrite", "quiet",
+                      "update", "memristor", "write_width")
+"""The options ``--update in-circuit`` reads; any other one given is refused."""
+
+
+def add_in_circuit_options(cosim) -> None:
+    """``--update`` and the in-circuit write's options (issue 13)."""
+    from ..cosim.in_circuit import UPDATE_KINDS
+    from ..devices.compact.models import COMPACT_MODELS
+
+    group = cosim.add_argument_group("in-circuit learning (issue 13)")
+    group.add_argument("--update", default="controller", choices=UPDATE_KINDS,
+                       help="controller: Python computes each update from the read voltages and programs the "
+                            "devices (minibatches); in-circuit: a write phase in the .tran netlist programs "
+                            "memristor crossbars from the held and live voltages, one update per sample, beside "
+                            "the controller-driven run and the reference (--sizes N0,N1,N0 (default there 8,4,8), "
+                            "sigmoid, no biases, PR; --batches samples of squashed Lowrank, default 100) "
+                            "(default controller)")
+    group.add_argument("--memristor", default="yakopcic", choices=tuple(COMPACT_MODELS),
+                       help="with --update in-circuit: the compact model of every device (only yakopcic can "
+                            "be written in proportion to the rule) (default yakopcic)")
+    group.add_argument("--write-width", type=in_range("--write-width", 1e-7, 1e-2), default=4e-4,
+                       metavar="SECONDS",
+                       help="with --update in-circuit: the longest row pulse, for a pre-synaptic activity of 1; "
+                            "sets the learning rate (default 4e-4)")
 
 
 LEGACY_DEVICE_OPTIONS = {"levels": "--levels", "write_noise": "--write-noise", "up_gain": "--up-gain",
@@ -160,6 +191,12 @@ def run(args) -> int:
     """Run the cosim command; print the comparison table; return the exit code."""
     from ..jobs.cosim import run_cosim
 
+    if args.update == "in-circuit":
+        return run_in_circuit_command(args)
+    for dest in ("memristor", "write_width"):
+        option, default = args.option_defaults[dest]
+        if getattr(args, dest) != default:
+            raise UsageError(f"{option} needs --update in-circuit")
     config, spec, device = build_configs(args)
     if args.resume and args.overwrite:
         raise UsageError("--resume and --overwrite exclude each other")
@@ -194,3 +231,38 @@ def print_summary(summary: dict, out) -> None:
               + ("n/a" if deviation is None else f"{deviation:.3g} (tolerance {summary['audit_tolerance']:g})"))
     print(f"results and plots in {out}/: metrics.csv, summary.json, " + ", ".join(
         str(p).rsplit("/", 1)[-1] for p in summary["plots"]))
+
+
+def run_in_circuit_command(args) -> int:
+    """``cosim --update in-circuit``: refuse what it does not support, run, print its table."""
+    from ..jobs.in_circuit import InCircuitConfig, run_in_circuit
+    from ..report import format_table
+
+    for dest, (option, default) in args.option_defaults.items():
+        if dest not in IN_CIRCUIT_OPTIONS and getattr(args, dest) != default:
+            raise UsageError(f"--update in-circuit does not support {option} (it reads only "
+                             + ", ".join("--" + d.replace("_", "-") for d in IN_CIRCUIT_OPTIONS) + ")")
+    given = set(getattr(args, "given", ()))
+    sizes = parse_sizes(args.sizes) if "sizes" in given else (8, 4, 8)
+    if len(sizes) != 3 or sizes[0] != sizes[2] or max(sizes) > 64:
+        raise UsageError(f"--sizes must be N0,N1,N0 with widths <= 64 for --update in-circuit, got {args.sizes}")
+    if "act" in given and args.act not in ("sigmoid", "sigmoid,sigmoid"):
+        raise UsageError(f"--act must be sigmoid,sigmoid for --update in-circuit, got {args.act}")
+    if args.mode != "pr" or tuple(args.cycles or (0, 1)) != (0, 1):
+        raise UsageError(f"--mode must be pr with --cycles 0,1 for --update in-circuit, got {args.mode}")
+    if args.memristor != "yakopcic":
+        raise UsageError(f"--memristor must be yakopcic for --update in-circuit, got {args.memristor} (VTEAM's "
+                         "on-direction rate goes as the overdrive cubed: no change proportional to the rule)")
+    config = InCircuitConfig(sizes=sizes, memristor=args.memristor, samples=args.batches or 100, seed=args.seed,
+                             tw=args.write_width)
+    s = run_in_circuit(config, args.out, show_progress=not args.quiet, overwrite=args.overwrite)
+    rows = [{"run": u, "loss (first)": s["loss_first"][u], "loss (last)": s["loss_last"][u]}
+            for u in ("in-circuit", "controller", "reference")]
+    print(format_table(rows, ["run", "loss (first)", "loss (last)"]))
+    print(f"loss: mean of the first / last {s['window']} samples' losses before their update")
+    print(f"update correlation (realised vs pre x post-difference, per sample): median {s['corr_median']:.4f}, "
+          f"min {s['corr_min']:.4f}; devices changed against the rule's sign: {s['wrong_sign']}")
+    print(f"half-selected devices disturbed: {s['disturbed']} of {s['half_selected_checked']} checked "
+          f"(largest reference-column drift {s['reference_column_drift_max']:.2g})")
+    print(f"results and plots in {args.out}/: metrics.csv, summary.json, in_circuit.png")
+    return 0

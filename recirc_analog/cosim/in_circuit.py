@@ -1,0 +1,169 @@
+"""Driver of in-circuit learning (issue 13): Python clocks the samples, feeds the data and reads the
+losses; the circuit computes both phases and programs its own memristors.
+
+One sample is one ``.tran`` analysis (:func:`~recirc_analog.netlist_writers.in_circuit.write_in_circuit`).
+The device states carry over between analyses through the subcircuits' initial condition ``x0``:
+the state read at the end of one analysis is the next one's ``x0``. Nothing in the update is
+computed here; the driver only *reads* the held voltages afterwards to report what the rule
+intended (``pre x post-difference``, the oracle of the realised change) and the loss.
+
+Two comparisons run the same online rule (one update per sample, PR recirculation, no biases):
+``controller`` (the same circuit with the write drivers off; Python computes the rule's change from
+the held voltages and sets the states, as today's co-simulation controller does) and ``reference``
+(the NumPy network, no circuit at all). Their learning rate is the circuit's nominal one at
+``x_ref`` (:func:`nominal_rate`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..netlist_writers.in_circuit import held_nodes, reference_node, state_node, write_in_circuit
+from ..schematic.in_circuit import InCircuitNetwork, window_down
+
+UPDATES = ("in-circuit", "controller", "reference")
+"""The three runs of :func:`online_run`."""
+
+UPDATE_KINDS = ("controller", "in-circuit")
+"""Who computes the devices' updates (the command line's ``cosim --update``): today's Python controller
+(minibatches, the lock-step co-simulation), or the circuit's own write phase (this module)."""
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What one sample's analysis did."""
+
+    net: InCircuitNetwork
+    """The network with the states at the end of the analysis (the next sample's start)."""
+    held: dict
+    """Held activities read from ngspice (unitless): ``data`` O^0(0), ``h1`` O^1(0), ``out`` O^2(0), ``l1`` O^1(1)."""
+    loss: float
+    """Squared reconstruction error sum_k (data_k - O^2_k(0))^2 before the update (unitless)."""
+    intended: tuple[np.ndarray, np.ndarray]
+    """The rule's direction post x pre per device, from the held voltages (activities, shapes of the states)."""
+    realised: tuple[np.ndarray, np.ndarray]
+    """The realised state change per device (unitless)."""
+    reference_drift: float
+    """Largest state change of a reference-column device (always half-selected; ideally 0)."""
+    reference_moved: int
+    """Reference-column devices whose state moved by more than 1e-9."""
+
+
+def nominal_rate(net: InCircuitNetwork) -> float:
+    """State change per unit of pre x post-difference (activity^2) the write makes at ``x_ref``
+    (1/activity^2): ``tw * A_n e^{V_n} f_down(x_ref) * gain * v_unit`` (both directions alike)."""
+    m = net.model
+    slope = m.a_n * np.exp(m.v_n) * float(window_down(m, net.x_ref))
+    return net.scheme.tw * slope * net.scheme.gain * net.v_unit
+
+
+def intended_change(held: dict[str, np.ndarray], v_unit: float) -> tuple[np.ndarray, np.ndarray]:
+    """(post x pre of crossbar 1 (N1, N0), of crossbar 2 (N0, N1)) from the held voltages (V) of
+    :func:`~recirc_analog.netlist_writers.in_circuit.held_nodes`, in activities."""
+    a = {k: np.asarray(v) / v_unit for k, v in held.items()}
+    return np.outer(a["h1"] - a["l1"], a["data"]), np.outer(a["data"] - a["out"], a["h1"])
+
+
+def step(engine, net: InCircuitNetwork, data, label: str = "in-circuit step") -> StepResult:
+    """Run one sample ``data`` (N0 activities in [0, 1]) through ``net`` on ``engine`` (a batch engine)."""
+    data = np.asarray(data, dtype=float)
+    n0, n1 = net.sizes
+    if data.shape != (n0,) or not np.all(np.isfinite(data)) or data.min() < 0 or data.max() > 1:
+        raise ConfigError(f"data must be {n0} activities in [0, 1], got shape {data.shape}")
+    result = engine.run(write_in_circuit(net, data), label=label)
+    if result.relaxed:
+        raise ConfigError(f"{label}: ngspice only converged with relaxed tolerances; refusing its states")
+    held = {k: np.array([result.get(n)[-1] for n in names]) for k, names in held_nodes(n0, n1).items()}
+    end1 = np.array([[result.get(state_node(1, i, j))[-1] for j in range(n0)] for i in range(n1)])
+    end2 = np.array([[result.get(state_node(2, k, i))[-1] for i in range(n1)] for k in range(n0)])
+    refs = np.array([result.get(reference_node(1, j))[-1] for j in range(n0)]
+                    + [result.get(reference_node(2, i))[-1] for i in range(n1)])
+    out = held["out"] / net.v_unit
+    return StepResult(net=replace(net, states1=np.clip(end1, 0.0, 1.0), states2=np.clip(end2, 0.0, 1.0)),
+                      held={k: v / net.v_unit for k, v in held.items()},
+                      loss=float(np.sum((data - out) ** 2)),
+                      intended=intended_change(held, net.v_unit),
+                      realised=(end1 - net.states1, end2 - net.states2),
+                      reference_drift=float(np.max(np.abs(refs - net.x_ref))),
+                      reference_moved=int(np.sum(np.abs(refs - net.x_ref) > 1e-9)))
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def reference_step(a1: np.ndarray, a2: np.ndarray, data: np.ndarray, rate: float):
+    """One online PR step of the NumPy network (weights only): (new A1, new A2, loss before)."""
+    h1 = _sigmoid(a1 @ data)
+    out = _sigmoid(a2 @ h1)
+    l1 = _sigmoid(a1 @ out)
+    loss = float(np.sum((data - out) ** 2))
+    return a1 + rate * np.outer(h1 - l1, data), a2 + rate * np.outer(data - out, h1), loss
+
+
+def correlation(intended, realised) -> float:
+    """Pearson correlation over all devices of both crossbars (nan if either is constant)."""
+    x = np.concatenate([np.ravel(v) for v in intended])
+    y = np.concatenate([np.ravel(v) for v in realised])
+    if np.std(x) == 0 or np.std(y) == 0:
+        return float("nan")
+    return float(np.corrcoef(x, y)[0, 1])
+
+
+def disturbed(intended, realised, zero: float = 1e-7, tolerance: float = 1e-9) -> tuple[int, int]:
+    """(devices whose rule change is below ``zero`` (a pre-synaptic or post-synaptic value of 0, up to the
+    holds' leakage) but whose state moved by more than ``tolerance``, such devices)."""
+    x = np.concatenate([np.ravel(v) for v in intended])
+    y = np.concatenate([np.ravel(v) for v in realised])
+    idle = np.abs(x) < zero
+    return int(np.sum(np.abs(y[idle]) > tolerance)), int(np.sum(idle))
+
+
+def wrong_sign(intended, realised, zero: float = 1e-6) -> int:
+    """Devices whose rule change exceeds ``zero`` but whose state moved the other way or not at all."""
+    x = np.concatenate([np.ravel(v) for v in intended])
+    y = np.concatenate([np.ravel(v) for v in realised])
+    big = np.abs(x) > zero
+    return int(np.sum(np.sign(y[big]) != np.sign(x[big])))
+
+
+def online_run(engine, net: InCircuitNetwork, samples: np.ndarray, update: str = "in-circuit",
+               progress: bool = False) -> tuple[list[dict], InCircuitNetwork]:
+    """Train ``net`` online on ``samples`` (n, N0) with ``update`` (one of :data:`UPDATES`); one row per
+    sample: loss before the update, correlation of realised with intended change, ``disturbed`` of the
+    ``half_selected`` devices checked (the reference columns' and those whose rule change is 0; in-circuit
+    only), devices changed against the rule's sign, the reference columns' largest drift; and the network
+    with the final states (the reference's: its weights mapped back to states, unclipped)."""
+    if update not in UPDATES:
+        raise ConfigError(f"update must be one of {', '.join(UPDATES)}, got {update!r}")
+    from tqdm import tqdm
+
+    rate = nominal_rate(net)
+    rows = []
+    if update == "reference":
+        a1, a2 = net.weights()
+        for data in tqdm(samples, desc="reference", disable=not progress):
+            a1, a2, loss = reference_step(a1, a2, data, rate * net.w_scale)
+            rows.append({"loss": loss})
+        return rows, replace(net, states1=np.clip(a1 / net.w_scale + net.x_ref, 0, 1),
+                             states2=np.clip(a2 / net.w_scale + net.x_ref, 0, 1))
+    net = replace(net, write=update == "in-circuit")
+    for k, data in enumerate(tqdm(samples, desc=update, disable=not progress)):
+        result = step(engine, net, data, label=f"{update} sample {k}")
+        if update == "in-circuit":
+            realised = result.realised
+            moved, idle = disturbed(result.intended, realised)
+            moved, idle = moved + result.reference_moved, idle + net.sizes[0] + net.sizes[1]
+            net = result.net
+        else:                                   # the controller: the rule in Python, programmed ideally
+            realised = tuple(rate * d for d in result.intended)
+            moved, idle = 0, 0
+            net = replace(net, states1=np.clip(net.states1 + realised[0], 0, 1),
+                          states2=np.clip(net.states2 + realised[1], 0, 1))
+        rows.append({"loss": result.loss, "corr": correlation(result.intended, realised),
+                     "disturbed": moved, "half_selected": idle,
+                     "wrong_sign": wrong_sign(result.intended, realised), "ref_drift": result.reference_drift})
+    return rows, net

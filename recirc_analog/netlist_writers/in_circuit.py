@@ -1,0 +1,114 @@
+"""SPICE text of one in-circuit learning step (:class:`~recirc_analog.schematic.in_circuit.InCircuitNetwork`).
+
+Node names (all generated here from indices; numbers pass :func:`number`):
+
+- ``a0_j``, ``a1_i``, ``a2_k``: live activities of layers 0, 1, 2 (V = v_unit * activity);
+- ``hd_j``, ``h1_i``, ``h2_k``: held cycle-0 activities (buffered hold capacitors ``hc*``);
+  ``l1_i``: held cycle-1 activity of layer 1;
+- ``r1_j`` / ``c1_i``, ``r2_i`` / ``c2_k``: rows / columns of crossbars 1 and 2; ``vs1_i`` etc. the
+  columns' 0-V ammeters, ``vsref1`` / ``vsref2`` the reference columns';
+- ``xm1_i_j`` / ``xm2_k_i``: the devices (state ``v(xm1_i_j.x)``), ``xref1_j`` / ``xref2_i`` the
+  reference column's.
+"""
+
+from __future__ import annotations
+
+from ..devices.compact.models import spice_parameters
+from ..schematic.cells import get_library_text
+from ..schematic.in_circuit import InCircuitNetwork
+from ..schematic.names import check_number
+
+
+def number(value) -> str:
+    """A finite number as the shortest text that reads back exactly."""
+    return repr(float(check_number(value)))
+
+
+def state_node(layer: int, post: int, pre: int) -> str:
+    """Name of the state vector of crossbar ``layer``'s device (post, pre) in the raw file."""
+    return f"v(xm{layer}_{post}_{pre}.x)"
+
+
+def reference_node(layer: int, pre: int) -> str:
+    """Name of the state vector of crossbar ``layer``'s reference device on row ``pre``."""
+    return f"v(xref{layer}_{pre}.x)"
+
+
+def held_nodes(n0: int, n1: int) -> dict[str, list[str]]:
+    """The held voltages the driver reads: ``data`` O^0(0), ``h1`` O^1(0), ``out`` O^2(0), ``l1`` O^1(1)."""
+    return {"data": [f"v(hd_{j})" for j in range(n0)], "h1": [f"v(h1_{i})" for i in range(n1)],
+            "out": [f"v(h2_{k})" for k in range(n0)], "l1": [f"v(l1_{i})" for i in range(n1)]}
+
+
+def write_in_circuit(net: InCircuitNetwork, data) -> str:
+    """The netlist of one sample: ``data`` (N0 activities in [0, 1]) through phase 0, phase 1 and the write."""
+    n0, n1 = net.sizes
+    t = net.times
+    s = net.scheme
+    up_off, down_off = net.column_offsets
+    on = 1.0 if net.write else 0.0
+    lines = [f"* in-circuit learning step, {n0}-{n1}-{n0}, {net.model.cell} crossbars, write={int(net.write)}",
+             get_library_text(net.model.library).rstrip(),
+             f".param vunit={number(net.v_unit)} vh={number(s.v_half * on)} tw={number(s.tw)} "
+             f"aup={number(net.gain_up)} adn={number(s.gain)} bp={number(up_off)} bn={number(down_off)}",
+             f".param t0={number(t['t0'])} t1={number(t['t1'])} ta={number(t['ta'])} tb={number(t['tb'])} "
+             f"wen={number(on)} kw={number(net.w_scale / (_unit_conductance(net) * net.v_unit))}",
+             ".model swhold sw vt=0.5 vh=0.1 ron=1 roff=1e12",
+             "Bph0 ph0 0 V={time < t0}",
+             "Bph1 ph1 0 V={(time > t0) * (time < t1)}"]
+    params = " ".join(f"{k}={number(v)}" for k, v in spice_parameters(net.model))
+
+    def hold(name, source, control):
+        return [f"S{name} {source} hc{name} {control} 0 swhold", f"C{name} hc{name} 0 1e-9",
+                f"B{name} {name} 0 V={{v(hc{name})}}"]
+
+    def row(name, live, pre):
+        # read: the live activity until t1; write: +-vh for tw * held pre / vunit in each sub-phase
+        return (f"B{name} {name} 0 V={{(time < t1) * v({live})"
+                f" + vh * ((time > ta) * (time < ta + tw * v({pre}) / vunit)"
+                f" - (time > tb) * (time < tb + tw * v({pre}) / vunit))}}")
+
+    def column(name, early, late):
+        # up: -(bp + aup * d) if d > 0; down: +(bn + adn * |d|) if d < 0, d = early - late (V)
+        return (f"B{name} {name} 0 V={{wen * (-(time > ta) * (time < ta + tw) * (v({early}) > v({late}))"
+                f" * (bp + aup * (v({early}) - v({late}))) + (time > tb) * (time < tb + tw)"
+                f" * (v({early}) < v({late})) * (bn + adn * (v({late}) - v({early}))))}}")
+
+    # layer 0: the data in phase 0, the held output O^2(0) afterwards (PR recirculation)
+    for j in range(n0):
+        lines += [f"Vin{j} in{j} 0 {number(data[j] * net.v_unit)}",
+                  f"Ba0_{j} a0_{j} 0 V={{v(ph0) * v(in{j}) + (1 - v(ph0)) * v(h2_{j})}}"]
+        lines += hold(f"hd_{j}", f"a0_{j}", "ph0")
+    for layer, (n_pre, n_post, live, pre, early, late) in enumerate(
+            ((n0, n1, "a0_{}", "hd_{}", "h1_{}", "l1_{}"), (n1, n0, "a1_{}", "h1_{}", "hd_{}", "h2_{}")), start=1):
+        states = net.states1 if layer == 1 else net.states2
+        for j in range(n_pre):
+            lines.append(row(f"r{layer}_{j}", live.format(j), pre.format(j)))
+            lines.append(f"Xref{layer}_{j} r{layer}_{j} cref{layer} {net.model.cell} x0={number(net.x_ref)} {params}")
+        lines.append(f"Vsref{layer} cref{layer} 0 0")
+        for i in range(n_post):
+            lines += [f"Vs{layer}_{i} c{layer}_{i} d{layer}_{i} 0",
+                      column(f"d{layer}_{i}", early.format(i), late.format(i))]
+            lines += [f"Xm{layer}_{i}_{j} r{layer}_{j} c{layer}_{i} {net.model.cell} x0={number(states[i, j])} {params}"
+                      for j in range(n_pre)]
+            lines.append(f"Ba{layer}_{i} a{layer}_{i} 0 "
+                         f"V={{vunit / (1 + exp(-kw * (i(Vs{layer}_{i}) - i(Vsref{layer}))))}}")
+    for i in range(n1):
+        lines += hold(f"h1_{i}", f"a1_{i}", "ph0") + hold(f"l1_{i}", f"a1_{i}", "ph1")
+    for k in range(n0):
+        lines += hold(f"h2_{k}", f"a2_{k}", "ph0")
+    saves = [state_node(1, i, j) for i in range(n1) for j in range(n0)]
+    saves += [state_node(2, k, i) for k in range(n0) for i in range(n1)]
+    saves += [reference_node(1, j) for j in range(n0)] + [reference_node(2, i) for i in range(n1)]
+    saves += [name for names in held_nodes(n0, n1).values() for name in names]
+    dt = s.dt
+    stop = t["stop"] if net.write else t["t1"] + 2 * dt     # without the write, the holds are all there is
+    lines += [".options reltol=1e-6 vntol=1e-10 abstol=1e-15 method=gear maxord=1 trtol=1e9",
+              ".save " + " ".join(saves),
+              f".tran {number(dt)} {number(stop)} 0 {number(dt)} uic", ".end"]
+    return "\n".join(lines) + "\n"
+
+
+def _unit_conductance(net: InCircuitNetwork) -> float:
+    """Small-signal conductance of a device at x = 1 (S): Yakopcic's ``a1 b``."""
+    return net.model.a1 * net.model.b

@@ -1,0 +1,193 @@
+"""In-circuit learning (issue 13): the data model of one online step of a 3-layer circular
+autoencoder N0-N1-N0 whose two crossbars are memristor arrays that the circuit programs itself.
+
+One ``.tran`` analysis per sample (the text is written by
+:mod:`recirc_analog.netlist_writers.in_circuit`, driven by :mod:`recirc_analog.cosim.in_circuit`):
+
+1. phase 0 (``t_read``): layer 0 is driven by the data, layers 1 and 2 read crossbars 1 and 2;
+   sample-and-hold capacitors track O^0(0), O^1(0), O^2(0) and hold them from the phase's end;
+2. phase 1 (``t_read``, PR recirculation): layer 0 is driven by the held O^2(0); a second hold
+   samples the live O^1(1) at the phase's end (the crossbars' rows and columns belong to the
+   write drivers afterwards, so the live value is kept there);
+3. write A (up, ``tw``) and write B (down, ``tw``): the V/2 scheme of
+   ``circuits/memristors/README.md``. Row j of a crossbar is a pulse-width modulator driven by its
+   held pre-synaptic voltage (``+-v_half`` for ``tw * pre_j``); column i a comparator plus
+   amplifier driven by its held early minus held late post-synaptic voltage (sign and height).
+   Crossbar 1 (layer 0 -> 1): pre ``O^0(0)``, post ``O^1(0) - O^1(1)``; crossbar 2 (layer 1 -> 2,
+   whose post-synaptic neurons are layer 0's, ARCHITECTURE.md §4): pre ``O^1(0)``, post
+   ``O^0(0) - O^0(1) = O^0(0) - O^2(0)``. These are the reference's PR rule (cycles (0, 1)).
+
+Weights: one device per weight against a reference column of devices at the fixed state
+``x_ref`` (the ``shared_reference`` mapping, ARCHITECTURE.md §3): ``w_ij = w_scale (x_ij - x_ref)``
+(``Yakopcic``'s read is ``a1 x sinh(b v)``, linear in x and within 4e-6 of linear in v at 0.1 V).
+No biases. Activations are logistic sigmoids (activity in (0, 1), so pre-synaptic values are
+non-negative and two write sub-phases suffice).
+
+What is ideal: the neurons (B-sources reading 0-V ammeters), the drivers (ideal behavioural
+sources of the held voltages and of time), the hold switches' control. What is physical: the
+memristors (the compact model's ODE), the hold capacitors and switches, and the write: each
+device's change comes from the voltages across it, nothing computed in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..devices.compact.models import Yakopcic
+from ..errors import ConfigError, check_range
+
+
+def _balance_state(model: Yakopcic) -> float:
+    """The state in (0.3, 0.6) where the up and down windows of ``model`` are equal (its balance point)."""
+    from scipy.optimize import brentq
+
+    def gap(x):
+        return window_up(model, x) - window_down(model, x)
+
+    low, high = max(model.x_p, 1e-3), min(1.0 - model.x_n + 0.2, 0.999)
+    if gap(low) * gap(high) > 0:
+        return 0.5
+    return float(brentq(gap, low, high, xtol=1e-12))
+
+
+def window_up(model: Yakopcic, x):
+    """Yakopcic's window f(x) for rising states (unitless)."""
+    w_p = (model.x_p - x) / (1.0 - model.x_p) + 1.0
+    return np.where(x >= model.x_p, np.exp(-model.alpha_p * (x - model.x_p)) * w_p, 1.0)
+
+
+def window_down(model: Yakopcic, x):
+    """Yakopcic's window f(x) for falling states (unitless)."""
+    w_n = x / (1.0 - model.x_n)
+    return np.where(x <= 1.0 - model.x_n, np.exp(model.alpha_n * (x + model.x_n - 1.0)) * w_n, 1.0)
+
+
+@dataclass(frozen=True)
+class WriteScheme:
+    """The V/2 write phase's voltages and timing (circuits/memristors/README.md, "The write phase")."""
+
+    v_half: float = 0.08
+    """Row level while a row's pulse is on (V, > 0, below both thresholds)."""
+    gain: float = 0.5
+    """Column overdrive per volt of post-synaptic difference in the down direction (V/V, > 0)."""
+    tw: float = 1e-4
+    """Longest row pulse, for a held pre-synaptic activity of 1 (s, > 0)."""
+    steps: int = 1000
+    """Time points per ``tw`` (the width resolution: pulse widths are quantised to tw / steps)."""
+    read_steps: int = 20
+    """Time points per read phase (phase 0 and phase 1)."""
+
+    def __post_init__(self):
+        check_range("v_half", self.v_half, 0.0, 10.0, low_open=True)
+        check_range("gain", self.gain, 0.0, 100.0, low_open=True)
+        check_range("tw", self.tw, 1e-9, 1.0)
+        for name, low in (("steps", 50), ("read_steps", 5)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= 100_000:
+                raise ConfigError(f"{name} must be an integer in [{low}, 100000], got {value!r}")
+
+    @property
+    def dt(self) -> float:
+        """The fixed time step (s)."""
+        return self.tw / self.steps
+
+
+@dataclass(frozen=True)
+class InCircuitNetwork:
+    """An N0-N1-N0 circular autoencoder on two memristor crossbars, and how it is written.
+
+    ``states1`` (N1, N0) and ``states2`` (N0, N1) are the device states x (unitless, [0, 1])
+    at the start of the analysis; weights are ``w_scale * (states - x_ref)``.
+    """
+
+    states1: np.ndarray
+    """Crossbar 1 (layer 0 -> 1) device states, shape (N1, N0); row j of the array = pre-synaptic neuron j."""
+    states2: np.ndarray
+    """Crossbar 2 (layer 1 -> 2) device states, shape (N0, N1)."""
+    model: Yakopcic = field(default_factory=Yakopcic)
+    """The compact model of every device (only Yakopcic: see :func:`check_model`)."""
+    scheme: WriteScheme = field(default_factory=WriteScheme)
+    """Write-phase voltages and timing."""
+    v_unit: float = 0.1
+    """Volts per unit of activity (V; at most 0.1 V so that reads stay below both thresholds)."""
+    w_scale: float = 20.0
+    """Weight per unit of state away from ``x_ref`` (unitless)."""
+    x_ref: float | None = None
+    """State of the reference column's devices (None: the model's balance point, where the up and
+    down windows are equal)."""
+    write: bool = True
+    """False leaves the write drivers at 0 V (the controller-driven run reads the same circuit)."""
+
+    def __post_init__(self):
+        check_model(self.model)
+        s1 = np.asarray(self.states1, dtype=float)
+        s2 = np.asarray(self.states2, dtype=float)
+        if s1.ndim != 2 or s2.shape != s1.shape[::-1]:
+            raise ConfigError(f"states2 must have the shape of states1 transposed {s1.shape[::-1]}, got {s2.shape}")
+        for name, s in (("states1", s1), ("states2", s2)):
+            if s.size == 0 or s.shape[0] > 64 or s.shape[1] > 64:
+                raise ConfigError(f"{name} must have 1..64 rows and columns, got shape {s.shape}")
+            if not np.all(np.isfinite(s)) or s.min() < 0 or s.max() > 1:
+                raise ConfigError(f"{name} must hold states in [0, 1], got range "
+                                  f"[{np.nanmin(s)!r}, {np.nanmax(s)!r}]")
+        object.__setattr__(self, "states1", s1)
+        object.__setattr__(self, "states2", s2)
+        low, high = self.model.thresholds
+        check_range("v_unit", self.v_unit, 0.0, min(-low, high), low_open=True, high_open=True)
+        check_range("w_scale", self.w_scale, 0.0, 1000.0, low_open=True)
+        if self.x_ref is None:
+            object.__setattr__(self, "x_ref", _balance_state(self.model))
+        check_range("x_ref", self.x_ref, 0.0, 1.0)
+        v_h = self.scheme.v_half
+        if v_h >= min(-low, high):
+            raise ConfigError(f"v_half must be below both thresholds ({min(-low, high)!r} V), got {v_h!r}")
+        overdrive = max(self.gain_up, self.scheme.gain) * self.v_unit
+        if overdrive >= v_h:
+            raise ConfigError(f"gain * v_unit must stay below v_half ({v_h!r} V) so half-selected devices stay "
+                              f"below threshold, got {overdrive!r} V")
+
+    @property
+    def sizes(self) -> tuple[int, int]:
+        """(N0, N1)."""
+        return self.states1.shape[1], self.states1.shape[0]
+
+    @property
+    def gain_up(self) -> float:
+        """Column overdrive per volt in the up direction (V/V): the down gain times the ratio of the
+        down to the up rate slope at threshold, so both directions change a device at ``x_ref`` alike."""
+        m = self.model
+        down = m.a_n * np.exp(m.v_n) * float(window_down(m, self.x_ref))
+        up = m.a_p * np.exp(m.v_p) * float(window_up(m, self.x_ref))
+        return self.scheme.gain * down / up
+
+    @property
+    def column_offsets(self) -> tuple[float, float]:
+        """(up, down) column offsets (V): threshold minus ``v_half``, so a selected device sees its threshold
+        plus the overdrive."""
+        low, high = self.model.thresholds
+        return high - self.scheme.v_half, -low - self.scheme.v_half
+
+    def weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """(A1 (N1, N0), A2 (N0, N1)): the weights the crossbars read (unitless)."""
+        return self.w_scale * (self.states1 - self.x_ref), self.w_scale * (self.states2 - self.x_ref)
+
+    @property
+    def times(self) -> dict[str, float]:
+        """Phase edges (s), midway between time points: ``t0`` end of phase 0, ``t1`` end of phase 1,
+        ``ta`` / ``tb`` start of write A / B, ``stop`` the analysis' end."""
+        dt, n = self.scheme.dt, self.scheme.read_steps
+        t0 = (n + 0.5) * dt
+        t1 = t0 + n * dt
+        ta = t1 + 2 * dt
+        tb = ta + self.scheme.tw + 4 * dt
+        return {"t0": t0, "t1": t1, "ta": ta, "tb": tb, "stop": tb + self.scheme.tw + 4 * dt}
+
+
+def check_model(model) -> None:
+    """Refuse a compact model the in-circuit write cannot program proportionally."""
+    if not isinstance(model, Yakopcic):
+        raise ConfigError(f"memristor must be yakopcic for the in-circuit write, got {getattr(model, 'cell', model)!r} "
+                          "(VTEAM's on-direction rate goes as the overdrive cubed, so its change would not be "
+                          "proportional to the post-synaptic difference)")
