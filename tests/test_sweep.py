@@ -273,3 +273,16 @@ def test_an_existing_scheduler_is_used(tmp_path, client):
     counts = run_sweep(study, tmp_path / "out", scheduler=client.scheduler.address, show_progress=False)
     assert counts == {"points": 2, "skipped": 0, "ok": 2, "failed": 0}
     assert len(client.scheduler_info()["workers"]) == 2  # left as it was
+
+
+def test_study_text_reads_back_as_the_same_study():
+    """Oracle: tomllib, the reader `recirc-analog sweep` uses."""
+    import tomllib
+
+    from recirc_analog.jobs.sweep import study_text
+
+    study = {"command": "train", "base": {"sizes": "784,20,784", "epochs": 3, "lr": 0.05, "quiet": True,
+                                          "data-dir": 'C:\\data "raw"'},
+             "grid": {"rule": ["bp", "rec"], "seed": [0, 1], "device": ["ideal", "a/b.json"]},
+             "zip": {"lr": [0.01, 0.02]}}
+    assert tomllib.loads(study_text(study)) == study

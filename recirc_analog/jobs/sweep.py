@@ -93,6 +93,26 @@ def load_study(path, parser_for, check=None) -> Study:
     return build_study(text, parser_for, check)
 
 
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value)
+
+
+def study_text(study: dict) -> str:
+    """The TOML text of a study (``command``, ``[base]``, ``[grid]``, optional ``[zip]``) given as the
+    dictionary ``tomllib`` reads; scripts that adjust a study before sweeping it write it with this."""
+    lines = [f"command = {_toml_value(study['command'])}"]
+    for table in ("base", "grid", "zip"):
+        if table in study:
+            lines += ["", f"[{table}]"] + [f"{key} = {_toml_value(value)}" for key, value in study[table].items()]
+    return "\n".join(lines) + "\n"
+
+
 def build_study(text: dict, parser_for, check=None) -> Study:
     """A :class:`Study` from the parsed TOML mapping (see :func:`load_study`)."""
     unknown = sorted(set(text) - {"command", *TABLES})

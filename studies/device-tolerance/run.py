@@ -23,18 +23,10 @@ import time
 import tomllib
 from pathlib import Path
 
+from recirc_analog.jobs.sweep import study_text
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-
-
-def toml_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    return repr(value)
 
 
 def write_study(out: Path, data_dir: str, max_train: int | None, name: str = "study.toml") -> Path:
@@ -56,12 +48,8 @@ def write_study(out: Path, data_dir: str, max_train: int | None, name: str = "st
     study["base"]["data-dir"] = data_dir
     if max_train is not None and name == "study.toml":
         study["base"]["max-train"] = max_train
-    lines = [f"command = {toml_value(study['command'])}", "", "[base]"]
-    lines += [f"{key} = {toml_value(value)}" for key, value in study["base"].items()]
-    lines += ["", "[grid]"]
-    lines += [f"{key} = {toml_value(value)}" for key, value in study["grid"].items()]
     path = out / name
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text(study_text(study))
     return path
 
 

@@ -20,18 +20,10 @@ import time
 import tomllib
 from pathlib import Path
 
+from recirc_analog.jobs.sweep import study_text
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-
-
-def toml_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    return repr(value)
 
 
 def write_study(out: Path, data_dir: str, max_train: int | None) -> Path:
@@ -41,12 +33,8 @@ def write_study(out: Path, data_dir: str, max_train: int | None) -> Path:
     study["base"]["data-dir"] = data_dir
     if max_train is not None:
         study["base"]["max-train"] = max_train
-    lines = [f"command = {toml_value(study['command'])}", "", "[base]"]
-    lines += [f"{key} = {toml_value(value)}" for key, value in study["base"].items()]
-    lines += ["", "[grid]"]
-    lines += [f"{key} = {toml_value(value)}" for key, value in study["grid"].items()]
     path = out / "study.toml"
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text(study_text(study))
     return path
 
 
