@@ -227,9 +227,10 @@ def add_network_options(parser: argparse.ArgumentParser, sizes: str, act: str) -
                              f"one name applies to all (default {act})")
 
 
-def add_recirculation_options(parser: argparse.ArgumentParser, circuit: bool = False) -> None:
-    """--mode, --lam, --cycles (``circuit``: the command unrolls the cycles into a circuit)."""
-    from .reference.recirculation import MAX_REFERENCE_CYCLES, MODE_NAMES
+def add_recirculation_options(parser: argparse.ArgumentParser, circuit: bool = False, rule: bool = True) -> None:
+    """--mode, --lam, --cycles (``circuit``: the command unrolls the cycles into a circuit) and, for
+    the commands that train (``rule``), --top-layer."""
+    from .reference.recirculation import MAX_REFERENCE_CYCLES, MODE_NAMES, TOP_LAYER_NAMES
     from .schematic.spec import MAX_CIRCUIT_CYCLES
 
     limit = MAX_CIRCUIT_CYCLES if circuit else MAX_REFERENCE_CYCLES
@@ -243,6 +244,12 @@ def add_recirculation_options(parser: argparse.ArgumentParser, circuit: bool = F
                         help=f"compare cycle 0 with cycle M, or cycle N with cycle M (Theorem 6.3); "
                              f"M <= {limit}{why} "
                              "(default 1)")
+    if not rule:
+        return
+    parser.add_argument("--top-layer", choices=TOP_LAYER_NAMES, default="gradient",
+                        help="with --cycles other than 1: how the top layer learns, where the paper contradicts "
+                             "itself: gradient (I - O^L(0), Section 7.3 / Fig. 10) or eq48 (O^0(n) - O^0(m), "
+                             "Eq. 48); identical for cycles 0,1 (default gradient; docs/LINEAR_DYNAMICS.md)")
 
 
 def add_data_options(parser: argparse.ArgumentParser, default: str = "lowrank") -> None:

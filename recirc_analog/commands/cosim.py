@@ -168,7 +168,7 @@ def build_configs(args):
                          checkpoint_every=args.checkpoint_every, test_samples=args.test_samples,
                          downsample=args.downsample, data_dir=args.data_dir, max_train=args.max_train)
     hold = SampleHoldConfig(r_leak=args.r_leak) if args.r_leak else SampleHoldConfig()
-    spec = CircuitSpec(recirculation=Recirculation(args.mode, args.lam, args.cycles), form=args.form,
+    spec = CircuitSpec(recirculation=Recirculation(args.mode, args.lam, args.cycles, args.top_layer), form=args.form,
                        architecture=args.architecture,
                        crossbar=CrossbarConfig(g_min=args.g_min, g_max=args.g_max, mapping=args.mapping,
                                               **wire_options(args)),

@@ -26,7 +26,7 @@ def add_parser(commands) -> None:
     parser = commands.add_parser("netlist", help=SUMMARY,
                                  description="Write the circuit of a circular autoencoder as a SPICE netlist.")
     add_network_options(parser, "64,16,64", "tanh")
-    add_recirculation_options(parser, circuit=True)
+    add_recirculation_options(parser, circuit=True, rule=False)
     parser.add_argument("--form", choices=FORMS, default="dc",
                         help="dc: phases unrolled, the batch as one .dc sweep; tran: physical circuit (default dc)")
     parser.add_argument("--architecture", choices=ARCHITECTURES, default="conjoined",

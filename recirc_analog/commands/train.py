@@ -29,7 +29,6 @@ NONE = "none"
 
 def add_parser(commands) -> None:
     """Register ``train`` on the sub-command parsers."""
-    from ..reference.recirculation import TOP_LAYER_NAMES
     from ..reference.rules import RULE_NAMES
     from ..reference.standard_channels import C2_CHOICES, C3_CHOICES, SIGNALS
 
@@ -40,10 +39,6 @@ def add_parser(commands) -> None:
                        help=f"learning rule: {', '.join(RULE_NAMES)} (rec: recirculation; standard: Appendix B "
                             "channels, L = 2) (default rec)")
     add_recirculation_options(train)
-    train.add_argument("--top-layer", choices=TOP_LAYER_NAMES, default="gradient",
-                       help="rec with --cycles other than 1: how the top layer learns, where the paper contradicts "
-                            "itself: gradient (I - O^L(0), Section 7.3 / Fig. 10) or eq48 (O^0(n) - O^0(m), "
-                            "Eq. 48); identical for cycles 0,1 (default gradient; docs/LINEAR_DYNAMICS.md)")
     train.add_argument("--feedback-rate", type=positive_float("--feedback-rate"), default=1.0,
                        help="arbp: rate of the feedback matrices relative to the forward rate (default 1)")
     train.add_argument("--c1", choices=("yes", "no"), default="yes",
