@@ -93,8 +93,25 @@ class ConstantStep:
         return ones, ones
 
 
+class _ShapedStep:
+    """What the step shapes with an up and a down parameter ``gamma_up`` / ``gamma_down`` share:
+    the pulse-step checks, gammas >= 0 (at most ``_GAMMA_LIMIT``), and :attr:`gammas`."""
+
+    _GAMMA_LIMIT: float | None = None
+
+    def __post_init__(self) -> None:
+        _check_pulse_step(self)
+        check_range("gamma_up", self.gamma_up, 0.0, self._GAMMA_LIMIT)
+        check_range("gamma_down", self.gamma_down, 0.0, self._GAMMA_LIMIT)
+
+    @property
+    def gammas(self) -> tuple[float, float]:
+        """(gamma_up, gamma_down)."""
+        return self.gamma_up, self.gamma_down
+
+
 @dataclass(frozen=True)
-class LinearStep:
+class LinearStep(_ShapedStep):
     """Step size linear in the position, ``f_up = 1 - gamma_up c``, ``f_down = 1 + gamma_down c``
     (clipped at 0), ``c = 2 x - 1``; ``gamma = 1`` is the soft-bounds device (steps vanish at
     the bounds; Fusi & Abbott 2007), ``gamma > 1`` saturates inside the range at
@@ -109,16 +126,6 @@ class LinearStep:
     gamma_down: float = 1.0
     """Slope of the down step's decrease towards the lower bound (unitless, >= 0)."""
 
-    def __post_init__(self) -> None:
-        _check_pulse_step(self)
-        check_range("gamma_up", self.gamma_up, 0.0, None)
-        check_range("gamma_down", self.gamma_down, 0.0, None)
-
-    @property
-    def gammas(self) -> tuple[float, float]:
-        """(gamma_up, gamma_down)."""
-        return self.gamma_up, self.gamma_down
-
     def shape(self, x: np.ndarray, gamma_up: np.ndarray, gamma_down: np.ndarray):
         """(f_up, f_down) at relative positions ``x``."""
         c = 2.0 * np.asarray(x) - 1.0
@@ -131,7 +138,7 @@ def soft_bounds_step(dw_min: float = 1e-3, up_down: float = 0.0) -> LinearStep:
 
 
 @dataclass(frozen=True)
-class ExponentialStep:
+class ExponentialStep(_ShapedStep):
     """Step size exponential in the position (the CMOS-like / ReRAM fit of the pulsed-device
     literature): ``z = a c + b``, ``f_up = max(1 - A_up exp(gamma_up z), 0)``,
     ``f_down = max(1 - A_down exp(-gamma_down z), 0)``, ``c = 2 x - 1``."""
@@ -153,17 +160,12 @@ class ExponentialStep:
     A_down: float = -0.1
     """Amplitude of the down direction's exponential (unitless)."""
 
+    _GAMMA_LIMIT = 50.0
+
     def __post_init__(self) -> None:
-        _check_pulse_step(self)
-        check_range("gamma_up", self.gamma_up, 0.0, 50.0)
-        check_range("gamma_down", self.gamma_down, 0.0, 50.0)
+        super().__post_init__()
         for name in ("a", "b", "A_up", "A_down"):
             check_range(name, getattr(self, name), -1e3, 1e3)
-
-    @property
-    def gammas(self) -> tuple[float, float]:
-        """(gamma_up, gamma_down)."""
-        return self.gamma_up, self.gamma_down
 
     def shape(self, x: np.ndarray, gamma_up: np.ndarray, gamma_down: np.ndarray):
         """(f_up, f_down) at relative positions ``x``."""
@@ -173,7 +175,7 @@ class ExponentialStep:
 
 
 @dataclass(frozen=True)
-class PowerStep:
+class PowerStep(_ShapedStep):
     """Step size a power of the distance to the bound it moves towards (Fusi & Abbott 2007;
     Frascaroli et al. 2018): ``f_up = (1 - x)^gamma_up``, ``f_down = x^gamma_down``; ``gamma = 1``
     is soft bounds with a step ``dw_min`` at the opposite bound, ``gamma = 0`` a constant step."""
@@ -186,16 +188,6 @@ class PowerStep:
     """Exponent of the up direction (unitless, >= 0)."""
     gamma_down: float = 1.0
     """Exponent of the down direction (unitless, >= 0)."""
-
-    def __post_init__(self) -> None:
-        _check_pulse_step(self)
-        check_range("gamma_up", self.gamma_up, 0.0, None)
-        check_range("gamma_down", self.gamma_down, 0.0, None)
-
-    @property
-    def gammas(self) -> tuple[float, float]:
-        """(gamma_up, gamma_down)."""
-        return self.gamma_up, self.gamma_down
 
     def shape(self, x: np.ndarray, gamma_up: np.ndarray, gamma_down: np.ndarray):
         """(f_up, f_down) at relative positions ``x``."""
