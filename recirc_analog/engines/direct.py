@@ -70,7 +70,7 @@ import hashlib
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from itertools import chain
+from operator import attrgetter
 from typing import Callable
 
 import numpy as np
@@ -563,6 +563,10 @@ def _same_blocks(ours, theirs) -> bool:
         a is b or (tables(a) and tables(b) and len(a.elements) == len(b.elements)) for a, b in zip(ours, theirs))
 
 
+_TABLE_SIGNATURE = attrgetter("name", "pos", "control")
+"""What a rebound block of input tables must keep for a compiled plan to replay it."""
+
+
 class _NotCompiled(Exception):
     """The circuit is left to :class:`_Evaluator` (see :class:`_Plan`)."""
 
@@ -609,7 +613,7 @@ class _Plan:
         self.blocks = circuit.blocks
         self.tile_names = tuple(tile.name for tile in circuit.crossbars)
         tile_of = {tile.name: tile for tile in circuit.crossbars}
-        self.table_blocks = {}                   # block index -> ((name, pos, control), ...)
+        self.table_blocks = {}                   # block index -> [(name, pos, control), ...]
         producer = {}                            # node -> step key
         steps = {}                               # step key -> (kind, data)
         attached = defaultdict(list)
@@ -624,7 +628,7 @@ class _Plan:
 
         for b, block in enumerate(circuit.blocks):
             if block.elements and all(isinstance(e, TableSource) for e in block.elements):
-                self.table_blocks[b] = tuple((e.name, e.pos, e.control) for e in block.elements)
+                self.table_blocks[b] = list(map(_TABLE_SIGNATURE, block.elements))
             for i, element in enumerate(block.elements):
                 if isinstance(element, VoltageSource):
                     if element.neg != GROUND:
@@ -776,8 +780,7 @@ class _Plan:
             if ours is theirs:
                 continue
             signature = self.table_blocks.get(b)
-            if signature is None or len(theirs.elements) != len(signature) or any(
-                    (e.name, e.pos, e.control) != s for e, s in zip(theirs.elements, signature)):
+            if signature is None or list(map(_TABLE_SIGNATURE, theirs.elements)) != signature:
                 return False
         if tuple(tile.name for tile in circuit.crossbars) != self.tile_names:
             return False
@@ -823,14 +826,11 @@ class _Plan:
                 store[row] = sweep if swept else volts
             elif kind == "tables":
                 b, control, elements, rows = data
-                block = circuit.blocks[b].elements
-                first = block[elements[0]]
-                xs = first.xs
-                abscissae = [block[i].xs for i in elements]
-                if abscissae.count(xs) != len(abscissae):     # (identity first: one shared tuple, in C)
+                members = [circuit.blocks[b].elements[i] for i in elements]
+                xs = members[0].xs
+                if not all(e.xs is xs or np.array_equal(e.xs, xs) for e in members):  # input_tables: one array
                     raise _NotCompiled
-                ys = np.fromiter(chain.from_iterable(block[i].ys for i in elements), float,
-                                 count=len(elements) * len(xs)).reshape(len(elements), len(xs))
+                ys = np.stack([e.ys for e in members]) if len(members) > 1 else members[0].ys[None, :]
                 store[rows] = tables(store[control], xs, ys)
             else:
                 model, params, ports, lines, outputs, members = data

@@ -202,7 +202,8 @@ class SpiceWriter:
         return f"{check_name(name)} {check_name(pos)} 0 V = {expression}"
 
     def format_table_source(self, e: TableSource) -> str:
-        points = ", ".join(f"{number(x)},{number(y)}" for x, y in zip(e.xs, e.ys))
+        # the element's arrays as Python floats in one call each (the text is that of each float)
+        points = ", ".join(f"{number(x)},{number(y)}" for x, y in zip(e.xs.tolist(), e.ys.tolist()))
         expression = self.format_table_expression(check_name(e.control), points)
         return self.format_card(self.format_behavioural(e.name, e.pos, expression).split(" "))
 

@@ -31,6 +31,8 @@ plus one ``format_<kind>`` writer method.
 from dataclasses import dataclass
 from typing import ClassVar, Mapping
 
+import numpy as np
+
 from recirc_analog.errors import NetlistError
 from recirc_analog.schematic.cells import Cell
 from recirc_analog.schematic.mapping import Conductances
@@ -159,22 +161,118 @@ class VoltageSource(ElementBase):
         return ((f"voltage of {self.name}", self.volts),)
 
 
+def table_points(values, what: str) -> np.ndarray:
+    """``values`` (a sequence of numbers) as a read-only float64 array of shape (points,).
+
+    An array that already is one, and whose memory nothing can write (no writeable array
+    below it either), is kept as it is (no copy: many tables may share one abscissa, and a
+    minibatch's tables may be the rows of one array); anything else is copied, so a caller
+    changing its own array later cannot change the element. NetlistError if ``values`` is
+    not a one-dimensional sequence of numbers.
+    """
+    if type(values) is np.ndarray and values.dtype == np.float64 and values.ndim == 1 and _frozen(values):
+        return values
+    try:
+        array = np.array(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise NetlistError(f"{what} must be a sequence of numbers, got {_first_bad(values)!r}") from None
+    if array.ndim != 1:
+        raise NetlistError(f"{what} must be a one-dimensional sequence of numbers, got shape {array.shape}")
+    array.flags.writeable = False
+    return array
+
+
+def _first_bad(values):
+    """The first entry of ``values`` that is not a number (``values`` itself if it is not a sequence)."""
+    try:
+        entries = list(values)
+    except TypeError:
+        return values
+    for value in entries:
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            return value
+    return values
+
+
+def _frozen(array: np.ndarray) -> bool:
+    """Whether neither ``array`` nor any array whose memory it views is writeable."""
+    while isinstance(array, np.ndarray):
+        if array.flags.writeable:
+            return False
+        array = array.base
+    return True
+
+
 @register_element
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TableSource(ElementBase):
     """Behavioural source ``v(pos) = table(v(control))``, linear between the points.
 
     Holds a minibatch: ``xs`` are sample indices 0..B-1 (the swept selector in
-    the dc form, the sample counter in the tran form), ``ys`` the volts.
+    the dc form, the sample counter in the tran form), ``ys`` the volts. Both are
+    stored as read-only float64 arrays (:func:`table_points`: any sequence of numbers
+    is accepted); equality compares them value for value, as tuples of floats would.
     """
 
     name: str
     pos: str
     control: str
-    xs: tuple[float, ...]
-    ys: tuple[float, ...]
+    xs: np.ndarray
+    """Abscissae (V of ``control``), shape (points,), read-only float64."""
+    ys: np.ndarray
+    """Volts at the abscissae, shape (points,) like ``xs``, read-only float64."""
 
     kind = "table_source"
+
+    def __post_init__(self):
+        object.__setattr__(self, "xs", table_points(self.xs, f"table abscissae of {self.name}"))
+        object.__setattr__(self, "ys", table_points(self.ys, f"table values of {self.name}"))
+        if len(self.xs) != len(self.ys):
+            raise NetlistError(f"table of {self.name} must have as many values as abscissae, got {len(self.ys)} "
+                               f"values for {len(self.xs)} abscissae")
+
+    @classmethod
+    def many(cls, names, positions, control: str, xs, values) -> tuple["TableSource", ...]:
+        """Tables ``names[k]`` driving ``positions[k]`` from ``control``, all on the abscissae ``xs``
+        (points,), table k's values the row ``values[k]`` of a (tables, points) array (V).
+
+        The same elements as one :class:`TableSource` per table (equal, and read-only arrays: the
+        rows view one read-only copy of ``values``, ``xs`` is shared), made without one check per
+        table: the arrays are checked once, here (a minibatch's input tables at 784 inputs are
+        rebuilt for every co-simulated minibatch; ``__init__`` per table would cost about as much as
+        the whole direct evaluation).
+        """
+        xs = table_points(xs, f"table abscissae of {names[0] if len(names) else control}")
+        try:
+            table = np.array(values, dtype=np.float64, order="C")        # a copy the caller cannot reach
+        except (TypeError, ValueError):
+            raise NetlistError(f"table values from {control} must be numbers, got {_first_bad(values)!r}") from None
+        if table.shape != (len(names), len(xs)) or len(positions) != len(names):
+            raise NetlistError(f"{len(names)} tables on {len(xs)} abscissae need values of shape "
+                               f"({len(names)}, {len(xs)}) and {len(names)} nodes, got {table.shape} and "
+                               f"{len(positions)}")
+        table.flags.writeable = False
+        made, new = [], object.__new__
+        for name, pos, ys in zip(names, positions, table):
+            element = new(cls)
+            element.__dict__.update(name=name, pos=pos, control=control, xs=xs, ys=ys)  # what __init__ stores
+            made.append(element)
+        return tuple(made)
+
+    def __eq__(self, other):
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return ((self.name, self.pos, self.control) == (other.name, other.pos, other.control)
+                and np.array_equal(self.xs, other.xs) and np.array_equal(self.ys, other.ys))
+
+    def __hash__(self):
+        return hash((self.name, self.pos, self.control, len(self.xs)))
+
+    def __reduce__(self):
+        # through __init__ again, so an unpickled or deep-copied table is read-only too
+        return (type(self), (self.name, self.pos, self.control, self.xs, self.ys))
 
     def branches(self, cells):
         return (Branch(self.pos, GROUND, "source"),)
@@ -183,7 +281,8 @@ class TableSource(ElementBase):
         return (self.control,)
 
     def parameters(self):
-        return tuple((f"table value of {self.name}", value) for value in self.xs + self.ys)
+        label = f"table value of {self.name}"
+        return tuple((label, value) for value in self.xs.tolist() + self.ys.tolist())
 
 
 @register_element
