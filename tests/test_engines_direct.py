@@ -570,3 +570,17 @@ def test_rebind_follows_the_voltage_budget(ngspice):
     cycles = run_cycles(net, x, spec.recirculation)
     for h in range(net.n_layers + 1):
         np.testing.assert_allclose(readings.late[h], cycles[1][h], rtol=1e-9, atol=1e-9, err_msg=f"layer {h}")
+
+
+def test_rebind_refuses_a_spec_with_other_tiles():
+    """The tiles are rebound only for the spec the circuit was built with: another tile size is refused
+    (its tiles are not the circuit's), as before the tiles were reused."""
+    from recirc_analog.schematic.builder import get_conductances, rebind_circuit
+
+    spec = _spec_for()
+    net = CircularAutoencoder.random((16, 6, 16), ("tanh", "tanh"), seed=2)
+    conductances = get_conductances(net, spec)
+    circuit = build_circuit(net, spec, np.zeros((5, 16)), conductances=conductances)
+    other = dataclasses.replace(spec, crossbar=dataclasses.replace(spec.crossbar, tile_rows=4))
+    with pytest.raises(ConfigError, match="conductances do not fit the circuit's tiles"):
+        rebind_circuit(circuit, net, other, np.zeros((5, 16)), conductances)

@@ -282,6 +282,41 @@ class _Unnamed:
         return "?"
 
 
+def _rebound_tiles(tiles: tuple[Crossbar, ...], conductances) -> tuple[Crossbar, ...]:
+    """The conjoined architecture's ``tiles`` (layer by layer, as :func:`crossbar_tiles` made them)
+    holding ``conductances`` (S, one :class:`Conductances` per layer): each tile keeps its names,
+    ports, comment and wires and takes its own rows and neurons of its layer's devices, as
+    :func:`crossbar_tiles` slices them (``rebind_circuit``'s test compares them with a fresh build).
+    Names, comments and ports are not made again: at 784-20-784 that was most of a rebind's time.
+    ConfigError if the devices do not fill the tiles exactly."""
+    rebound, k = [], 0
+    for g in conductances:
+        n_out, n_rows = g.plus.shape
+        covered = 0
+        while covered < n_out * n_rows and k < len(tiles):
+            tile = tiles[k]
+            rows = slice(tile.row_start, tile.row_start + len(tile.rows))
+            columns = slice(tile.column_start, tile.column_start + len(tile.plus_columns))
+            old = tile.conductances
+            new = Conductances(g.plus[columns, rows], None if g.minus is None else g.minus[columns, rows],
+                               None if old.reference is None or g.reference is None else g.reference[rows])
+            if [_shape(a) for a in (new.plus, new.minus, new.reference)] != [
+                    _shape(a) for a in (old.plus, old.minus, old.reference)]:
+                raise ConfigError("conductances do not fit the circuit's tiles; build the circuit anew")
+            rebound.append(dataclasses.replace(tile, conductances=new))
+            covered += new.plus.size
+            k += 1
+        if covered != n_out * n_rows:
+            raise ConfigError("conductances do not fit the circuit's tiles; build the circuit anew")
+    if k != len(tiles):
+        raise ConfigError("conductances do not fit the circuit's tiles; build the circuit anew")
+    return tuple(rebound)
+
+
+def _shape(array) -> tuple[int, ...] | None:
+    return None if array is None else np.shape(array)
+
+
 def rebind_circuit(circuit: Circuit, net: CircularAutoencoder, spec: CircuitSpec, inputs, conductances) -> Circuit:
     """``circuit`` (made by :func:`build_circuit` for ``net`` and ``spec``) with new device
     ``conductances`` and new ``inputs`` (batch, N0) of the same batch size.
@@ -313,7 +348,12 @@ def rebind_circuit(circuit: Circuit, net: CircularAutoencoder, spec: CircuitSpec
     if spec.noise or tuple(budget.scales) != tuple(scales) or not _within_budget(spec, budget, conductances,
                                                                                 mapping.r_f):
         return build_circuit(net, spec, inputs, conductances)
-    crossbars = _reads(net, spec, conductances, mapping.r_f, scales).crossbars
+    config, wires = spec.crossbar, wire_resistances(spec.crossbar)
+    if (spec.architecture == "conjoined" and circuit.node_map.tile_shape == (config.tile_rows, config.tile_neurons)
+            and all(getattr(tile, name) == value for tile in circuit.crossbars for name, value in wires.items())):
+        crossbars = _rebound_tiles(circuit.crossbars, conductances)
+    else:
+        crossbars = _reads(net, spec, conductances, mapping.r_f, scales).crossbars
     if tuple(t.name for t in crossbars) != tuple(t.name for t in circuit.crossbars):
         raise ConfigError("conductances do not fit the circuit's tiles; build the circuit anew")
     blocks = list(circuit.blocks)
