@@ -681,7 +681,7 @@ class _Plan:
                     mode, needed, mask = wired_read(name, side, rows, columns, sensed)
                 except SimulationError:
                     raise _NotCompiled from None    # not exact with wires: the evaluator refuses
-                self.reads[(name, side)] = (mode, needed, mask)
+                self.reads[(name, side)] = (mode, tuple(needed), mask)
                 return needed
             return other
 
@@ -734,6 +734,7 @@ class _Plan:
         self.wired = {name: bool(any(tile_wires(tile).values())) for name, tile in tile_of.items()}
         self.shapes = {name: tile_matrix(tile).shape for name, tile in tile_of.items()}
         self.compiled = [self._compile(key) for key in order]
+        self._rows = {}                          # id(tuple of nodes) -> (that tuple, store rows)
 
     def _compile(self, key):
         kind, data = self.steps[key]
@@ -753,7 +754,7 @@ class _Plan:
         lines = {}
         for port in model.sensed:
             entries = [self.attached.get(m[port], []) for m in members]
-            sides = sorted({(name, side) for entry in entries for name, side, _ in entry})
+            sides = tuple(sorted({(name, side) for entry in entries for name, side, _ in entry}))
             position = {s: k for k, s in enumerate(sides)}
             offsets, total = {}, 0
             for s in sides:
@@ -770,6 +771,17 @@ class _Plan:
                    if not (port in model.sensed and model.virtual_ground)}
         params = dict(key[3])
         return ("group", (model, params, ports, lines, outputs, len(members)))
+
+    def rows(self, nodes: tuple[str, ...]) -> np.ndarray:
+        """The store rows of ``nodes`` (a tuple the plan or the node map holds: remembered by identity,
+        so each run reads its rows without looking every name up again)."""
+        found = self._rows.get(id(nodes))
+        if found is None or found[0] is not nodes:
+            found = (nodes, np.array([self.index[node] for node in nodes], dtype=np.intp))
+            if len(self._rows) >= 4096:
+                self._rows.clear()
+            self._rows[id(nodes)] = found
+        return found[1]
 
     def matches(self, circuit, nodes) -> bool:
         """Same structure as the compiled circuit (see the class docstring)."""
@@ -790,7 +802,7 @@ class _Plan:
         """The node store (nodes, batch) of ``circuit`` (which :meth:`matches` this plan)."""
         store = np.zeros((len(self.index), batch))      # virtual grounds and ground stay 0 V
         tile_of = {tile.name: tile for tile in circuit.crossbars}
-        matrices, sides = {}, {}
+        matrices, sides, joined = {}, {}, {}
 
         def side(name, which):
             found = sides.get((name, which))
@@ -803,14 +815,14 @@ class _Plan:
                 matrix, transfer, wired = matrices[tile]
                 if wired:
                     mode, needed, mask = self.reads[(name, which)]
-                    drive = np.ascontiguousarray(store[[self.index[node] for node in needed]].T)
+                    drive = np.ascontiguousarray(store[self.rows(needed)].T)
                     split = tiles.split(tile_of[tile], mask) if mode == "split" else None
                     found = (wired_currents(mode, which, drive, transfer, split, mask, len(rows)),
                              matrix.sum(axis=1) if which == "row" else matrix.sum(axis=0))
                     sides[(name, which)] = found
                     return found
                 other = columns if which == "row" else rows
-                drive = np.ascontiguousarray(store[[self.index[node] for node in other]].T)
+                drive = np.ascontiguousarray(store[self.rows(other)].T)
                 if which == "row":
                     found = (drive @ matrix.T, matrix.sum(axis=1))
                 else:
@@ -836,9 +848,11 @@ class _Plan:
                 model, params, ports, lines, outputs, members = data
                 gathered = {}
                 for port, (names, flat, _) in lines.items():
-                    parts = [side(name, which) for name, which in names]
-                    currents = np.concatenate([c for c, _ in parts] + [np.zeros((batch, 1))], axis=1)
-                    totals = np.concatenate([t for _, t in parts] + [np.zeros(1)])
+                    if names not in joined:          # a pair's plus and minus lines read the same sides
+                        parts = [side(name, which) for name, which in names]
+                        joined[names] = (np.concatenate([c for c, _ in parts] + [np.zeros((batch, 1))], axis=1),
+                                         np.concatenate([t for _, t in parts] + [np.zeros(1)]))
+                    currents, totals = joined[names]
                     current = np.zeros((members, batch))
                     conductance = np.zeros(members)
                     for slot in range(flat.shape[1]):
@@ -1110,7 +1124,7 @@ def _store_readings(plan, store, node_map, cycles: tuple[int, int], label: str) 
     a node is its store row (one sweep point per sample) over its layer's volts per unit
     (:meth:`NodeMap.scale`), in the same C order."""
     def read(nodes, h):
-        return np.ascontiguousarray(store[[plan.index[node] for node in nodes]].T) / node_map.scale(h)
+        return np.ascontiguousarray(store[plan.rows(nodes)].T) / node_map.scale(h)
 
     n, m = cycles
     layers = range(len(node_map.sizes))
