@@ -80,6 +80,7 @@ def compare(circuit, ngspice, tight=True):
 CLASSES = {
     **{f"{mode} dc": dict(mode=mode) for mode in ("pr", "ccr", "rcc", "ccrcc", "rwcc", "error")},
     "pr cycles 0,2": dict(mode="pr", cycles=(0, 2)),
+    "pr batch of one": dict(mode="pr", batch=1),     # two-point tables, one sweep point: the general pwl path
     "rwcc cycles 1,3": dict(mode="rwcc", cycles=(1, 3)),
     "ccrcc 16-6-16 cycles 0,2": dict(sizes=(16, 6, 16), mode="ccrcc", cycles=(0, 2)),
     "ccr cycles 1,3": dict(mode="ccr", cycles=(1, 3)),

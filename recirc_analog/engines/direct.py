@@ -567,6 +567,14 @@ _TABLE_SIGNATURE = attrgetter("name", "pos", "control")
 """What a rebound block of input tables must keep for a compiled plan to replay it."""
 
 
+def _as_block(rows: np.ndarray) -> np.ndarray | slice:
+    """``rows`` (store row indices) as a slice when they are consecutive and ascending (indexing the
+    store with it reads or writes the same rows without gathering them), else unchanged."""
+    if len(rows) and np.array_equal(rows, np.arange(rows[0], rows[0] + len(rows))):
+        return slice(int(rows[0]), int(rows[0]) + len(rows))
+    return rows
+
+
 class _NotCompiled(Exception):
     """The circuit is left to :class:`_Evaluator` (see :class:`_Plan`)."""
 
@@ -746,10 +754,10 @@ class _Plan:
             return ("source", (idx[node], swept, volts))
         if kind == "tables":
             return ("tables", (key[1], idx[key[2]], np.array([i for i, _ in data]),
-                               np.array([idx[pos] for _, pos in data])))
+                               _as_block(np.array([idx[pos] for _, pos in data], dtype=np.intp))))
         model = CELL_MODELS[key[2]]
         members = data
-        ports = {port: np.array([idx[m[port]] for m in members]) for port in model.ports
+        ports = {port: _as_block(np.array([idx[m[port]] for m in members], dtype=np.intp)) for port in model.ports
                  if port not in model.sensed and port not in model.outputs}
         lines = {}
         for port in model.sensed:
@@ -767,17 +775,17 @@ class _Plan:
                 for slot, (name, side, index) in enumerate(entry):
                     flat[k, slot] = offsets[(name, side)] + index
             lines[port] = (sides, flat, position)
-        outputs = {port: np.array([idx[m[port]] for m in members]) for port in model.outputs
+        outputs = {port: _as_block(np.array([idx[m[port]] for m in members], dtype=np.intp)) for port in model.outputs
                    if not (port in model.sensed and model.virtual_ground)}
         params = dict(key[3])
         return ("group", (model, params, ports, lines, outputs, len(members)))
 
-    def rows(self, nodes: tuple[str, ...]) -> np.ndarray:
-        """The store rows of ``nodes`` (a tuple the plan or the node map holds: remembered by identity,
-        so each run reads its rows without looking every name up again)."""
+    def rows(self, nodes: tuple[str, ...]) -> np.ndarray | slice:
+        """The store rows of ``nodes`` (:func:`_as_block`; ``nodes`` is a tuple the plan or the node map
+        holds: remembered by identity, so each run reads its rows without looking every name up again)."""
         found = self._rows.get(id(nodes))
         if found is None or found[0] is not nodes:
-            found = (nodes, np.array([self.index[node] for node in nodes], dtype=np.intp))
+            found = (nodes, _as_block(np.array([self.index[node] for node in nodes], dtype=np.intp)))
             if len(self._rows) >= 4096:
                 self._rows.clear()
             self._rows[id(nodes)] = found
@@ -842,8 +850,16 @@ class _Plan:
                 xs = members[0].xs
                 if not all(e.xs is xs or np.array_equal(e.xs, xs) for e in members):  # input_tables: one array
                     raise _NotCompiled
-                ys = np.stack([e.ys for e in members]) if len(members) > 1 else members[0].ys[None, :]
-                store[rows] = tables(store[control], xs, ys)
+                at, values = store[control], [e.ys for e in members]
+                if len(at) == len(xs) and np.array_equal(at, xs) and bool(np.all(xs[1:] > xs[:-1])):
+                    # every sample on its own abscissa (the dc sweep of input_tables): :func:`tables` gives
+                    # the values themselves (its exact-hit branch), stacked here straight into the store
+                    if isinstance(rows, slice):
+                        np.stack(values, out=store[rows])
+                    else:
+                        store[rows] = np.stack(values)
+                else:
+                    store[rows] = tables(at, xs, np.stack(values))
             else:
                 model, params, ports, lines, outputs, members = data
                 gathered = {}
@@ -1124,7 +1140,8 @@ def _store_readings(plan, store, node_map, cycles: tuple[int, int], label: str) 
     a node is its store row (one sweep point per sample) over its layer's volts per unit
     (:meth:`NodeMap.scale`), in the same C order."""
     def read(nodes, h):
-        return np.ascontiguousarray(store[plan.rows(nodes)].T) / node_map.scale(h)
+        block = store[plan.rows(nodes)]
+        return np.divide(block.T, node_map.scale(h), out=np.empty(block.shape[::-1]))   # C order
 
     n, m = cycles
     layers = range(len(node_map.sizes))
