@@ -70,7 +70,8 @@ import hashlib
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from operator import attrgetter
+from itertools import repeat
+from operator import attrgetter, is_
 from typing import Callable
 
 import numpy as np
@@ -565,6 +566,7 @@ def _same_blocks(ours, theirs) -> bool:
 
 _TABLE_SIGNATURE = attrgetter("name", "pos", "control")
 """What a rebound block of input tables must keep for a compiled plan to replay it."""
+_TABLE_XS, _TABLE_YS = attrgetter("xs"), attrgetter("ys")
 
 
 def _as_block(rows: np.ndarray) -> np.ndarray | slice:
@@ -753,8 +755,10 @@ class _Plan:
             node, swept, volts = data
             return ("source", (idx[node], swept, volts))
         if kind == "tables":
-            return ("tables", (key[1], idx[key[2]], np.array([i for i, _ in data]),
-                               _as_block(np.array([idx[pos] for _, pos in data], dtype=np.intp))))
+            positions = [i for i, _ in data]
+            whole = positions == list(range(len(self.blocks[key[1]].elements)))   # the whole block, in order
+            rows = _as_block(np.array([idx[pos] for _, pos in data], dtype=np.intp))
+            return ("tables", (key[1], idx[key[2]], None if whole else tuple(positions), rows))
         model = CELL_MODELS[key[2]]
         members = data
         ports = {port: _as_block(np.array([idx[m[port]] for m in members], dtype=np.intp)) for port in model.ports
@@ -846,20 +850,24 @@ class _Plan:
                 store[row] = sweep if swept else volts
             elif kind == "tables":
                 b, control, elements, rows = data
-                members = [circuit.blocks[b].elements[i] for i in elements]
+                block = circuit.blocks[b].elements
+                members = block if elements is None else [block[i] for i in elements]
                 xs = members[0].xs
-                if not all(e.xs is xs or np.array_equal(e.xs, xs) for e in members):  # input_tables: one array
+                # (map and attrgetter: no Python-level loop over a minibatch's 784 input tables)
+                if not all(map(is_, map(_TABLE_XS, members), repeat(xs))) and not all(
+                        np.array_equal(e.xs, xs) for e in members):             # input_tables: one array
                     raise _NotCompiled
-                at, values = store[control], [e.ys for e in members]
+                at, values = store[control], list(map(_TABLE_YS, members))
+                shape = (len(values), len(xs))                 # every table has len(xs) values (TableSource)
                 if len(at) == len(xs) and np.array_equal(at, xs) and bool(np.all(xs[1:] > xs[:-1])):
                     # every sample on its own abscissa (the dc sweep of input_tables): :func:`tables` gives
-                    # the values themselves (its exact-hit branch), stacked here straight into the store
+                    # the values themselves (its exact-hit branch), joined here straight into the store
                     if isinstance(rows, slice):
-                        np.stack(values, out=store[rows])
+                        np.concatenate(values, out=store[rows].reshape(-1))
                     else:
-                        store[rows] = np.stack(values)
+                        store[rows] = np.concatenate(values).reshape(shape)
                 else:
-                    store[rows] = tables(at, xs, np.stack(values))
+                    store[rows] = tables(at, xs, np.concatenate(values).reshape(shape))
             else:
                 model, params, ports, lines, outputs, members = data
                 gathered = {}
