@@ -570,10 +570,14 @@ _TABLE_XS, _TABLE_YS = attrgetter("xs"), attrgetter("ys")
 
 
 def _as_block(rows: np.ndarray) -> np.ndarray | slice:
-    """``rows`` (store row indices) as a slice when they are consecutive and ascending (indexing the
-    store with it reads or writes the same rows without gathering them), else unchanged."""
-    if len(rows) and np.array_equal(rows, np.arange(rows[0], rows[0] + len(rows))):
-        return slice(int(rows[0]), int(rows[0]) + len(rows))
+    """``rows`` (store row indices) as a slice when they are evenly spaced and ascending (indexing the
+    store with it reads or writes the same rows without gathering them; a neuron's cells interleave
+    their outputs, so many read-outs are every second row), else unchanged."""
+    if len(rows) == 0:
+        return rows
+    step = int(rows[1] - rows[0]) if len(rows) > 1 else 1
+    if step >= 1 and np.array_equal(rows, rows[0] + step * np.arange(len(rows))):
+        return slice(int(rows[0]), int(rows[0]) + step * (len(rows) - 1) + 1, step)
     return rows
 
 
@@ -589,7 +593,9 @@ class _Gathered:
         self.store, self.ports, self.lines, self.zeros = store, ports, lines, zeros
 
     def v(self, port: str) -> np.ndarray:
-        return self.store[self.ports[port]]
+        block = self.store[self.ports[port]]
+        # C-contiguous as a gathered copy is: the cell functions' ufuncs take the same loops
+        return block if block.flags.c_contiguous else np.ascontiguousarray(block)
 
     def line_current(self, port: str):
         return self.lines[port]
@@ -862,7 +868,7 @@ class _Plan:
                 if len(at) == len(xs) and np.array_equal(at, xs) and bool(np.all(xs[1:] > xs[:-1])):
                     # every sample on its own abscissa (the dc sweep of input_tables): :func:`tables` gives
                     # the values themselves (its exact-hit branch), joined here straight into the store
-                    if isinstance(rows, slice):
+                    if isinstance(rows, slice) and rows.step == 1:      # rows in one piece of memory
                         np.concatenate(values, out=store[rows].reshape(-1))
                     else:
                         store[rows] = np.concatenate(values).reshape(shape)
