@@ -191,7 +191,8 @@ class CosimController:
                                   "(looser than the netlist's tolerances); refused: pass --accept-relaxed to use it")
         self.last_relaxed = bool(relaxed)
         self._last_circuit, self._last_netlist = circuits[0], runs[0].netlist
-        readings = Readings.concatenate([run.readings for run in runs])
+        # one run: its readings as they are (joining one part would only copy every array)
+        readings = runs[0].readings if len(runs) == 1 else Readings.concatenate([run.readings for run in runs])
         self.last_audit_deviation = None
         if self.audit_next and self.audit_engine is not None:
             self.audit_next = False
