@@ -83,22 +83,26 @@ def make_samples(config: InCircuitConfig, rng) -> tuple[np.ndarray, np.ndarray]:
     return train, data.test[:config.reconstructions]
 
 
+def make_inputs(config: InCircuitConfig) -> tuple[np.ndarray, np.ndarray, InCircuitNetwork]:
+    """(training samples, test samples, the initial network) of ``config``, all from ``config.seed``."""
+    n0, n1, _ = config.sizes
+    rng = np.random.default_rng(config.seed)
+    samples, tests = make_samples(config, rng)
+    base = InCircuitNetwork(states1=np.full((n1, n0), 0.5), states2=np.full((n0, n1), 0.5),
+                            model=COMPACT_MODELS[config.memristor](), x_ref=config.x_ref, w_scale=config.w_scale,
+                            scheme=WriteScheme(tw=config.tw, steps=config.steps, read_steps=config.read_steps,
+                                              gain=config.gain))
+    sd = config.weight_spread / config.w_scale
+    return samples, tests, replace(base, states1=np.clip(base.x_ref + sd * rng.standard_normal((n1, n0)), 0, 1),
+                                   states2=np.clip(base.x_ref + sd * rng.standard_normal((n0, n1)), 0, 1))
+
+
 def run_in_circuit(config: InCircuitConfig, out, *, show_progress: bool = True, overwrite: bool = False,
                    engine=None) -> dict:
     """Run the three online runs of ``config`` into the folder ``out``; the summary (also in summary.json)."""
     from ..engines.batch import BatchEngine
 
-    n0, n1, _ = config.sizes
-    model = COMPACT_MODELS[config.memristor]()
-    rng = np.random.default_rng(config.seed)
-    samples, tests = make_samples(config, rng)
-    base = InCircuitNetwork(states1=np.full((n1, n0), 0.5), states2=np.full((n0, n1), 0.5), model=model,
-                            x_ref=config.x_ref, w_scale=config.w_scale,
-                            scheme=WriteScheme(tw=config.tw, steps=config.steps, read_steps=config.read_steps,
-                                              gain=config.gain))
-    sd = config.weight_spread / config.w_scale
-    net = replace(base, states1=np.clip(base.x_ref + sd * rng.standard_normal((n1, n0)), 0, 1),
-                  states2=np.clip(base.x_ref + sd * rng.standard_normal((n0, n1)), 0, 1))
+    samples, tests, net = make_inputs(config)
     with run_folder(out, overwrite=overwrite, outputs=OUTPUTS) as folder:
         runs, seconds, finals = {}, {}, {}
         recon = {}

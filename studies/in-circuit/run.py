@@ -1,8 +1,10 @@
 """In-circuit online learning (issue 13): the circuit's own write phase against the controller-driven run
 and the NumPy reference, same initial states, same samples (the job of ``cosim --update in-circuit``).
 
-Regenerate every committed result (about 1.5 h on a loaded 2-vCPU machine, most of it 49-10-49):
+Regenerate the committed results of the operating-point study (16-4-16 and 49-10-49 MNIST 7x7; about
+1.5 h on a loaded 2-vCPU machine, most of it 49-10-49), then the attribution table (seconds):
   nice -n 10 .venv/bin/python studies/in-circuit/run.py --all
+  .venv/bin/python studies/in-circuit/attribution.py
 One run:
   nice -n 10 .venv/bin/python studies/in-circuit/run.py --sizes 16,4,16 --samples 60
 Writes results-<name>/ here (metrics.csv, summary.json, in_circuit.png, reconstructions.png, states.npz).
@@ -21,6 +23,9 @@ DATA = HERE.parents[1].parent / "shared" / "data"
 # weight learning rate 1.27 as the new default (x_ref 0.6, w_scale 40, gain 0.25, tw 2.73e-4).
 OLD = {"x_ref": 0.4464353115659612, "w_scale": 20.0, "gain": 0.5, "tw": 4e-4}
 NEW = {"tw": 2.73e-4}
+COMMITTED = ("16-4-16", "49-10-49-mnist")
+"""The runs of --all (results-8-4-8 and results-16-4-16-tw0.0001 come from the first study, at the balance
+point: REPORT.md says which)."""
 RUNS = {
     "16-4-16": dict(sizes=(16, 4, 16), samples=60, **NEW),
     "16-4-16-balance": dict(sizes=(16, 4, 16), samples=60, **OLD),
@@ -34,7 +39,7 @@ RUNS = {
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--all", action="store_true", help="every run of RUNS (the committed results)")
+    parser.add_argument("--all", action="store_true", help="the runs of COMMITTED (the committed results)")
     parser.add_argument("--run", choices=tuple(RUNS), action="append", help="one named run of RUNS (repeatable)")
     parser.add_argument("--sizes", default="8,4,8", help="N0,N1,N0 (default 8,4,8)")
     parser.add_argument("--samples", type=int, default=150, help="training samples, one update each")
@@ -43,7 +48,8 @@ def main():
     parser.add_argument("--seed", type=int, default=0, help="seed of the data and the initial states")
     args = parser.parse_args()
     if args.all or args.run:
-        todo = {name: InCircuitConfig(**kw) for name, kw in RUNS.items() if args.all or name in args.run}
+        names = COMMITTED if args.all else args.run
+        todo = {name: InCircuitConfig(**RUNS[name]) for name in names}
     else:
         sizes = tuple(int(s) for s in args.sizes.split(","))
         todo = {"-".join(map(str, sizes)) + f"-tw{args.tw:g}": InCircuitConfig(
