@@ -142,8 +142,8 @@ def add_in_circuit_options(cosim) -> None:
     group.add_argument("--write-width", type=in_range("--write-width", 1e-7, 1e-2), default=2.7e-4,
                        metavar="SECONDS",
                        help="with --update in-circuit: the longest row pulse, for a pre-synaptic activity of 1; "
-                            "sets the learning rate (default 2.7e-4: a weight changes by 1.26 per unit of pre x "
-                            "post-difference)")
+                            "sets the learning rate: 2.7e-4 s changes a weight by 1.26 per unit of pre x "
+                            "post-difference (default 2.7e-4)")
 
 
 LEGACY_DEVICE_OPTIONS = {"levels": "--levels", "write_noise": "--write-noise", "up_gain": "--up-gain",
