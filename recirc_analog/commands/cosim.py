@@ -118,7 +118,7 @@ def add_parser(commands) -> None:
 
 
 IN_CIRCUIT_OPTIONS = ("sizes", "act", "mode", "cycles", "batches", "seed", "out", "overwrite", "quiet",
-                      "update", "memristor", "write_width")
+                      "update", "memristor", "write_width", "data", "data_dir", "downsample")
 """The options ``--update in-circuit`` reads; any other one given is refused."""
 
 
@@ -133,15 +133,17 @@ def add_in_circuit_options(cosim) -> None:
                             "devices (minibatches); in-circuit: a write phase in the .tran netlist programs "
                             "memristor crossbars from the held and live voltages, one update per sample, beside "
                             "the controller-driven run and the reference (--sizes N0,N1,N0 (default there 8,4,8), "
-                            "sigmoid, no biases, PR; --batches samples of squashed Lowrank, default 100) "
+                            "sigmoid, no biases, PR; --batches samples of squashed Lowrank or of --data mnist / "
+                            "fashion, --downsample 4 giving 7x7 and --sizes 49,N1,49; default 100) "
                             "(default controller)")
     group.add_argument("--memristor", default="yakopcic", choices=tuple(COMPACT_MODELS),
                        help="with --update in-circuit: the compact model of every device (only yakopcic can "
                             "be written in proportion to the rule) (default yakopcic)")
-    group.add_argument("--write-width", type=in_range("--write-width", 1e-7, 1e-2), default=4e-4,
+    group.add_argument("--write-width", type=in_range("--write-width", 1e-7, 1e-2), default=2.7e-4,
                        metavar="SECONDS",
                        help="with --update in-circuit: the longest row pulse, for a pre-synaptic activity of 1; "
-                            "sets the learning rate (default 4e-4)")
+                            "sets the learning rate: 2.7e-4 s changes a weight by 1.26 per unit of pre x "
+                            "post-difference (default 2.7e-4)")
 
 
 LEGACY_DEVICE_OPTIONS = {"levels": "--levels", "write_noise": "--write-noise", "up_gain": "--up-gain",
@@ -254,7 +256,8 @@ def run_in_circuit_command(args) -> int:
         raise UsageError(f"--memristor must be yakopcic for --update in-circuit, got {args.memristor} (VTEAM's "
                          "on-direction rate goes as the overdrive cubed: no change proportional to the rule)")
     config = InCircuitConfig(sizes=sizes, memristor=args.memristor, samples=args.batches or 100, seed=args.seed,
-                             tw=args.write_width)
+                             tw=args.write_width, dataset=args.data, data_dir=args.data_dir,
+                             downsample=args.downsample)
     s = run_in_circuit(config, args.out, show_progress=not args.quiet, overwrite=args.overwrite)
     rows = [{"run": u, "loss (first)": s["loss_first"][u], "loss (last)": s["loss_last"][u]}
             for u in ("in-circuit", "controller", "reference")]

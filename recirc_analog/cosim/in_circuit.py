@@ -91,6 +91,12 @@ def step(engine, net: InCircuitNetwork, data, label: str = "in-circuit step") ->
                       reference_moved=int(np.sum(np.abs(refs - net.x_ref) > 1e-9)))
 
 
+def reconstruct(engine, net: InCircuitNetwork, samples: np.ndarray) -> np.ndarray:
+    """The circuit's reconstructions O^2(0) (n, N0) of ``samples`` (n, N0) on ``net``'s states, write off."""
+    net = replace(net, write=False)
+    return np.array([step(engine, net, x, label=f"reconstruction {k}").held["out"] for k, x in enumerate(samples)])
+
+
 def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
@@ -113,6 +119,14 @@ def correlation(intended, realised) -> float:
     return float(np.corrcoef(x, y)[0, 1])
 
 
+def realised_gain(intended: np.ndarray, realised: np.ndarray, rate: float) -> float:
+    """Least-squares slope of ``realised`` on ``rate * intended`` over one crossbar's devices (1 = the
+    nominal rate; nan if the rule asks for no change)."""
+    x = rate * np.ravel(intended)
+    norm = float(np.dot(x, x))
+    return float(np.dot(x, np.ravel(realised)) / norm) if norm > 0 else float("nan")
+
+
 def disturbed(intended, realised, zero: float = 1e-7, tolerance: float = 1e-9) -> tuple[int, int]:
     """(devices whose rule change is below ``zero`` (a pre-synaptic or post-synaptic value of 0, up to the
     holds' leakage) but whose state moved by more than ``tolerance``, such devices)."""
@@ -133,7 +147,8 @@ def wrong_sign(intended, realised, zero: float = 1e-6) -> int:
 def online_run(engine, net: InCircuitNetwork, samples: np.ndarray, update: str = "in-circuit",
                progress: bool = False) -> tuple[list[dict], InCircuitNetwork]:
     """Train ``net`` online on ``samples`` (n, N0) with ``update`` (one of :data:`UPDATES`); one row per
-    sample: loss before the update, correlation of realised with intended change, ``disturbed`` of the
+    sample: loss before the update, correlation of realised with intended change (both crossbars, then
+    ``corr1`` / ``corr2`` per crossbar), ``gain1`` / ``gain2`` (:func:`realised_gain`), ``disturbed`` of the
     ``half_selected`` devices checked (the reference columns' and those whose rule change is 0; in-circuit
     only), devices changed against the rule's sign, the reference columns' largest drift; and the network
     with the final states (the reference's: its weights mapped back to states, unclipped)."""
@@ -163,7 +178,11 @@ def online_run(engine, net: InCircuitNetwork, samples: np.ndarray, update: str =
             moved, idle = 0, 0
             net = replace(net, states1=np.clip(net.states1 + realised[0], 0, 1),
                           states2=np.clip(net.states2 + realised[1], 0, 1))
-        rows.append({"loss": result.loss, "corr": correlation(result.intended, realised),
+        per_layer = {}
+        for k, (intended, change) in enumerate(zip(result.intended, realised), start=1):
+            per_layer[f"corr{k}"] = correlation([intended], [change])
+            per_layer[f"gain{k}"] = realised_gain(intended, change, rate)
+        rows.append({"loss": result.loss, "corr": correlation(result.intended, realised), **per_layer,
                      "disturbed": moved, "half_selected": idle,
                      "wrong_sign": wrong_sign(result.intended, realised), "ref_drift": result.reference_drift})
     return rows, net

@@ -3,25 +3,30 @@ controller-driven run and the NumPy reference (:mod:`recirc_analog.cosim.in_circ
 
 Network: N0-N1-N0, sigmoid activations, no biases, PR recirculation with cycles (0, 1), one update per
 sample. Data: Lowrank squashed into [0, 1] by a logistic function, or an image set (already in [0, 1]).
-Writes ``metrics.csv`` (one row per sample of each run), ``summary.json``, ``in_circuit.png`` and
-``states.npz`` (initial and final device states of each run; the reference's weights as states, clipped).
+Writes ``metrics.csv`` (one row per sample of each run), ``summary.json``, ``in_circuit.png`` (losses, per
+crossbar the update correlation and realised / nominal gain), ``states.npz`` (initial and final device
+states of each run; the reference's weights as states, clipped) and, for ``reconstructions`` > 0,
+``reconstructions.png`` / ``.npz`` (test inputs and each final network's reconstruction).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..cosim.in_circuit import UPDATES, nominal_rate, online_run
+from ..cosim.in_circuit import nominal_rate, online_run, reconstruct
+from ..data.datasets import load_dataset
 from ..data.lowrank import LowrankDataset
 from ..devices.compact.models import COMPACT_MODELS
+from ..errors import ConfigError
 from ..fileio import atomic_open, format_csv_value, save_npz_atomic, write_json_atomic
 from ..schematic.in_circuit import InCircuitNetwork, WriteScheme
 from .run_folder import run_folder
 
-OUTPUTS = ("metrics.csv", "summary.json", "in_circuit.png", "states.npz")
+OUTPUTS = ("metrics.csv", "summary.json", "in_circuit.png", "states.npz", "reconstructions.png",
+           "reconstructions.npz")
 
 
 @dataclass(frozen=True)
@@ -35,13 +40,61 @@ class InCircuitConfig:
     samples: int = 100
     """Training samples, one update each."""
     seed: int = 0
-    """Seed of the data and of the initial states."""
-    spread: float = 0.05
-    """Std of the initial states around the reference column's state (unitless)."""
-    tw: float = 4e-4
-    """Longest write pulse (s): sets the learning rate."""
+    """Seed of the data (Lowrank's basis and codes; the image order) and of the initial states."""
+    weight_spread: float = 1.0
+    """Std of the initial weights around 0 (unitless; states: ``x_ref + weight_spread / w_scale * N(0, 1)``)."""
+    tw: float = 2.7e-4
+    """Longest write pulse (s): sets the learning rate (with ``gain`` and ``w_scale``: 2.7e-4 s at the
+    defaults changes a weight by 1.26 per unit of pre x post-difference at ``x_ref``)."""
     steps: int = 200
     """Time points per ``tw``."""
+    read_steps: int = 5
+    """Time points per read phase (the neurons are ideal sources and the holds settle in one backward-Euler
+    step, so 5 read what 20 do: checked by the controller's loss against the reference's)."""
+    x_ref: float | None = None
+    """Reference column state (None: ``schematic.in_circuit.operating_state``, 0.6)."""
+    w_scale: float = 40.0
+    """Weight per unit of state (unitless)."""
+    gain: float = 0.25
+    """Down-direction column gain (V/V; ``WriteScheme.gain``)."""
+    dataset: str = "lowrank"
+    """``lowrank`` (squashed into [0, 1] by a logistic function) or an image set of ``data.DATASET_NAMES``."""
+    data_dir: str | None = None
+    """Folder of the image files (image sets only; None: ``RECIRC_ANALOG_DATA``)."""
+    downsample: int | None = None
+    """Mean-pooling factor of the images (4 gives MNIST 7x7, N0 = 49)."""
+    reconstructions: int = 8
+    """Test samples reconstructed at the end by each run's final network (0: none)."""
+
+
+def make_samples(config: InCircuitConfig, rng) -> tuple[np.ndarray, np.ndarray]:
+    """(training samples (samples, N0), test samples (reconstructions, N0)), activities in [0, 1]."""
+    n0, n1, _ = config.sizes
+    if config.dataset == "lowrank":
+        data = LowrankDataset(dim=n0, rank=min(n1, n0), seed=config.seed)
+        codes = rng.standard_normal((config.samples + config.reconstructions, data.rank))
+        x = 1.0 / (1.0 + np.exp(-codes @ data.basis))
+        return x[:config.samples], x[config.samples:]
+    data = load_dataset(config.dataset, config.data_dir, downsample=config.downsample)
+    if data.dim != n0:
+        raise ConfigError(f"sizes must start with the data's dimension {data.dim} for {config.dataset} "
+                          f"(downsample {config.downsample}), got N0 = {n0}")
+    train = next(data.train_batches(config.samples, rng))
+    return train, data.test[:config.reconstructions]
+
+
+def make_inputs(config: InCircuitConfig) -> tuple[np.ndarray, np.ndarray, InCircuitNetwork]:
+    """(training samples, test samples, the initial network) of ``config``, all from ``config.seed``."""
+    n0, n1, _ = config.sizes
+    rng = np.random.default_rng(config.seed)
+    samples, tests = make_samples(config, rng)
+    base = InCircuitNetwork(states1=np.full((n1, n0), 0.5), states2=np.full((n0, n1), 0.5),
+                            model=COMPACT_MODELS[config.memristor](), x_ref=config.x_ref, w_scale=config.w_scale,
+                            scheme=WriteScheme(tw=config.tw, steps=config.steps, read_steps=config.read_steps,
+                                              gain=config.gain))
+    sd = config.weight_spread / config.w_scale
+    return samples, tests, replace(base, states1=np.clip(base.x_ref + sd * rng.standard_normal((n1, n0)), 0, 1),
+                                   states2=np.clip(base.x_ref + sd * rng.standard_normal((n0, n1)), 0, 1))
 
 
 def run_in_circuit(config: InCircuitConfig, out, *, show_progress: bool = True, overwrite: bool = False,
@@ -49,23 +102,25 @@ def run_in_circuit(config: InCircuitConfig, out, *, show_progress: bool = True, 
     """Run the three online runs of ``config`` into the folder ``out``; the summary (also in summary.json)."""
     from ..engines.batch import BatchEngine
 
-    n0, n1, _ = config.sizes
-    model = COMPACT_MODELS[config.memristor]()
-    rng = np.random.default_rng(config.seed)
-    data = LowrankDataset(dim=n0, rank=min(n1, n0), seed=config.seed)
-    samples = 1.0 / (1.0 + np.exp(-rng.standard_normal((config.samples, data.rank)) @ data.basis))
-    x_ref = InCircuitNetwork(states1=np.full((n1, n0), 0.5), states2=np.full((n0, n1), 0.5), model=model).x_ref
-    net = InCircuitNetwork(states1=np.clip(x_ref + config.spread * rng.standard_normal((n1, n0)), 0, 1),
-                           states2=np.clip(x_ref + config.spread * rng.standard_normal((n0, n1)), 0, 1),
-                           model=model, scheme=WriteScheme(tw=config.tw, steps=config.steps))
+    samples, tests, net = make_inputs(config)
     with run_folder(out, overwrite=overwrite, outputs=OUTPUTS) as folder:
         runs, seconds, finals = {}, {}, {}
+        recon = {}
         with (engine or BatchEngine(tmp_root=str(folder.tmp))) as sim:
-            for update in UPDATES[::-1]:
+            for update in ("reference", "in-circuit", "controller"):
                 start = time.perf_counter()
                 runs[update], finals[update] = online_run(sim, net, samples, update, progress=show_progress)
                 seconds[update] = time.perf_counter() - start
-        columns = ["run", "sample", "loss", "corr", "disturbed", "half_selected", "wrong_sign", "ref_drift"]
+            if len(tests):
+                # the circuit reads the in-circuit and controller states; the reference's weights are
+                # unbounded (its states above are clipped), so its forward pass is NumPy's
+                for update in ("in-circuit", "controller"):
+                    recon[update] = reconstruct(sim, finals[update], tests)
+                a1, a2 = reference_weights(net, samples)
+                recon["reference"] = _sigmoid(_sigmoid(tests @ a1.T) @ a2.T)
+                recon["initial"] = reconstruct(sim, net, tests)
+        columns = ["run", "sample", "loss", "corr", "corr1", "corr2", "gain1", "gain2", "disturbed",
+                   "half_selected", "wrong_sign", "ref_drift"]
         with atomic_open(folder.path / "metrics.csv") as handle:
             handle.write(",".join(columns) + "\n")
             for update, rows in runs.items():
@@ -76,7 +131,11 @@ def run_in_circuit(config: InCircuitConfig, out, *, show_progress: bool = True, 
         ours = runs["in-circuit"]
         summary = {
             "sizes": list(config.sizes), "memristor": config.memristor, "samples": config.samples,
-            "seed": config.seed, "tw": config.tw, "steps": config.steps, "x_ref": net.x_ref,
+            "seed": config.seed, "dataset": config.dataset, "downsample": config.downsample,
+            "tw": config.tw, "steps": config.steps, "read_steps": config.read_steps, "x_ref": net.x_ref,
+            "gain_down": net.scheme.gain,
+            "gain_up": net.gain_up, "weight_spread": config.weight_spread,
+            "weight_change_per_unit": nominal_rate(net) * net.w_scale,
             "state_change_per_unit": nominal_rate(net),
             "final_states_in_circuit": _state_stats(finals["in-circuit"]),
             "final_states_controller": _state_stats(finals["controller"]), "w_scale": net.w_scale, "window": window,
@@ -84,6 +143,9 @@ def run_in_circuit(config: InCircuitConfig, out, *, show_progress: bool = True, 
             "loss_last": {u: float(np.mean([r["loss"] for r in rows[-window:]])) for u, rows in runs.items()},
             "corr_median": float(np.nanmedian([r["corr"] for r in ours])),
             "corr_min": float(np.nanmin([r["corr"] for r in ours])),
+            **{f"{key}_median_{part}": float(np.nanmedian([r[key] for r in rows]))
+               for key in ("corr1", "corr2", "gain1", "gain2")
+               for part, rows in (("first", ours[:window]), ("last", ours[-window:]))},
             "disturbed": int(sum(r["disturbed"] for r in ours)),
             "half_selected_checked": int(sum(r["half_selected"] for r in ours)),
             "wrong_sign": int(sum(r["wrong_sign"] for r in ours)),
@@ -94,8 +156,29 @@ def run_in_circuit(config: InCircuitConfig, out, *, show_progress: bool = True, 
         save_npz_atomic(folder.path / "states.npz", initial1=net.states1, initial2=net.states2,
                         **{f"{u.replace('-', '_')}{k}": getattr(n, f"states{k}")
                            for u, n in finals.items() for k in (1, 2)})
+        if recon:
+            summary["reconstruction_error"] = {u: float(np.mean(np.sum((tests - r) ** 2, axis=1)))
+                                               for u, r in recon.items()}
+            write_json_atomic(folder.path / "summary.json", summary)
+            save_npz_atomic(folder.path / "reconstructions.npz", inputs=tests,
+                            **{u.replace("-", "_"): r for u, r in recon.items()})
+            _plot_reconstructions(tests, recon, folder.path / "reconstructions.png")
         _plot(runs, window, folder.path / "in_circuit.png")
     return summary
+
+
+def reference_weights(net: InCircuitNetwork, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The reference run's final weights (A1, A2), unbounded (the same online rule as ``online_run``)."""
+    from ..cosim.in_circuit import reference_step
+
+    a1, a2 = net.weights()
+    for x in samples:
+        a1, a2, _ = reference_step(a1, a2, x, nominal_rate(net) * net.w_scale)
+    return a1, a2
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 def _state_stats(net) -> dict:
@@ -112,15 +195,51 @@ def _plot(runs, window, path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig, (left, mid, right) = plt.subplots(1, 3, figsize=(14, 3.8))
     kernel = np.ones(window) / window
     for update, rows in runs.items():
         loss = np.array([r["loss"] for r in rows])
         left.plot(np.arange(window - 1, len(loss)), np.convolve(loss, kernel, "valid"), label=update)
     left.set(xlabel="sample", ylabel=f"loss before the update (mean of {window})")
     left.legend()
-    right.plot([r["corr"] for r in runs["in-circuit"]], ".")
-    right.set(xlabel="sample", ylabel="corr(realised dx, pre x post-difference)")
+    ours = runs["in-circuit"]
+    for k in (1, 2):
+        mid.plot([r[f"corr{k}"] for r in ours], ".", ms=3, label=f"crossbar {k}")
+        right.plot([r[f"gain{k}"] for r in ours], ".", ms=3, label=f"crossbar {k}")
+    mid.set(xlabel="sample", ylabel="corr(realised dx, pre x post-difference)")
+    right.axhline(1.0, color="grey", lw=0.8)
+    right.set(xlabel="sample", ylabel="realised / nominal change (LS slope)")
+    mid.legend()
+    right.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _plot_reconstructions(inputs, recon, path) -> None:
+    """A row per test sample: the input and each run's reconstruction (images when N0 is a square)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = ["input", *recon]
+    side = int(round(np.sqrt(inputs.shape[1])))
+    square = side * side == inputs.shape[1]
+    fig, axes = plt.subplots(len(inputs), len(names), figsize=(1.6 * len(names), 1.5 * len(inputs)),
+                             squeeze=False)
+    for i, x in enumerate(inputs):
+        for ax, name in zip(axes[i], names):
+            v = x if name == "input" else recon[name][i]
+            if square:
+                ax.imshow(v.reshape(side, side), cmap="gray", vmin=0, vmax=1)
+            else:
+                ax.bar(np.arange(len(v)), v, width=1.0)
+                ax.set_ylim(0, 1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(name, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
     plt.close(fig)

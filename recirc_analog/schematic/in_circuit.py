@@ -38,9 +38,25 @@ import numpy as np
 from ..devices.compact.models import Yakopcic
 from ..errors import ConfigError, check_range
 
+OPERATING_MARGIN = 0.1
+"""How far above the falling window's knee ``1 - x_n`` the default ``x_ref`` sits (unitless state)."""
 
-def _balance_state(model: Yakopcic) -> float:
-    """The state in (0.3, 0.6) where the up and down windows of ``model`` are equal (its balance point)."""
+
+def operating_state(model: Yakopcic) -> float:
+    """The default reference state: ``1 - x_n + OPERATING_MARGIN`` (0.6 for the Oblea fit), capped at 0.9.
+
+    Above ``1 - x_n`` Yakopcic's falling window is exactly 1, so only the rising window varies with
+    the state there: the up / down gain ratio changes by ``alpha_p + 1 / (1 - x)`` per unit of state
+    (3.5 at 0.6) instead of ``alpha_p + 1 / (1 - x) + alpha_n + 1 / x`` (10.0 at the balance point
+    0.446), where the states of a learning network spread (studies/in-circuit/REPORT.md: at the
+    balance point 16-4-16 does not learn).
+    """
+    return float(min(1.0 - model.x_n + OPERATING_MARGIN, 0.9))
+
+
+def balance_state(model: Yakopcic) -> float:
+    """The state in (0.3, 0.6) where the up and down windows of ``model`` are equal (its balance point;
+    the default ``x_ref`` until the 16-4-16 study showed the gain ratio varies too fast there)."""
     from scipy.optimize import brentq
 
     def gap(x):
@@ -70,8 +86,9 @@ class WriteScheme:
 
     v_half: float = 0.08
     """Row level while a row's pulse is on (V, > 0, below both thresholds)."""
-    gain: float = 0.5
-    """Column overdrive per volt of post-synaptic difference in the down direction (V/V, > 0)."""
+    gain: float = 0.25
+    """Column overdrive per volt of post-synaptic difference in the down direction (V/V, > 0; the up
+    direction's is :attr:`InCircuitNetwork.gain_up`, 2.3x this at the default ``x_ref``)."""
     tw: float = 1e-4
     """Longest row pulse, for a held pre-synaptic activity of 1 (s, > 0)."""
     steps: int = 1000
@@ -112,11 +129,12 @@ class InCircuitNetwork:
     """Write-phase voltages and timing."""
     v_unit: float = 0.1
     """Volts per unit of activity (V; at most 0.1 V so that reads stay below both thresholds)."""
-    w_scale: float = 20.0
-    """Weight per unit of state away from ``x_ref`` (unitless)."""
+    w_scale: float = 40.0
+    """Weight per unit of state away from ``x_ref`` (unitless; larger keeps the states of a given weight
+    range closer to ``x_ref``, where the write's gain is the nominal one)."""
     x_ref: float | None = None
-    """State of the reference column's devices (None: the model's balance point, where the up and
-    down windows are equal)."""
+    """State of the reference column's devices (None: :func:`operating_state`, where the falling window
+    is flat)."""
     write: bool = True
     """False leaves the write drivers at 0 V (the controller-driven run reads the same circuit)."""
 
@@ -138,7 +156,7 @@ class InCircuitNetwork:
         check_range("v_unit", self.v_unit, 0.0, min(-low, high), low_open=True, high_open=True)
         check_range("w_scale", self.w_scale, 0.0, 1000.0, low_open=True)
         if self.x_ref is None:
-            object.__setattr__(self, "x_ref", _balance_state(self.model))
+            object.__setattr__(self, "x_ref", operating_state(self.model))
         check_range("x_ref", self.x_ref, 0.0, 1.0)
         v_h = self.scheme.v_half
         if v_h >= min(-low, high):
