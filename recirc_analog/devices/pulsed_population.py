@@ -102,6 +102,14 @@ class PulsedPopulation:
         self._bounds: tuple[np.ndarray, np.ndarray] | None = None
         g = self._settle(np.clip(g, self.g_lo, self.g_hi))
         self._g = np.where(self.stuck < 0, window.g_min, np.where(self.stuck > 0, window.g_max, g))
+        self._forget()
+
+    def _forget(self) -> None:
+        """Reset what is derived from the state arrays (after building and :meth:`set_state`): the
+        stuck mask's summary, the earliest programming time and the cached present conductances."""
+        self._any_stuck = bool(np.any(self.stuck != 0))
+        self._t_prog_min: float | None = None
+        self._cache: tuple[float, np.ndarray] | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -128,13 +136,28 @@ class PulsedPopulation:
         return self.window.clip(g)
 
     def _present(self, t: float) -> np.ndarray:
-        """Conductances (S) at time ``t`` without read noise (drift applied)."""
-        if self.device.drift is None:
-            return self._g.copy()
-        elapsed = t - self.t_prog
-        if elapsed.max(initial=0.0) <= self.device.drift.t0:      # the power law has not started anywhere
-            return self._g.copy()
-        return self._g * self.device.drift.factor(elapsed, self.nu)
+        """Conductances (S) at time ``t`` without read noise (drift applied); read-only.
+
+        Computed once per time ``t`` and kept until the state changes (the peek, the programming
+        and the read of one minibatch share it; :meth:`_commit` patches it in place of the devices
+        it programs). Each device's value depends only on its own ``g``, ``t_prog`` and ``nu``, so
+        the array is the same whichever of these calls computes it.
+        """
+        cache = self._cache
+        if cache is not None and cache[0] == t:
+            return cache[1]
+        drift = self.device.drift
+        if drift is not None and self._t_prog_min is None:
+            self._t_prog_min = float(self.t_prog.min(initial=np.inf))
+        # max(t - t_prog) is t - min(t_prog) (rounding is monotone): no per-device pass while the
+        # power law has not started anywhere (its factor would be 1 everywhere).
+        if drift is not None and t - self._t_prog_min > drift.t0:
+            present = self._g * drift.factor(t - self.t_prog, self.nu)
+        else:
+            present = self._g.copy()
+        present.flags.writeable = False
+        self._cache = (t, present)
+        return present
 
     def _check(self, name: str, values) -> np.ndarray:
         array = np.asarray(values, dtype=np.float64)
@@ -177,30 +200,39 @@ class PulsedPopulation:
     def _pulse_one_way(self, g: np.ndarray, up: np.ndarray, down: np.ndarray) -> np.ndarray:
         """:meth:`_pulse` for devices pulsed in one direction each (``g`` raveled, stuck devices'
         counts already 0)."""
+        n_up = np.count_nonzero(up > 0)
         idx = np.concatenate([np.flatnonzero(up > 0), np.flatnonzero(down > 0)])
-        if idx.size == 0:
-            return g.reshape(self.shape)
-        is_up = np.zeros(idx.size, dtype=bool)
-        is_up[:np.count_nonzero(up > 0)] = True
-        counts = np.where(is_up, up[idx], down[idx])
+        if idx.size:
+            is_up = np.zeros(idx.size, dtype=bool)
+            is_up[:n_up] = True
+            g[idx] = self._pulse_devices(g[idx], idx, is_up, np.where(is_up, up[idx], down[idx]))
+        return g.reshape(self.shape)
+
+    def _pulse_devices(self, now: np.ndarray, idx: np.ndarray, is_up: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """The conductances (S) ``now`` of the free devices ``idx`` (raveled indices, the up devices
+        first, each direction in index order) after ``counts`` (> 0) pulses each, up where ``is_up``:
+        one vectorised step per pulse index over the devices still pulsed, the cycle-to-cycle noise
+        drawn in that order."""
+        g = np.array(now, dtype=np.float64)
+        pos = np.arange(idx.size)
         lo, hi = self.g_lo.ravel()[idx], self.g_hi.ravel()[idx]
         gamma_up, gamma_down = self.gamma_up.ravel()[idx], self.gamma_down.ravel()[idx]
         dw_up, dw_down = self.dw_up.ravel()[idx], self.dw_down.ravel()[idx]
         span, step, c2c = self.window.span, self.device.step, self.device.dw_min_std
         k = 0
-        while idx.size:
-            now = g[idx]
+        while pos.size:
+            now = g[pos]
             f_up, f_down = step.shape((now - lo) / (hi - lo), gamma_up, gamma_down)
             size = span * np.where(is_up, dw_up * f_up, -dw_down * f_down)
             if c2c > 0:
-                size = size * (1.0 + c2c * self.program_rng.standard_normal(idx.size))
-            g[idx] = np.clip(now + size, np.minimum(lo, now), np.maximum(hi, now))
+                size = size * (1.0 + c2c * self.program_rng.standard_normal(pos.size))
+            g[pos] = np.clip(now + size, np.minimum(lo, now), np.maximum(hi, now))
             k += 1
             keep = counts > k
             if not keep.all():
-                idx, counts, is_up, lo, hi = idx[keep], counts[keep], is_up[keep], lo[keep], hi[keep]
+                pos, counts, is_up, lo, hi = pos[keep], counts[keep], is_up[keep], lo[keep], hi[keep]
                 gamma_up, gamma_down, dw_up, dw_down = gamma_up[keep], gamma_down[keep], dw_up[keep], dw_down[keep]
-        return g.reshape(self.shape)
+        return g
 
     def _round(self, g: np.ndarray, change: np.ndarray, scheme) -> tuple[np.ndarray, np.ndarray]:
         """One programming round towards ``change`` (S): (new conductances settled, devices pulsed)."""
@@ -215,32 +247,70 @@ class PulsedPopulation:
         self.t_last = max(self.t_last, float(t))
         self._g = np.where(pulsed, new, self._g)
         self.t_prog = np.where(pulsed, float(t), self.t_prog)
-        return self._present(t)
+        self._changed(np.flatnonzero(pulsed), t)
+        return self._present(t).copy()
+
+    def _changed(self, idx: np.ndarray, t: float) -> None:
+        """The devices ``idx`` (raveled) were programmed at ``t``: keep the present conductances of
+        time ``t`` (a device just programmed holds its ``g``: its drift clock restarts at 0, below
+        ``t0``), drop those of any other time."""
+        if idx.size == 0:
+            return
+        self._t_prog_min = None
+        cache = self._cache
+        if cache is None or cache[0] != t:
+            self._cache = None
+            return
+        present = cache[1].copy()
+        np.put(present, idx, self._g.ravel()[idx])
+        present.flags.writeable = False
+        self._cache = (t, present)
 
     def program(self, request: np.ndarray, t: float = 0.0) -> np.ndarray:
         """Program the requested change ``request`` (S) at time ``t`` (s) with the device's scheme;
         return the conductances (S) the devices hold afterwards (no read noise)."""
         _check_time(t)
         request = self._check("request", request)
-        if not np.all(np.isfinite(request)):
+        if not math.isfinite(float(request.sum())) and not np.all(np.isfinite(request)):
             raise ConfigError("request contains NaN or inf")
         scheme = self.device.programming
         present = self._present(t)
+        if not isinstance(scheme, WriteVerify):
+            return self._program_once(present, request, scheme, t)
         new, pulsed = self._round(present, request, scheme)
-        if isinstance(scheme, WriteVerify):
-            target = self.window.clip(present + request)
-            span = self.window.span
-            for _ in range(scheme.max_iterations - 1):
-                seen = new
-                if self.device.read_noise > 0:
-                    seen = new + self.device.read_noise * span * self.program_rng.standard_normal(self.shape)
-                error = target - seen
-                error = np.where((np.abs(error) > scheme.tolerance * span) & (self.stuck == 0), error, 0.0)
-                if not np.any(error):
-                    break
-                new, more = self._round(new, error, scheme)
-                pulsed = pulsed | more
+        target = self.window.clip(present + request)
+        span = self.window.span
+        for _ in range(scheme.max_iterations - 1):
+            seen = new
+            if self.device.read_noise > 0:
+                seen = new + self.device.read_noise * span * self.program_rng.standard_normal(self.shape)
+            error = target - seen
+            error = np.where((np.abs(error) > scheme.tolerance * span) & (self.stuck == 0), error, 0.0)
+            if not np.any(error):
+                break
+            new, more = self._round(new, error, scheme)
+            pulsed = pulsed | more
         return self._commit(new, pulsed, t)
+
+    def _program_once(self, present: np.ndarray, request: np.ndarray, scheme, t: float) -> np.ndarray:
+        """One open-loop round (:meth:`_round` then :meth:`_commit`) on the pulsed devices only: the
+        same counts, draws and arithmetic per device, without passes over the devices that get no
+        pulse (at small learning rates most requests round to none)."""
+        counts = scheme.counts(request, self.nominal_step, self.program_rng).ravel()
+        if self._any_stuck:
+            counts[self.stuck.ravel() != 0] = 0
+        idx = np.flatnonzero(counts)
+        self.t_last = max(self.t_last, float(t))
+        if idx.size:
+            up = request.ravel()[idx] > 0
+            order = np.concatenate([idx[up], idx[~up]])            # up devices first, as _pulse draws
+            is_up = np.zeros(order.size, dtype=bool)
+            is_up[:np.count_nonzero(up)] = True
+            new = self._settle(self._pulse_devices(present.ravel()[order], order, is_up, counts[order]))
+            np.put(self._g, order, new)
+            np.put(self.t_prog, order, float(t))
+            self._changed(order, t)
+        return self._present(t).copy()
 
     def program_pulses(self, up: np.ndarray, down: np.ndarray, t: float = 0.0) -> np.ndarray:
         """Apply ``up`` / ``down`` pulses (non-negative integers) at time ``t`` (s); return the
@@ -261,10 +331,13 @@ class PulsedPopulation:
         """Conductances (S) a read at time ``t`` (s) sees: drifted, plus fresh read noise, in the window."""
         _check_time(t)
         self.t_last = max(self.t_last, float(t))
-        g = self._present(t)
-        if self.device.read_noise > 0:
-            g = g + self.device.read_noise * self.window.span * self.read_rng.standard_normal(self.shape)
-        return self.window.clip(g)
+        present = self._present(t)
+        if self.device.read_noise <= 0:
+            return self.window.clip(present)
+        g = self.read_rng.standard_normal(self.shape)
+        g *= self.device.read_noise * self.window.span
+        g += present
+        return np.clip(g, self.window.g_min, self.window.g_max, out=g)
 
     def peek(self, t: float = 0.0) -> np.ndarray:
         """The conductances (S) the devices hold at ``t`` (s), drifted, without read noise: what a
@@ -307,3 +380,4 @@ class PulsedPopulation:
             setattr(self, "_g" if name == "g" else name, array)
         self.t_last = float(state["t_last"])
         self._bounds = None
+        self._forget()
