@@ -252,12 +252,23 @@ def pair_requests(delta: np.ndarray, plus: np.ndarray, minus: np.ndarray, floor_
     ``G+ - G-``, are never opposite to the sign each device's move needs, and never ask a device
     below its floor; their total size is ``|delta|``.
     """
-    rise = delta > 0
-    give_minus = np.minimum(np.maximum(delta, 0.0), np.maximum(minus - floor_minus, 0.0))
-    give_plus = np.minimum(np.maximum(-delta, 0.0), np.maximum(plus - floor_plus, 0.0))
-    d_plus = np.where(rise, delta - give_minus, -give_plus)
-    d_minus = np.where(rise, -give_minus, -delta - give_plus)
-    return d_plus, d_minus
+    # Without a select: one of rise / fall is 0 and so is the give of the device it does not
+    # concern, so d_plus = rise - give_minus - give_plus is delta - give_minus (delta > 0) or
+    # -give_plus (else), exactly (x - 0 is x), and d_minus likewise; only the sign of a zero
+    # request can differ from a select's (a zero request programs nothing either way).
+    rise = np.maximum(delta, 0.0)
+    fall = np.maximum(-delta, 0.0)
+    give_minus = np.subtract(minus, floor_minus)
+    np.maximum(give_minus, 0.0, out=give_minus)
+    np.minimum(give_minus, rise, out=give_minus)
+    give_plus = np.subtract(plus, floor_plus)
+    np.maximum(give_plus, 0.0, out=give_plus)
+    np.minimum(give_plus, fall, out=give_plus)
+    rise -= give_minus
+    rise -= give_plus
+    fall -= give_plus
+    fall -= give_minus
+    return rise, fall
 
 
 def pair_placement(difference: np.ndarray, floor_plus: np.ndarray, ceiling_plus: np.ndarray,

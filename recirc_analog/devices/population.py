@@ -66,6 +66,12 @@ class DevicePopulation:
         """Devices that never move (read-only; restored by :meth:`set_state`)."""
         self.rng = rng if rng is not None else np.random.default_rng(0)
         self._g = self._settle(g)
+        self._forget()
+
+    def _forget(self) -> None:
+        """Reset what is derived from the stuck mask (after building and :meth:`set_state`)."""
+        self._any_stuck = bool(self.stuck.any())
+        self._bounds: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -92,7 +98,7 @@ class DevicePopulation:
         if self.write_noise > 0:
             change = change * (1.0 + self.write_noise * self.rng.standard_normal(change.shape))
         new = self._settle(self._g + change)
-        self._g = np.where(self.stuck, self._g, new)
+        self._g = np.where(self.stuck, self._g, new) if self._any_stuck else new
         return self._g.copy()
 
     def _check(self, name: str, values, dtype=np.float64) -> np.ndarray:
@@ -105,7 +111,7 @@ class DevicePopulation:
         """Program the requested change ``request`` (S) at time ``t`` (s); return the new conductances (S)."""
         _check_time(t)
         request = self._check("request", request)
-        if not np.all(np.isfinite(request)):
+        if not math.isfinite(float(request.sum())) and not np.all(np.isfinite(request)):
             raise ConfigError("request contains NaN or inf")
         return self._write(self.step.realised(self._g, request))
 
@@ -139,8 +145,10 @@ class DevicePopulation:
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """(lowest, highest) conductance (S) each device can be programmed to: the window, or a
         stuck device's own conductance for both."""
-        lo = np.where(self.stuck, self._g, self.window.g_min)
-        return lo, np.where(self.stuck, self._g, self.window.g_max)
+        if self._bounds is None:                 # fixed (stuck devices never move); set_state resets it
+            self._bounds = (np.where(self.stuck, self._g, self.window.g_min),
+                            np.where(self.stuck, self._g, self.window.g_max))
+        return self._bounds[0].copy(), self._bounds[1].copy()
 
     def get_state(self) -> dict[str, np.ndarray]:
         """``g`` (conductances), ``stuck`` (mask) and ``rng`` (the stream's state as JSON text)."""
@@ -182,6 +190,7 @@ class DevicePopulation:
         self.rng.bit_generator.state = rng_state
         self._g = g
         self.stuck = stuck
+        self._forget()
 
 
 def _check_time(t: float) -> None:
