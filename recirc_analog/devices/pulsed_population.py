@@ -35,7 +35,7 @@ import math
 import numpy as np
 
 from ..errors import ConfigError
-from .population import _check_time
+from .population import _check_time, _frozen
 from .programming import WriteVerify
 from .window import ConductanceWindow
 
@@ -248,7 +248,7 @@ class PulsedPopulation:
         self._g = np.where(pulsed, new, self._g)
         self.t_prog = np.where(pulsed, float(t), self.t_prog)
         self._changed(np.flatnonzero(pulsed), t)
-        return self._present(t).copy()
+        return self._present(t)
 
     def _changed(self, idx: np.ndarray, t: float) -> None:
         """The devices ``idx`` (raveled) were programmed at ``t``: keep the present conductances of
@@ -268,7 +268,7 @@ class PulsedPopulation:
 
     def program(self, request: np.ndarray, t: float = 0.0) -> np.ndarray:
         """Program the requested change ``request`` (S) at time ``t`` (s) with the device's scheme;
-        return the conductances (S) the devices hold afterwards (no read noise)."""
+        return the conductances (S) the devices hold afterwards (no read noise; a read-only snapshot)."""
         _check_time(t)
         request = self._check("request", request)
         if not math.isfinite(float(request.sum())) and not np.all(np.isfinite(request)):
@@ -296,21 +296,22 @@ class PulsedPopulation:
         """One open-loop round (:meth:`_round` then :meth:`_commit`) on the pulsed devices only: the
         same counts, draws and arithmetic per device, without passes over the devices that get no
         pulse (at small learning rates most requests round to none)."""
-        counts = scheme.counts(request, self.nominal_step, self.program_rng).ravel()
+        idx, counts = scheme.pulsed(request, self.nominal_step, self.program_rng)
         if self._any_stuck:
-            counts[self.stuck.ravel() != 0] = 0
-        idx = np.flatnonzero(counts)
+            free = self.stuck.ravel()[idx] == 0
+            idx, counts = idx[free], counts[free]
         self.t_last = max(self.t_last, float(t))
         if idx.size:
             up = request.ravel()[idx] > 0
             order = np.concatenate([idx[up], idx[~up]])            # up devices first, as _pulse draws
+            counts = np.concatenate([counts[up], counts[~up]])
             is_up = np.zeros(order.size, dtype=bool)
             is_up[:np.count_nonzero(up)] = True
-            new = self._settle(self._pulse_devices(present.ravel()[order], order, is_up, counts[order]))
+            new = self._settle(self._pulse_devices(present.ravel()[order], order, is_up, counts))
             np.put(self._g, order, new)
             np.put(self.t_prog, order, float(t))
             self._changed(order, t)
-        return self._present(t).copy()
+        return self._present(t)
 
     def program_pulses(self, up: np.ndarray, down: np.ndarray, t: float = 0.0) -> np.ndarray:
         """Apply ``up`` / ``down`` pulses (non-negative integers) at time ``t`` (s); return the
@@ -349,11 +350,11 @@ class PulsedPopulation:
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """(lowest, highest) conductance (S) each device can be programmed to: its own range
-        [``g_lo``, ``g_hi``], or a stuck device's conductance for both."""
+        [``g_lo``, ``g_hi``], or a stuck device's conductance for both (read-only arrays)."""
         if self._bounds is None:                 # fixed once drawn (stuck devices never move); set_state resets it
             stuck = self.stuck != 0
-            self._bounds = np.where(stuck, self._g, self.g_lo), np.where(stuck, self._g, self.g_hi)
-        return self._bounds[0].copy(), self._bounds[1].copy()
+            self._bounds = _frozen(np.where(stuck, self._g, self.g_lo)), _frozen(np.where(stuck, self._g, self.g_hi))
+        return self._bounds
 
     def get_state(self) -> dict[str, np.ndarray]:
         """The per-device arrays (``g``, ``t_prog``, ``stuck``, step sizes, bounds, exponents, ``nu``)
