@@ -165,6 +165,7 @@ class CrossbarState:
             changes = [changes[0], changes[1][:, -1:]]      # layer 2's weight change is already in layer 1's
         self.clipped = 0
         for k, change in enumerate(changes):
+            change /= self.mapping.r_f                      # our own array: the change in S, in place
             self._program(k, change)
 
     def _held(self, device: DeviceModel) -> np.ndarray:
@@ -190,10 +191,9 @@ class CrossbarState:
         pairs = [self.mapping.to_weights(c) for c in arrays]
         return [w for w, _ in pairs], [b for _, b in pairs]
 
-    def _program(self, k: int, change: np.ndarray) -> None:
-        """Move physical array k's weights by ``change`` (its shape, bias last) through the device
-        model with the policy of :func:`pair_requests` (module docstring)."""
-        delta = change / self.mapping.r_f
+    def _program(self, k: int, delta: np.ndarray) -> None:
+        """Move physical array k's weights by ``delta`` = change / r_f (S, its shape, bias last)
+        through the device model with the policy of :func:`pair_requests` (module docstring)."""
         plus, minus = self.plus[k], self.minus[k]
         held_plus = self._held(plus)
         low_plus, high_plus = self._bounds(plus)
@@ -201,8 +201,11 @@ class CrossbarState:
             held_minus = self._held(minus)
             low_minus, high_minus = self._bounds(minus)
             d_plus, d_minus = pair_requests(delta, held_plus, held_minus, low_plus, low_minus)
-            self.clipped += int(np.count_nonzero((held_plus + d_plus > high_plus)
-                                                 | (held_minus + d_minus > high_minus)))
+            target = held_plus + d_plus
+            over = target > high_plus
+            np.add(held_minus, d_minus, out=target)
+            over |= target > high_minus
+            self.clipped += int(np.count_nonzero(over))
             plus.program(d_plus, self.t)
             minus.program(d_minus, self.t)
         else:
@@ -252,21 +255,19 @@ def pair_requests(delta: np.ndarray, plus: np.ndarray, minus: np.ndarray, floor_
     ``G+ - G-``, are never opposite to the sign each device's move needs, and never ask a device
     below its floor; their total size is ``|delta|``.
     """
-    # Without a select: one of rise / fall is 0 and so is the give of the device it does not
-    # concern, so d_plus = rise - give_minus - give_plus is delta - give_minus (delta > 0) or
-    # -give_plus (else), exactly (x - 0 is x), and d_minus likewise; only the sign of a zero
-    # request can differ from a select's (a zero request programs nothing either way).
+    # Without a select, in place: where delta > 0, fall and so give_plus are 0, and where
+    # delta <= 0, rise and give_minus are 0, so rise - (give_minus + give_plus) is exactly
+    # delta - give_minus or -give_plus (x - 0 is x, 0 + x is x), and fall - (...) likewise
+    # (max(d, 0) - d is max(-d, 0) exactly); only the sign of a zero request can differ from a
+    # select's, and a zero request programs nothing.
     rise = np.maximum(delta, 0.0)
-    fall = np.maximum(-delta, 0.0)
+    fall = rise - delta
     give_minus = np.subtract(minus, floor_minus)
-    np.maximum(give_minus, 0.0, out=give_minus)
-    np.minimum(give_minus, rise, out=give_minus)
+    np.clip(give_minus, 0.0, rise, out=give_minus)           # min(max(., 0), rise)
     give_plus = np.subtract(plus, floor_plus)
-    np.maximum(give_plus, 0.0, out=give_plus)
-    np.minimum(give_plus, fall, out=give_plus)
+    np.clip(give_plus, 0.0, fall, out=give_plus)
+    give_minus += give_plus
     rise -= give_minus
-    rise -= give_plus
-    fall -= give_plus
     fall -= give_minus
     return rise, fall
 

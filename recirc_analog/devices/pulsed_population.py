@@ -101,7 +101,7 @@ class PulsedPopulation:
         can resume its clock)."""
         self._bounds: tuple[np.ndarray, np.ndarray] | None = None
         g = self._settle(np.clip(g, self.g_lo, self.g_hi))
-        self._g = np.where(self.stuck < 0, window.g_min, np.where(self.stuck > 0, window.g_max, g))
+        self._g = _frozen(np.where(self.stuck < 0, window.g_min, np.where(self.stuck > 0, window.g_max, g)))
         self._forget()
 
     def _forget(self) -> None:
@@ -110,6 +110,9 @@ class PulsedPopulation:
         self._any_stuck = bool(np.any(self.stuck != 0))
         self._t_prog_min: float | None = None
         self._cache: tuple[float, np.ndarray] | None = None
+        # _g is read-only and replaced on every change, so an undrifted present is _g itself; it
+        # lies in the window (settled) unless set_state loaded values outside it.
+        self._g_inside = bool(np.all((self._g >= self.window.g_min) & (self._g <= self.window.g_max)))
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -154,9 +157,8 @@ class PulsedPopulation:
         if drift is not None and t - self._t_prog_min > drift.t0:
             present = self._g * drift.factor(t - self.t_prog, self.nu)
         else:
-            present = self._g.copy()
-        present.flags.writeable = False
-        self._cache = (t, present)
+            present = self._g
+        self._cache = (t, _frozen(present))
         return present
 
     def _check(self, name: str, values) -> np.ndarray:
@@ -245,15 +247,15 @@ class PulsedPopulation:
 
     def _commit(self, new: np.ndarray, pulsed: np.ndarray, t: float) -> np.ndarray:
         self.t_last = max(self.t_last, float(t))
-        self._g = np.where(pulsed, new, self._g)
+        previous, self._g = self._g, _frozen(np.where(pulsed, new, self._g))
         self.t_prog = np.where(pulsed, float(t), self.t_prog)
-        self._changed(np.flatnonzero(pulsed), t)
+        self._changed(np.flatnonzero(pulsed), t, previous)
         return self._present(t)
 
-    def _changed(self, idx: np.ndarray, t: float) -> None:
-        """The devices ``idx`` (raveled) were programmed at ``t``: keep the present conductances of
-        time ``t`` (a device just programmed holds its ``g``: its drift clock restarts at 0, below
-        ``t0``), drop those of any other time."""
+    def _changed(self, idx: np.ndarray, t: float, previous: np.ndarray) -> None:
+        """The devices ``idx`` (raveled) were programmed at ``t`` (``previous``: the ``g`` array
+        before): keep the present conductances of time ``t`` (a device just programmed holds its
+        ``g``: its drift clock restarts at 0, below ``t0``), drop those of any other time."""
         if idx.size == 0:
             return
         self._t_prog_min = None
@@ -261,10 +263,12 @@ class PulsedPopulation:
         if cache is None or cache[0] != t:
             self._cache = None
             return
-        present = cache[1].copy()
-        np.put(present, idx, self._g.ravel()[idx])
-        present.flags.writeable = False
-        self._cache = (t, present)
+        if cache[1] is not previous:
+            present = cache[1].copy()
+            np.put(present, idx, self._g.ravel()[idx])
+        else:                                    # undrifted at t: the present is g itself
+            present = self._g
+        self._cache = (t, _frozen(present))
 
     def program(self, request: np.ndarray, t: float = 0.0) -> np.ndarray:
         """Program the requested change ``request`` (S) at time ``t`` (s) with the device's scheme;
@@ -308,9 +312,11 @@ class PulsedPopulation:
             is_up = np.zeros(order.size, dtype=bool)
             is_up[:np.count_nonzero(up)] = True
             new = self._settle(self._pulse_devices(present.ravel()[order], order, is_up, counts))
-            np.put(self._g, order, new)
+            g = self._g.copy()
+            np.put(g, order, new)
+            previous, self._g = self._g, _frozen(g)
             np.put(self.t_prog, order, float(t))
-            self._changed(order, t)
+            self._changed(order, t, previous)
         return self._present(t)
 
     def program_pulses(self, up: np.ndarray, down: np.ndarray, t: float = 0.0) -> np.ndarray:
@@ -344,9 +350,12 @@ class PulsedPopulation:
         """The conductances (S) the devices hold at ``t`` (s), drifted, without read noise: what a
         monitoring read reports and what programming decisions start from (the ideal part of the
         model: a controller that averages its reads). Draws nothing from any stream and leaves
-        :attr:`t_last` alone, so calling it (or not) never changes a run."""
+        :attr:`t_last` alone, so calling it (or not) never changes a run. A read-only array."""
         _check_time(t)
-        return self.window.clip(self._present(t))
+        present = self._present(t)
+        if present is self._g and self._g_inside:      # undrifted and settled: nothing to clip
+            return present
+        return self.window.clip(present)
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """(lowest, highest) conductance (S) each device can be programmed to: its own range
@@ -378,7 +387,7 @@ class PulsedPopulation:
         for name in _STATE_STREAMS:
             getattr(self, name).bit_generator.state = json.loads(str(state[name]))
         for name, array in arrays.items():
-            setattr(self, "_g" if name == "g" else name, array)
+            setattr(self, "_g" if name == "g" else name, _frozen(array) if name == "g" else array)
         self.t_last = float(state["t_last"])
         self._bounds = None
         self._forget()
