@@ -100,8 +100,8 @@ class CrossbarState:
                 self._place_pairs(k, c, int(s_plus.generate_state(1)[0]), int(s_minus.generate_state(1)[0]))
         self.reference = [c.reference for c in initial]
         """Fixed reference devices of each physical array (shared_reference mapping), else None."""
-        self.clipped = 0
-        """Devices whose target fell outside [g_min, g_max] in the last :meth:`apply` call."""
+        self._clip_checks: list[tuple[np.ndarray, ...]] = []
+        self._clipped = 0
         self.t = 0.0
         """Time (s) passed to the device models when they are read and programmed; the owner
         of the clock advances it (:meth:`advance`; the controller, by each minibatch's phase
@@ -163,7 +163,7 @@ class CrossbarState:
         changes = [np.concatenate([dw, db[:, None]], axis=1) for dw, db in zip(update.weights, update.biases)]
         if self.architecture == "bidirectional":
             changes = [changes[0], changes[1][:, -1:]]      # layer 2's weight change is already in layer 1's
-        self.clipped = 0
+        self._clip_checks, self._clipped = [], 0
         for k, change in enumerate(changes):
             change /= self.mapping.r_f                      # our own array: the change in S, in place
             self._program(k, change)
@@ -201,17 +201,44 @@ class CrossbarState:
             held_minus = self._held(minus)
             low_minus, high_minus = self._bounds(minus)
             d_plus, d_minus = pair_requests(delta, held_plus, held_minus, low_plus, low_minus)
-            target = held_plus + d_plus
-            over = target > high_plus
-            np.add(held_minus, d_minus, out=target)
-            over |= target > high_minus
-            self.clipped += int(np.count_nonzero(over))
+            self._check_clipping(held_plus, d_plus, low_plus, high_plus, held_minus, d_minus, high_minus)
             plus.program(d_plus, self.t)
             minus.program(d_minus, self.t)
         else:
-            target = held_plus + delta
-            self.clipped += int(np.count_nonzero((target < low_plus) | (target > high_plus)))
+            self._check_clipping(held_plus, delta, low_plus, high_plus)
             plus.program(delta, self.t)
+
+    def _check_clipping(self, *check: np.ndarray) -> None:
+        """Keep what :attr:`clipped` counts: (held, request, floor, ceiling) of a single device array,
+        (held+, request+, floor+, ceiling+, held-, request-, ceiling-) of a pair's. Counted when first
+        asked for (most minibatches nobody asks), from these arrays: the requests are this state's
+        own (made read-only; no model writes into a request); held arrays a model hands out writable
+        (it might change them when programmed) are counted now."""
+        for request in (check[1], check[5]) if len(check) == 7 else (check[1],):
+            request.flags.writeable = False
+        self._clip_checks.append(check)
+        if any(array.flags.writeable for array in check):
+            self._count_clipped()
+
+    def _count_clipped(self) -> None:
+        for check in self._clip_checks:
+            if len(check) == 7:
+                held_plus, d_plus, _, high_plus, held_minus, d_minus, high_minus = check
+                over = held_plus + d_plus > high_plus
+                over |= held_minus + d_minus > high_minus
+            else:
+                held, delta, low, high = check
+                target = held + delta
+                over = (target < low) | (target > high)
+            self._clipped += int(np.count_nonzero(over))
+        self._clip_checks = []
+
+    @property
+    def clipped(self) -> int:
+        """Devices whose target fell outside their range in the last :meth:`apply` call (pairs: G+ or
+        G- above its ceiling; single devices: outside [floor, ceiling])."""
+        self._count_clipped()
+        return self._clipped
 
     def get_state(self) -> dict[str, np.ndarray]:
         """Arrays that restore this state exactly: each device model's state arrays, keyed

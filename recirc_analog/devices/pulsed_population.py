@@ -355,7 +355,7 @@ class PulsedPopulation:
         present = self._present(t)
         if present is self._g and self._g_inside:      # undrifted and settled: nothing to clip
             return present
-        return self.window.clip(present)
+        return _frozen(self.window.clip(present))
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """(lowest, highest) conductance (S) each device can be programmed to: its own range
