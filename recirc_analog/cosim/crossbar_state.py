@@ -197,39 +197,59 @@ class CrossbarState:
         plus, minus = self.plus[k], self.minus[k]
         held_plus = self._held(plus)
         low_plus, high_plus = self._bounds(plus)
-        if minus is not None:
-            held_minus = self._held(minus)
-            low_minus, high_minus = self._bounds(minus)
-            d_plus, d_minus = pair_requests(delta, held_plus, held_minus, low_plus, low_minus)
-            self._check_clipping(held_plus, d_plus, low_plus, high_plus, held_minus, d_minus, high_minus)
-            plus.program(d_plus, self.t)
-            minus.program(d_minus, self.t)
-        else:
-            self._check_clipping(held_plus, delta, low_plus, high_plus)
+        if minus is None:
+            self._check_clipping("single", (delta,), held_plus, delta, low_plus, high_plus)
             plus.program(delta, self.t)
+            return
+        held_minus = self._held(minus)
+        low_minus, high_minus = self._bounds(minus)
+        if _sparse(plus) and _sparse(minus):
+            # Each request of the pair is at most |delta| (pair_requests), and these devices give
+            # no pulse and draw nothing for a request that rounds to no pulse: only the synapses
+            # whose |delta| may pulse need the policy and the programming (the same result).
+            idx = plus.may_pulse(delta)
+            if minus.nominal_step != plus.nominal_step:
+                idx = np.union1d(idx, minus.may_pulse(delta))
+            d_plus, d_minus = pair_requests(*(a.ravel()[idx] for a in (delta, held_plus, held_minus,
+                                                                        low_plus, low_minus)))
+            self._check_clipping("policy", (delta,), delta, held_plus, held_minus, low_plus, low_minus,
+                                 high_plus, high_minus)
+            plus.program_at(idx, d_plus, self.t)
+            minus.program_at(idx, d_minus, self.t)
+            return
+        d_plus, d_minus = pair_requests(delta, held_plus, held_minus, low_plus, low_minus)
+        self._check_clipping("pair", (d_plus, d_minus), held_plus, d_plus, high_plus, held_minus, d_minus,
+                             high_minus)
+        plus.program(d_plus, self.t)
+        minus.program(d_minus, self.t)
 
-    def _check_clipping(self, *check: np.ndarray) -> None:
-        """Keep what :attr:`clipped` counts: (held, request, floor, ceiling) of a single device array,
-        (held+, request+, floor+, ceiling+, held-, request-, ceiling-) of a pair's. Counted when first
-        asked for (most minibatches nobody asks), from these arrays: the requests are this state's
-        own (made read-only; no model writes into a request); held arrays a model hands out writable
-        (it might change them when programmed) are counted now."""
-        for request in (check[1], check[5]) if len(check) == 7 else (check[1],):
-            request.flags.writeable = False
-        self._clip_checks.append(check)
-        if any(array.flags.writeable for array in check):
+    def _check_clipping(self, kind: str, owned: tuple[np.ndarray, ...], *arrays: np.ndarray) -> None:
+        """Keep what :attr:`clipped` counts (``kind``: ``single`` held, request, floor, ceiling;
+        ``pair`` held+, request+, ceiling+, held-, request-, ceiling-; ``policy`` the pair's delta,
+        held+, held-, floor+, floor-, ceiling+, ceiling-, whose requests are worked out again).
+        Counted when first asked for (most minibatches nobody asks) from these arrays: ``owned``
+        are this state's own (made read-only; no model writes into a request), and held arrays a
+        model hands out writable (it might change them when programmed) are counted at once."""
+        for array in owned:
+            array.flags.writeable = False
+        self._clip_checks.append((kind, arrays))
+        if any(array.flags.writeable for array in arrays):
             self._count_clipped()
 
     def _count_clipped(self) -> None:
-        for check in self._clip_checks:
-            if len(check) == 7:
-                held_plus, d_plus, _, high_plus, held_minus, d_minus, high_minus = check
-                over = held_plus + d_plus > high_plus
-                over |= held_minus + d_minus > high_minus
-            else:
-                held, delta, low, high = check
+        for kind, arrays in self._clip_checks:
+            if kind == "single":
+                held, delta, low, high = arrays
                 target = held + delta
                 over = (target < low) | (target > high)
+            else:
+                if kind == "pair":
+                    held_plus, d_plus, high_plus, held_minus, d_minus, high_minus = arrays
+                else:
+                    delta, held_plus, held_minus, low_plus, low_minus, high_plus, high_minus = arrays
+                    d_plus, d_minus = pair_requests(delta, held_plus, held_minus, low_plus, low_minus)
+                over = held_plus + d_plus > high_plus
+                over |= held_minus + d_minus > high_minus
             self._clipped += int(np.count_nonzero(over))
         self._clip_checks = []
 
@@ -309,3 +329,8 @@ def pair_placement(difference: np.ndarray, floor_plus: np.ndarray, ceiling_plus:
     plus = np.clip(np.maximum(floor_plus, difference + floor_minus), floor_plus, ceiling_plus)
     minus = np.clip(plus - difference, floor_minus, ceiling_minus)
     return plus, minus
+
+
+def _sparse(device) -> bool:
+    """True when ``device`` takes requests at some devices only (``program_at``, ``may_pulse``)."""
+    return getattr(device, "programs_sparsely", False) is True

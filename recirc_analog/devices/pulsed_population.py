@@ -296,17 +296,62 @@ class PulsedPopulation:
             pulsed = pulsed | more
         return self._commit(new, pulsed, t)
 
-    def _program_once(self, present: np.ndarray, request: np.ndarray, scheme, t: float) -> np.ndarray:
+    @property
+    def programs_sparsely(self) -> bool:
+        """True when requests may be given at some devices only (:meth:`program_at`, with
+        :meth:`may_pulse` finding them): the deterministic open-loop scheme, where a zero request
+        gives no pulse and draws nothing. False for the stochastic scheme (every nonzero request
+        draws) and write-verify (it reads back every device)."""
+        scheme = self.device.programming
+        return not isinstance(scheme, WriteVerify) and not scheme.stochastic
+
+    def may_pulse(self, size: np.ndarray) -> np.ndarray:
+        """Raveled indices (increasing) of the devices a request of at most ``|size|`` (S, this
+        population's shape) may pulse (:attr:`programs_sparsely` only): those whose ``size`` itself
+        rounds to at least one pulse (the count never falls as the size grows)."""
+        if not self.programs_sparsely:
+            raise ConfigError("may_pulse needs the deterministic open-loop scheme (OpenLoopPulses with "
+                              "stochastic false)")
+        idx, _ = self.device.programming.pulsed(self._check("size", size), self.nominal_step, self.program_rng)
+        return idx
+
+    def program_at(self, idx: np.ndarray, request: np.ndarray, t: float = 0.0) -> np.ndarray:
+        """:meth:`program` of a request that is ``request`` (S) at the raveled devices ``idx``
+        (increasing, distinct) and 0 elsewhere, without building it: the same result and draws
+        for the deterministic open-loop scheme, where a zero request
+        gives no pulse and draws nothing (:attr:`programs_sparsely`). Returns the held conductances
+        (S, read-only)."""
+        _check_time(t)
+        if not self.programs_sparsely:
+            raise ConfigError("program_at needs the deterministic open-loop scheme (OpenLoopPulses with "
+                              "stochastic false)")
+        idx = np.asarray(idx, dtype=np.int64)
+        request = np.asarray(request, dtype=np.float64)
+        if request.shape != idx.shape or idx.ndim != 1:
+            raise ConfigError(f"idx and request must be 1-d arrays of one length, got {idx.shape} and {request.shape}")
+        if idx.size and (idx[0] < 0 or idx[-1] >= self._g.size or np.any(np.diff(idx) <= 0)):
+            raise ConfigError(f"idx must be increasing device indices in [0, {self._g.size}), got "
+                              f"[{idx.min()}, {idx.max()}]")
+        if not math.isfinite(float(request.sum())) and not np.all(np.isfinite(request)):
+            raise ConfigError("request contains NaN or inf")
+        return self._program_once(self._present(t), request, self.device.programming, t, idx)
+
+    def _program_once(self, present: np.ndarray, request: np.ndarray, scheme, t: float,
+                      at: np.ndarray | None = None) -> np.ndarray:
         """One open-loop round (:meth:`_round` then :meth:`_commit`) on the pulsed devices only: the
         same counts, draws and arithmetic per device, without passes over the devices that get no
-        pulse (at small learning rates most requests round to none)."""
+        pulse (at small learning rates most requests round to none). ``at``: the raveled devices
+        ``request`` holds the requests of (the rest 0), None for all."""
         idx, counts = scheme.pulsed(request, self.nominal_step, self.program_rng)
+        request = request.ravel()[idx]
+        if at is not None:
+            idx = at[idx]
         if self._any_stuck:
             free = self.stuck.ravel()[idx] == 0
-            idx, counts = idx[free], counts[free]
+            idx, counts, request = idx[free], counts[free], request[free]
         self.t_last = max(self.t_last, float(t))
         if idx.size:
-            up = request.ravel()[idx] > 0
+            up = request > 0
             order = np.concatenate([idx[up], idx[~up]])            # up devices first, as _pulse draws
             counts = np.concatenate([counts[up], counts[~up]])
             is_up = np.zeros(order.size, dtype=bool)
