@@ -307,12 +307,16 @@ def pair_requests(delta: np.ndarray, plus: np.ndarray, minus: np.ndarray, floor_
     # delta - give_minus or -give_plus (x - 0 is x, 0 + x is x), and fall - (...) likewise
     # (max(d, 0) - d is max(-d, 0) exactly); only the sign of a zero request can differ from a
     # select's, and a zero request programs nothing.
-    rise = np.maximum(delta, 0.0)
+    # (clip(x, 0, inf) is max(x, 0), and min(., r) then max(., 0) is max then min for r >= 0;
+    # numpy's maximum with a scalar and clip with an array bound are the slow forms.)
+    rise = np.clip(delta, 0.0, np.inf)
     fall = rise - delta
     give_minus = np.subtract(minus, floor_minus)
-    np.clip(give_minus, 0.0, rise, out=give_minus)           # min(max(., 0), rise)
+    np.minimum(give_minus, rise, out=give_minus)
+    np.clip(give_minus, 0.0, np.inf, out=give_minus)
     give_plus = np.subtract(plus, floor_plus)
-    np.clip(give_plus, 0.0, fall, out=give_plus)
+    np.minimum(give_plus, fall, out=give_plus)
+    np.clip(give_plus, 0.0, np.inf, out=give_plus)
     give_minus += give_plus
     rise -= give_minus
     fall -= give_minus
