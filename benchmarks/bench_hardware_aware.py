@@ -1,7 +1,8 @@
 """Epoch time of the hardware-aware reference (``train --device``) against the plain reference.
 
 Run:  .venv/bin/python benchmarks/bench_hardware_aware.py [--data-dir ../shared/data] [--max-train N]
-      [--repeats 3] [--rule rec] [--lr 0.01] [--devices ideal,pcm,reram-hfo2] [--draws] [--write]
+      [--repeats 3] [--rule rec] [--lr 0.01] [--batch-seconds S] [--devices ideal,pcm,reram-hfo2]
+      [--draws] [--write]
 
 784-20-784 (tanh, logistic) on MNIST, minibatch 100, lr 0.01, no angle diagnostics, one
 BLAS thread (OPENBLAS_NUM_THREADS=1 is set here before NumPy is imported). Each round
@@ -96,8 +97,8 @@ def time_draws(dataset, seed: int = 0) -> tuple[float, float, float]:
     return time.perf_counter() - start, float("nan"), time.process_time() - cpu
 
 
-def time_epoch(rule_name: str, device_name: str | None, dataset, seed: int = 0,
-               lr: float = LR) -> tuple[float, float, float]:
+def time_epoch(rule_name: str, device_name: str | None, dataset, seed: int = 0, lr: float = LR,
+               batch_seconds: float | None = None) -> tuple[float, float, float]:
     """(wall seconds, test loss, CPU seconds of this process) of one epoch: the plain reference
     (``device_name`` None) or the hardware-aware one with that device. The CPU time is what a
     shared machine's load does not inflate (one BLAS thread: the epoch runs on this thread)."""
@@ -110,7 +111,8 @@ def time_epoch(rule_name: str, device_name: str | None, dataset, seed: int = 0,
         trainer = Trainer(net, get_rule(rule_name, **params), config)
     else:
         trainer = HardwareAwareTrainer(net, get_rule(rule_name, **params), config,
-                                       device=device_record(device_name), device_seed=seed)
+                                       device=device_record(device_name), device_seed=seed,
+                                       batch_seconds=batch_seconds)
     PULSES[0] = 0
     start, cpu = time.perf_counter(), time.process_time()
     for x in dataset.train_batches(100, np.random.default_rng(seed)):
@@ -130,6 +132,9 @@ def main(argv=None) -> int:
     parser.add_argument("--devices", default="ideal,pcm,reram-hfo2",
                         help=f"devices to time: presets of {', '.join(DEVICE_PRESETS)}, or PRESET-no-FIELD[-FIELD] "
                              f"with FIELD of {', '.join(WITHOUT)} (default ideal,pcm,reram-hfo2)")
+    parser.add_argument("--batch-seconds", type=float, default=None,
+                        help="device time (s) per minibatch (default: the co-simulation's clock, 200 us at "
+                             "minibatch 100, so pcm's drift, t0 = 20 s, never starts within an epoch)")
     parser.add_argument("--draws", action="store_true",
                         help="add a row timing only the normals pcm's read noise draws per epoch")
     parser.add_argument("--write", action="store_true", help="append the table to benchmarks/RESULTS.md")
@@ -141,19 +146,22 @@ def main(argv=None) -> int:
             parser.error(f"--devices: {problem}")
     if not args.lr > 0:
         parser.error(f"--lr must be > 0, got {args.lr!r}")
+    if args.batch_seconds is not None and not args.batch_seconds >= 0:
+        parser.error(f"--batch-seconds must be >= 0, got {args.batch_seconds!r}")
     dataset = load_dataset("mnist", args.data_dir, max_train=args.max_train)
     contenders = {"plain": None, **{d: d for d in devices}, **({DRAWS: DRAWS} if args.draws else {})}
     runs = {name: [] for name in contenders}
     pulses = {}
     for round_ in range(max(1, args.repeats)):
         for name, device in contenders.items():
-            runs[name].append(time_epoch(args.rule, device, dataset, lr=args.lr))
+            runs[name].append(time_epoch(args.rule, device, dataset, lr=args.lr, batch_seconds=args.batch_seconds))
             pulses[name] = PULSES[0] / -(-dataset.n_train // 100)
             print(f"round {round_ + 1}: {name} {runs[name][-1][0]:.2f} s, CPU {runs[name][-1][2]:.2f} s", flush=True)
     plain = min(s for s, _, _ in runs["plain"])
     lines = [*header(),
              f"784-20-784 (tanh, logistic), MNIST, {dataset.n_train} "
-             f"training samples, minibatch 100, lr {args.lr}, rule {args.rule}, "
+             f"training samples, minibatch 100, lr {args.lr}, rule {args.rule}, device time per minibatch "
+             f"{'the co-simulation clock' if args.batch_seconds is None else f'{args.batch_seconds:g} s'}, "
              f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}; fastest of {args.repeats} "
              "interleaved rounds; ratio = hardware-aware / plain epoch time of the same round; CPU = this "
              "process's CPU seconds (time.process_time), which the machine's load does not inflate; "
