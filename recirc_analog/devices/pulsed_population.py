@@ -108,6 +108,7 @@ class PulsedPopulation:
         """Reset what is derived from the state arrays (after building and :meth:`set_state`): the
         stuck mask's summary, the earliest programming time and the cached present conductances."""
         self._any_stuck = bool(np.any(self.stuck != 0))
+        self._minus_nu = -self.nu
         self._t_prog_min: float | None = None
         self._cache: tuple[float, np.ndarray] | None = None
         # _g is read-only and replaced on every change, so an undrifted present is _g itself; it
@@ -155,7 +156,12 @@ class PulsedPopulation:
         # max(t - t_prog) is t - min(t_prog) (rounding is monotone): no per-device pass while the
         # power law has not started anywhere (its factor would be 1 everywhere).
         if drift is not None and t - self._t_prog_min > drift.t0:
-            present = self._g * drift.factor(t - self.t_prog, self.nu)
+            elapsed = t - self.t_prog
+            if t - self.t_prog.max(initial=-np.inf) > drift.t0:   # the power law runs everywhere:
+                elapsed /= drift.t0                                # Drift.factor without its selects
+                present = self._g * np.power(elapsed, self._minus_nu, out=elapsed)
+            else:
+                present = self._g * drift.factor(elapsed, self.nu)
         else:
             present = self._g
         self._cache = (t, _frozen(present))
