@@ -194,3 +194,26 @@ def test_the_open_loop_round_on_pulsed_devices_is_the_full_array_round(stochasti
         np.testing.assert_array_equal(got, general._commit(new, pulsed, t))
         _assert_same(fast, general)
     assert np.count_nonzero(_state(general)["t_prog"]) > 100
+
+
+def test_the_sparse_pair_path_is_the_full_pair_path_in_the_bidirectional_architecture():
+    """Layer 2's weights are layer 1's devices read backwards; its own array is a bias column."""
+    crossbar = CrossbarConfig(g_min=1e-6, g_max=101e-6, r_f=1e4)
+    mapping = ConductanceMapping(crossbar, crossbar.r_f)
+    rng = np.random.default_rng(0)
+    w1 = 0.3 * rng.standard_normal((7, 10))
+    conductances = [mapping.to_conductances(w1, 0.1 * rng.standard_normal(7)),
+                    mapping.to_conductances(w1.T.copy(), 0.1 * rng.standard_normal(10))]
+    sparse, full = (CrossbarState(conductances, mapping, load_device("pcm"), seed=2, architecture="bidirectional")
+                    for _ in range(2))
+    _full_path(full)
+    for _ in range(8):
+        update = Update([0.3 * rng.standard_normal((7, 10)), 0.3 * rng.standard_normal((10, 7))],
+                        [0.3 * rng.standard_normal(7), 0.3 * rng.standard_normal(10)])
+        for state in (sparse, full):
+            state.advance(0.5)
+            state.apply(update)
+        assert sparse.clipped == full.clipped
+        for a, b in zip(sparse.weights()[0] + sparse.weights()[1], full.weights()[0] + full.weights()[1]):
+            np.testing.assert_array_equal(a, b)
+    assert np.count_nonzero(_state(sparse.plus[0])["t_prog"]) > 20 and sparse.clipped > 0
