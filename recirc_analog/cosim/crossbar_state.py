@@ -210,8 +210,11 @@ class CrossbarState:
             idx = plus.may_pulse(delta)
             if minus.nominal_step != plus.nominal_step:
                 idx = np.union1d(idx, minus.may_pulse(delta))
-            d_plus, d_minus = pair_requests(*(a.ravel()[idx] for a in (delta, held_plus, held_minus,
-                                                                        low_plus, low_minus)))
+            if idx.size:
+                d_plus, d_minus = pair_requests(*(a.ravel()[idx] for a in (delta, held_plus, held_minus,
+                                                                            low_plus, low_minus)))
+            else:                                               # the common case at small rates
+                d_plus = d_minus = np.empty(0)
             self._check_clipping("policy", (delta,), delta, held_plus, held_minus, low_plus, low_minus,
                                  high_plus, high_minus)
             plus.program_at(idx, d_plus, self.t)

@@ -100,6 +100,9 @@ class PulsedPopulation:
         """The latest time (s) the population was programmed or read at (saved, so a restored owner
         can resume its clock)."""
         self._bounds: tuple[np.ndarray, np.ndarray] | None = None
+        self._nominal_step = device.step.dw_min * window.span
+        scheme = device.programming
+        self._sparse = not isinstance(scheme, WriteVerify) and not scheme.stochastic
         g = self._settle(np.clip(g, self.g_lo, self.g_hi))
         self._g = _frozen(np.where(self.stuck < 0, window.g_min, np.where(self.stuck > 0, window.g_max, g)))
         self._forget()
@@ -130,7 +133,7 @@ class PulsedPopulation:
     @property
     def nominal_step(self) -> float:
         """The step (S) the programming schemes count pulses in: ``dw_min * span``."""
-        return self.device.step.dw_min * self.window.span
+        return self._nominal_step
 
     def _settle(self, g: np.ndarray) -> np.ndarray:
         """Snap to the levels (if any) and clip to the window."""
@@ -308,8 +311,7 @@ class PulsedPopulation:
         :meth:`may_pulse` finding them): the deterministic open-loop scheme, where a zero request
         gives no pulse and draws nothing. False for the stochastic scheme (every nonzero request
         draws) and write-verify (it reads back every device)."""
-        scheme = self.device.programming
-        return not isinstance(scheme, WriteVerify) and not scheme.stochastic
+        return self._sparse
 
     def may_pulse(self, size: np.ndarray) -> np.ndarray:
         """Raveled indices (increasing) of the devices a request of at most ``|size|`` (S, this
@@ -333,6 +335,9 @@ class PulsedPopulation:
                               "stochastic false)")
         idx = np.asarray(idx, dtype=np.int64)
         request = np.asarray(request, dtype=np.float64)
+        if idx.shape == request.shape == (0,):                 # nothing to program: only the clock
+            self.t_last = max(self.t_last, float(t))
+            return self._present(t)
         if request.shape != idx.shape or idx.ndim != 1:
             raise ConfigError(f"idx and request must be 1-d arrays of one length, got {idx.shape} and {request.shape}")
         if idx.size and (idx[0] < 0 or idx[-1] >= self._g.size or np.any(np.diff(idx) <= 0)):
