@@ -1,7 +1,8 @@
 """Epoch time of the hardware-aware reference (``train --device``) against the plain reference.
 
 Run:  .venv/bin/python benchmarks/bench_hardware_aware.py [--data-dir ../shared/data] [--max-train N]
-      [--repeats 3] [--rule rec] [--devices ideal,pcm,reram-hfo2] [--write]
+      [--repeats 3] [--rule rec] [--lr 0.01] [--batch-seconds S] [--devices ideal,pcm,reram-hfo2]
+      [--draws] [--write]
 
 784-20-784 (tanh, logistic) on MNIST, minibatch 100, lr 0.01, no angle diagnostics, one
 BLAS thread (OPENBLAS_NUM_THREADS=1 is set here before NumPy is imported). Each round
@@ -9,9 +10,13 @@ trains one epoch of the plain reference and one of the hardware-aware reference 
 device (the same initial weights and batches), interleaved; the table shows each
 contender's fastest epoch, and the hardware-aware / plain ratio of every round
 (target <= 2x with the richest preset, pcm: pulsed exponential steps, device-to-device
-spreads, cycle-to-cycle noise, read noise and drift). The data folder is --data-dir,
-else $RECIRC_ANALOG_DATA, else ../shared/data. With --write the table is appended to
-benchmarks/RESULTS.md.
+spreads, cycle-to-cycle noise, read noise and drift). A device ``NAME-no-FIELD[-FIELD]``
+is preset NAME without those effects (``read_noise``, ``drift`` or ``dw_min_std`` set to
+none), to see what each costs; ``--draws`` adds a row timing only the random numbers pcm's
+read noise needs (one normal per device per read, four device arrays per minibatch), the
+floor of any implementation of that model. Each epoch also counts the pulses the devices
+were given. The data folder is --data-dir, else $RECIRC_ANALOG_DATA, else ../shared/data.
+With --write the table is appended to benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import os
 os.environ["OPENBLAS_NUM_THREADS"] = "1"     # before NumPy is imported (here or by the package)
 
 import argparse  # noqa: E402
+import dataclasses  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -28,27 +34,86 @@ from bench_reference import header, publish  # noqa: E402
 
 from recirc_analog.cosim.hardware_aware import HardwareAwareTrainer  # noqa: E402
 from recirc_analog.data import load_dataset  # noqa: E402
-from recirc_analog.devices import DEVICE_PRESETS, load_device  # noqa: E402
+from recirc_analog.devices import DEVICE_PRESETS, PulsedPopulation, load_device  # noqa: E402
 from recirc_analog.reference.network import CircularAutoencoder  # noqa: E402
 from recirc_analog.reference.recirculation import Recirculation  # noqa: E402
 from recirc_analog.reference.rules import get_rule  # noqa: E402
 from recirc_analog.reference.training import TrainConfig, Trainer  # noqa: E402
 
 SIZES, ACTS, LR = (784, 20, 784), ("tanh", "logistic"), 0.01
+WITHOUT = {"read_noise": 0.0, "drift": None, "dw_min_std": 0.0}
+"""Fields a ``NAME-no-FIELD`` device switches off, and the value that does it."""
+DRAWS = "pcm read-noise normals alone"
 
 
-def time_epoch(rule_name: str, device_name: str | None, dataset, seed: int = 0) -> tuple[float, float, float]:
+def device_record(name: str):
+    """The preset ``name``, or ``PRESET-no-FIELD[-FIELD...]``: the preset without those effects."""
+    if name in DEVICE_PRESETS:
+        return load_device(name)
+    preset, _, fields = name.partition("-no-")
+    record = load_device(preset)
+    return dataclasses.replace(record, **{field: WITHOUT[field] for field in fields.split("-")})
+
+
+def check_device(name: str) -> str | None:
+    """None if ``name`` is a device this bench can build, else why not."""
+    if name in DEVICE_PRESETS or name == DRAWS:
+        return None
+    preset, _, fields = name.partition("-no-")
+    if preset not in DEVICE_PRESETS or not fields:
+        return f"unknown {name!r}; choose from {', '.join(DEVICE_PRESETS)} (optionally PRESET-no-FIELD)"
+    unknown = [f for f in fields.split("-") if f not in WITHOUT]
+    if unknown or not dataclasses.is_dataclass(load_device(preset)) or not all(
+            hasattr(load_device(preset), f) for f in fields.split("-")):
+        return f"{name!r}: a PRESET-no-FIELD device switches off fields of {', '.join(WITHOUT)} of a pulsed preset"
+    return None
+
+
+def count_pulses() -> list[int]:
+    """Wrap PulsedPopulation's pulse loop to count the pulses it gives (a one-item list, reset per epoch)."""
+    counter = [0]
+    pulse = PulsedPopulation._pulse_devices
+
+    def counted(self, now, idx, is_up, counts):
+        counter[0] += int(counts.sum())
+        return pulse(self, now, idx, is_up, counts)
+
+    PulsedPopulation._pulse_devices = counted
+    return counter
+
+
+PULSES = count_pulses()
+
+
+def time_draws(dataset, seed: int = 0) -> tuple[float, float, float]:
+    """(wall, None, CPU) seconds of drawing only pcm's read noise for every minibatch of an epoch:
+    one standard normal per device of the four arrays (G+ and G- of both layers)."""
+    rng = np.random.default_rng(seed)
+    shapes = [(SIZES[1], SIZES[0] + 1), (SIZES[2], SIZES[1] + 1)] * 2
+    start, cpu = time.perf_counter(), time.process_time()
+    for _ in dataset.train_batches(100, np.random.default_rng(seed)):
+        for shape in shapes:
+            rng.standard_normal(shape)
+    return time.perf_counter() - start, float("nan"), time.process_time() - cpu
+
+
+def time_epoch(rule_name: str, device_name: str | None, dataset, seed: int = 0, lr: float = LR,
+               batch_seconds: float | None = None) -> tuple[float, float, float]:
     """(wall seconds, test loss, CPU seconds of this process) of one epoch: the plain reference
-    (``device_name`` None) or the hardware-aware one with that preset. The CPU time is what a
+    (``device_name`` None) or the hardware-aware one with that device. The CPU time is what a
     shared machine's load does not inflate (one BLAS thread: the epoch runs on this thread)."""
+    if device_name == DRAWS:
+        return time_draws(dataset, seed)
     net = CircularAutoencoder.random(SIZES, ACTS, seed=seed, data_mean=dataset.train_mean)
     params = {"recirculation": Recirculation("pr")} if rule_name == "rec" else {}
-    config = TrainConfig(epochs=1, lr=LR, seed=seed, track_angles=False)
+    config = TrainConfig(epochs=1, lr=lr, seed=seed, track_angles=False)
     if device_name is None:
         trainer = Trainer(net, get_rule(rule_name, **params), config)
     else:
         trainer = HardwareAwareTrainer(net, get_rule(rule_name, **params), config,
-                                       device=load_device(device_name), device_seed=seed)
+                                       device=device_record(device_name), device_seed=seed,
+                                       batch_seconds=batch_seconds)
+    PULSES[0] = 0
     start, cpu = time.perf_counter(), time.process_time()
     for x in dataset.train_batches(100, np.random.default_rng(seed)):
         trainer.step(x)
@@ -63,40 +128,58 @@ def main(argv=None) -> int:
     parser.add_argument("--max-train", type=int, default=None, help="training samples per epoch (default all)")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds (default 3)")
     parser.add_argument("--rule", default="rec", help="learning rule (default rec, output recirculation pr)")
+    parser.add_argument("--lr", type=float, default=LR, help=f"learning rate (default {LR})")
     parser.add_argument("--devices", default="ideal,pcm,reram-hfo2",
-                        help=f"presets to time, of {', '.join(DEVICE_PRESETS)} (default ideal,pcm,reram-hfo2)")
+                        help=f"devices to time: presets of {', '.join(DEVICE_PRESETS)}, or PRESET-no-FIELD[-FIELD] "
+                             f"with FIELD of {', '.join(WITHOUT)} (default ideal,pcm,reram-hfo2)")
+    parser.add_argument("--batch-seconds", type=float, default=None,
+                        help="device time (s) per minibatch (default: the co-simulation's clock, 200 us at "
+                             "minibatch 100, so pcm's drift, t0 = 20 s, never starts within an epoch)")
+    parser.add_argument("--draws", action="store_true",
+                        help="add a row timing only the normals pcm's read noise draws per epoch")
     parser.add_argument("--write", action="store_true", help="append the table to benchmarks/RESULTS.md")
     args = parser.parse_args(argv)
     devices = [d for d in args.devices.split(",") if d]
-    unknown = sorted(set(devices) - set(DEVICE_PRESETS))
-    if unknown:
-        parser.error(f"--devices: unknown {', '.join(unknown)}; choose from {', '.join(DEVICE_PRESETS)}")
+    for device in devices:
+        problem = check_device(device)
+        if problem:
+            parser.error(f"--devices: {problem}")
+    if not args.lr > 0:
+        parser.error(f"--lr must be > 0, got {args.lr!r}")
+    if args.batch_seconds is not None and not args.batch_seconds >= 0:
+        parser.error(f"--batch-seconds must be >= 0, got {args.batch_seconds!r}")
     dataset = load_dataset("mnist", args.data_dir, max_train=args.max_train)
-    contenders = {"plain": None, **{d: d for d in devices}}
+    contenders = {"plain": None, **{d: d for d in devices}, **({DRAWS: DRAWS} if args.draws else {})}
     runs = {name: [] for name in contenders}
+    pulses = {}
     for round_ in range(max(1, args.repeats)):
         for name, device in contenders.items():
-            runs[name].append(time_epoch(args.rule, device, dataset))
-            print(f"round {round_ + 1}: {name} {runs[name][-1][0]:.2f} s", flush=True)
+            runs[name].append(time_epoch(args.rule, device, dataset, lr=args.lr, batch_seconds=args.batch_seconds))
+            pulses[name] = PULSES[0] / -(-dataset.n_train // 100)
+            print(f"round {round_ + 1}: {name} {runs[name][-1][0]:.2f} s, CPU {runs[name][-1][2]:.2f} s", flush=True)
     plain = min(s for s, _, _ in runs["plain"])
     lines = [*header(),
              f"784-20-784 (tanh, logistic), MNIST, {dataset.n_train} "
-             f"training samples, minibatch 100, lr {LR}, rule {args.rule}, "
+             f"training samples, minibatch 100, lr {args.lr}, rule {args.rule}, device time per minibatch "
+             f"{'the co-simulation clock' if args.batch_seconds is None else f'{args.batch_seconds:g} s'}, "
              f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}; fastest of {args.repeats} "
              "interleaved rounds; ratio = hardware-aware / plain epoch time of the same round; CPU = this "
-             "process's CPU seconds (time.process_time), which the machine's load does not inflate.",
+             "process's CPU seconds (time.process_time), which the machine's load does not inflate; "
+             "pulses = pulses given per minibatch (all arrays).",
              "",
              "| contender | epoch wall (s) | / plain | wall ratio per round | epoch CPU (s) | CPU / plain "
-             "| CPU ratio per round | test loss after 1 epoch |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| CPU ratio per round | pulses per minibatch | test loss after 1 epoch |",
+             "|---|---|---|---|---|---|---|---|---|"]
     plain_cpu = min(c for _, _, c in runs["plain"])
     for name, results in runs.items():
         seconds, cpu = min(s for s, _, _ in results), min(c for _, _, c in results)
         ratios = ", ".join(f"{s / p:.2f}" for (s, _, _), (p, _, _) in zip(results, runs["plain"]))
         cpu_ratios = ", ".join(f"{c / p:.2f}" for (_, _, c), (_, _, p) in zip(results, runs["plain"]))
-        label = "plain reference" if name == "plain" else f"hardware-aware, {name}"
+        label = {"plain": "plain reference", DRAWS: DRAWS}.get(name, f"hardware-aware, {name}")
+        count = "" if name in ("plain", DRAWS) else f"{pulses[name]:.0f}"
+        loss = "" if name == DRAWS else f"{results[0][1]:.2f}"
         lines.append(f"| {label} | {seconds:.2f} | {seconds / plain:.2f} | {ratios} | {cpu:.2f} | "
-                     f"{cpu / plain_cpu:.2f} | {cpu_ratios} | {results[0][1]:.2f} |")
+                     f"{cpu / plain_cpu:.2f} | {cpu_ratios} | {count} | {loss} |")
     publish(lines, "Hardware-aware reference: time per MNIST epoch (issue 11)", args.write)
     return 0
 

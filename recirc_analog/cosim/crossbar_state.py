@@ -100,8 +100,8 @@ class CrossbarState:
                 self._place_pairs(k, c, int(s_plus.generate_state(1)[0]), int(s_minus.generate_state(1)[0]))
         self.reference = [c.reference for c in initial]
         """Fixed reference devices of each physical array (shared_reference mapping), else None."""
-        self.clipped = 0
-        """Devices whose target fell outside [g_min, g_max] in the last :meth:`apply` call."""
+        self._clip_checks: list[tuple[np.ndarray, ...]] = []
+        self._clipped = 0
         self.t = 0.0
         """Time (s) passed to the device models when they are read and programmed; the owner
         of the clock advances it (:meth:`advance`; the controller, by each minibatch's phase
@@ -163,8 +163,9 @@ class CrossbarState:
         changes = [np.concatenate([dw, db[:, None]], axis=1) for dw, db in zip(update.weights, update.biases)]
         if self.architecture == "bidirectional":
             changes = [changes[0], changes[1][:, -1:]]      # layer 2's weight change is already in layer 1's
-        self.clipped = 0
+        self._clip_checks, self._clipped = [], 0
         for k, change in enumerate(changes):
+            change /= self.mapping.r_f                      # our own array: the change in S, in place
             self._program(k, change)
 
     def _held(self, device: DeviceModel) -> np.ndarray:
@@ -190,25 +191,77 @@ class CrossbarState:
         pairs = [self.mapping.to_weights(c) for c in arrays]
         return [w for w, _ in pairs], [b for _, b in pairs]
 
-    def _program(self, k: int, change: np.ndarray) -> None:
-        """Move physical array k's weights by ``change`` (its shape, bias last) through the device
-        model with the policy of :func:`pair_requests` (module docstring)."""
-        delta = change / self.mapping.r_f
+    def _program(self, k: int, delta: np.ndarray) -> None:
+        """Move physical array k's weights by ``delta`` = change / r_f (S, its shape, bias last)
+        through the device model with the policy of :func:`pair_requests` (module docstring)."""
         plus, minus = self.plus[k], self.minus[k]
         held_plus = self._held(plus)
         low_plus, high_plus = self._bounds(plus)
-        if minus is not None:
-            held_minus = self._held(minus)
-            low_minus, high_minus = self._bounds(minus)
-            d_plus, d_minus = pair_requests(delta, held_plus, held_minus, low_plus, low_minus)
-            self.clipped += int(np.count_nonzero((held_plus + d_plus > high_plus)
-                                                 | (held_minus + d_minus > high_minus)))
-            plus.program(d_plus, self.t)
-            minus.program(d_minus, self.t)
-        else:
-            target = held_plus + delta
-            self.clipped += int(np.count_nonzero((target < low_plus) | (target > high_plus)))
+        if minus is None:
+            self._check_clipping("single", (delta,), held_plus, delta, low_plus, high_plus)
             plus.program(delta, self.t)
+            return
+        held_minus = self._held(minus)
+        low_minus, high_minus = self._bounds(minus)
+        if _sparse(plus) and _sparse(minus):
+            # Each request of the pair is at most |delta| (pair_requests), and these devices give
+            # no pulse and draw nothing for a request that rounds to no pulse: only the synapses
+            # whose |delta| may pulse need the policy and the programming (the same result).
+            idx = plus.may_pulse(delta)
+            if minus.nominal_step != plus.nominal_step:
+                idx = np.union1d(idx, minus.may_pulse(delta))
+            if idx.size:
+                d_plus, d_minus = pair_requests(*(a.ravel()[idx] for a in (delta, held_plus, held_minus,
+                                                                            low_plus, low_minus)))
+            else:                                               # the common case at small rates
+                d_plus = d_minus = np.empty(0)
+            self._check_clipping("policy", (delta,), delta, held_plus, held_minus, low_plus, low_minus,
+                                 high_plus, high_minus)
+            plus.program_at(idx, d_plus, self.t)
+            minus.program_at(idx, d_minus, self.t)
+            return
+        d_plus, d_minus = pair_requests(delta, held_plus, held_minus, low_plus, low_minus)
+        self._check_clipping("pair", (d_plus, d_minus), held_plus, d_plus, high_plus, held_minus, d_minus,
+                             high_minus)
+        plus.program(d_plus, self.t)
+        minus.program(d_minus, self.t)
+
+    def _check_clipping(self, kind: str, owned: tuple[np.ndarray, ...], *arrays: np.ndarray) -> None:
+        """Keep what :attr:`clipped` counts (``kind``: ``single`` held, request, floor, ceiling;
+        ``pair`` held+, request+, ceiling+, held-, request-, ceiling-; ``policy`` the pair's delta,
+        held+, held-, floor+, floor-, ceiling+, ceiling-, whose requests are worked out again).
+        Counted when first asked for (most minibatches nobody asks) from these arrays: ``owned``
+        are this state's own (made read-only; no model writes into a request), and held arrays a
+        model hands out writable (it might change them when programmed) are counted at once."""
+        for array in owned:
+            array.flags.writeable = False
+        self._clip_checks.append((kind, arrays))
+        if any(array.flags.writeable for array in arrays):
+            self._count_clipped()
+
+    def _count_clipped(self) -> None:
+        for kind, arrays in self._clip_checks:
+            if kind == "single":
+                held, delta, low, high = arrays
+                target = held + delta
+                over = (target < low) | (target > high)
+            else:
+                if kind == "pair":
+                    held_plus, d_plus, high_plus, held_minus, d_minus, high_minus = arrays
+                else:
+                    delta, held_plus, held_minus, low_plus, low_minus, high_plus, high_minus = arrays
+                    d_plus, d_minus = pair_requests(delta, held_plus, held_minus, low_plus, low_minus)
+                over = held_plus + d_plus > high_plus
+                over |= held_minus + d_minus > high_minus
+            self._clipped += int(np.count_nonzero(over))
+        self._clip_checks = []
+
+    @property
+    def clipped(self) -> int:
+        """Devices whose target fell outside their range in the last :meth:`apply` call (pairs: G+ or
+        G- above its ceiling; single devices: outside [floor, ceiling])."""
+        self._count_clipped()
+        return self._clipped
 
     def get_state(self) -> dict[str, np.ndarray]:
         """Arrays that restore this state exactly: each device model's state arrays, keyed
@@ -252,12 +305,25 @@ def pair_requests(delta: np.ndarray, plus: np.ndarray, minus: np.ndarray, floor_
     ``G+ - G-``, are never opposite to the sign each device's move needs, and never ask a device
     below its floor; their total size is ``|delta|``.
     """
-    rise = delta > 0
-    give_minus = np.minimum(np.maximum(delta, 0.0), np.maximum(minus - floor_minus, 0.0))
-    give_plus = np.minimum(np.maximum(-delta, 0.0), np.maximum(plus - floor_plus, 0.0))
-    d_plus = np.where(rise, delta - give_minus, -give_plus)
-    d_minus = np.where(rise, -give_minus, -delta - give_plus)
-    return d_plus, d_minus
+    # Without a select, in place: where delta > 0, fall and so give_plus are 0, and where
+    # delta <= 0, rise and give_minus are 0, so rise - (give_minus + give_plus) is exactly
+    # delta - give_minus or -give_plus (x - 0 is x, 0 + x is x), and fall - (...) likewise
+    # (max(d, 0) - d is max(-d, 0) exactly); only the sign of a zero request can differ from a
+    # select's, and a zero request programs nothing.
+    # (clip(x, 0, inf) is max(x, 0), and min(., r) then max(., 0) is max then min for r >= 0;
+    # numpy's maximum with a scalar and clip with an array bound are the slow forms.)
+    rise = np.clip(delta, 0.0, np.inf)
+    fall = rise - delta
+    give_minus = np.subtract(minus, floor_minus)
+    np.minimum(give_minus, rise, out=give_minus)
+    np.clip(give_minus, 0.0, np.inf, out=give_minus)
+    give_plus = np.subtract(plus, floor_plus)
+    np.minimum(give_plus, fall, out=give_plus)
+    np.clip(give_plus, 0.0, np.inf, out=give_plus)
+    give_minus += give_plus
+    rise -= give_minus
+    fall -= give_minus
+    return rise, fall
 
 
 def pair_placement(difference: np.ndarray, floor_plus: np.ndarray, ceiling_plus: np.ndarray,
@@ -270,3 +336,8 @@ def pair_placement(difference: np.ndarray, floor_plus: np.ndarray, ceiling_plus:
     plus = np.clip(np.maximum(floor_plus, difference + floor_minus), floor_plus, ceiling_plus)
     minus = np.clip(plus - difference, floor_minus, ceiling_minus)
     return plus, minus
+
+
+def _sparse(device) -> bool:
+    """True when ``device`` takes requests at some devices only (``program_at``, ``may_pulse``)."""
+    return getattr(device, "programs_sparsely", False) is True

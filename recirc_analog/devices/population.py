@@ -65,7 +65,13 @@ class DevicePopulation:
         self.stuck = np.array(stuck, dtype=bool)
         """Devices that never move (read-only; restored by :meth:`set_state`)."""
         self.rng = rng if rng is not None else np.random.default_rng(0)
-        self._g = self._settle(g)
+        self._g = _frozen(self._settle(g))
+        self._forget()
+
+    def _forget(self) -> None:
+        """Reset what is derived from the stuck mask (after building and :meth:`set_state`)."""
+        self._any_stuck = bool(self.stuck.any())
+        self._bounds: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -92,8 +98,8 @@ class DevicePopulation:
         if self.write_noise > 0:
             change = change * (1.0 + self.write_noise * self.rng.standard_normal(change.shape))
         new = self._settle(self._g + change)
-        self._g = np.where(self.stuck, self._g, new)
-        return self._g.copy()
+        self._g = _frozen(np.where(self.stuck, self._g, new) if self._any_stuck else new)
+        return self._g
 
     def _check(self, name: str, values, dtype=np.float64) -> np.ndarray:
         array = np.asarray(values, dtype=dtype)
@@ -102,10 +108,11 @@ class DevicePopulation:
         return array
 
     def program(self, request: np.ndarray, t: float = 0.0) -> np.ndarray:
-        """Program the requested change ``request`` (S) at time ``t`` (s); return the new conductances (S)."""
+        """Program the requested change ``request`` (S) at time ``t`` (s); return the new conductances (S)
+        (a read-only snapshot)."""
         _check_time(t)
         request = self._check("request", request)
-        if not np.all(np.isfinite(request)):
+        if not math.isfinite(float(request.sum())) and not np.all(np.isfinite(request)):
             raise ConfigError("request contains NaN or inf")
         return self._write(self.step.realised(self._g, request))
 
@@ -132,15 +139,18 @@ class DevicePopulation:
 
     def peek(self, t: float = 0.0) -> np.ndarray:
         """The conductances (S) the devices hold at ``t`` (s), for monitoring and programming decisions:
-        here exactly :meth:`read` (no read noise to leave out); draws nothing, changes nothing."""
+        here exactly :meth:`read` (no read noise to leave out); draws nothing, changes nothing. A
+        read-only snapshot (the model replaces its array on every change, never writes into it)."""
         _check_time(t)
-        return self._g.copy()
+        return self._g
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """(lowest, highest) conductance (S) each device can be programmed to: the window, or a
-        stuck device's own conductance for both."""
-        lo = np.where(self.stuck, self._g, self.window.g_min)
-        return lo, np.where(self.stuck, self._g, self.window.g_max)
+        stuck device's own conductance for both (read-only arrays)."""
+        if self._bounds is None:                 # fixed (stuck devices never move); set_state resets it
+            self._bounds = (_frozen(np.where(self.stuck, self._g, self.window.g_min)),
+                            _frozen(np.where(self.stuck, self._g, self.window.g_max)))
+        return self._bounds
 
     def get_state(self) -> dict[str, np.ndarray]:
         """``g`` (conductances), ``stuck`` (mask) and ``rng`` (the stream's state as JSON text)."""
@@ -180,10 +190,18 @@ class DevicePopulation:
             raise ConfigError(f"device state 'rng' is not a {type(self.rng.bit_generator).__name__} state: "
                               f"{' '.join(str(error).split())[:120]}") from None
         self.rng.bit_generator.state = rng_state
-        self._g = g
+        self._g = _frozen(g)
         self.stuck = stuck
+        self._forget()
 
 
 def _check_time(t: float) -> None:
     if not (isinstance(t, (int, float, np.floating, np.integer)) and math.isfinite(t) and t >= 0):
         raise ConfigError(f"t must be a time in [0, inf) s, got {t!r}")
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    """``array`` marked read-only: what a device model hands out without copying (it replaces such
+    arrays on a change, never writes into them, so the caller keeps a snapshot)."""
+    array.flags.writeable = False
+    return array

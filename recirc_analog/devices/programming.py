@@ -59,6 +59,20 @@ class OpenLoopPulses:
             return np.minimum(np.floor(n + 0.5), self.max_pulses).astype(np.int64)
         return rng.binomial(self.bit_length, np.minimum(n / self.bit_length, 1.0)).astype(np.int64)
 
+    def pulsed(self, request: np.ndarray, step: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """(raveled indices, counts > 0) of the devices :meth:`counts` gives pulses, with the same
+        values and the same draws from ``rng`` (a binomial with p = 0 draws nothing, so drawing only
+        those with p > 0, in index order, consumes the stream as drawing all of them)."""
+        if not self.stochastic:
+            return _rounded_counts(request, step, self.max_pulses)
+        p = np.abs(np.asarray(request, dtype=np.float64)).ravel() / step
+        p /= self.bit_length
+        np.minimum(p, 1.0, out=p)
+        idx = np.flatnonzero(p > 0.0)
+        counts = rng.binomial(self.bit_length, p[idx]).astype(np.int64)
+        some = counts > 0
+        return idx[some], counts[some]
+
 
 @dataclass(frozen=True)
 class WriteVerify:
@@ -80,6 +94,19 @@ class WriteVerify:
         """Deterministic pulse counts of one round (see :class:`OpenLoopPulses`)."""
         n = np.abs(np.asarray(request, dtype=np.float64)) / step
         return np.minimum(np.floor(n + 0.5), self.max_pulses).astype(np.int64)
+
+    def pulsed(self, request: np.ndarray, step: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """(raveled indices, counts > 0) of the devices :meth:`counts` gives pulses (no draws)."""
+        return _rounded_counts(request, step, self.max_pulses)
+
+
+def _rounded_counts(request: np.ndarray, step: float, max_pulses: int) -> tuple[np.ndarray, np.ndarray]:
+    """(raveled indices, counts > 0) of ``min(floor(|request| / step + 0.5), max_pulses)``: the
+    deterministic counts, the same rounding, computed in full only where they are not 0."""
+    n = np.abs(np.asarray(request, dtype=np.float64)).ravel() / step
+    n += 0.5
+    idx = np.flatnonzero(n >= 1.0)
+    return idx, np.minimum(np.floor(n[idx]), max_pulses).astype(np.int64)
 
 
 PROGRAMMING_SCHEMES = (OpenLoopPulses, WriteVerify)

@@ -26,7 +26,8 @@ class DeviceModel(Protocol):
 
     def program(self, request: np.ndarray, t: float) -> np.ndarray:
         """Apply the requested conductance change ``request`` (S, shape :attr:`shape`) at time
-        ``t`` (s); return the conductances (S) the devices hold afterwards."""
+        ``t`` (s); return the conductances (S) the devices hold afterwards (possibly a read-only
+        snapshot: copy it before changing it)."""
 
     def program_pulses(self, up: np.ndarray, down: np.ndarray, t: float) -> np.ndarray:
         """Apply ``up`` potentiating and ``down`` depressing pulses (non-negative integers,

@@ -35,7 +35,7 @@ import math
 import numpy as np
 
 from ..errors import ConfigError
-from .population import _check_time
+from .population import _check_time, _frozen
 from .programming import WriteVerify
 from .window import ConductanceWindow
 
@@ -100,8 +100,23 @@ class PulsedPopulation:
         """The latest time (s) the population was programmed or read at (saved, so a restored owner
         can resume its clock)."""
         self._bounds: tuple[np.ndarray, np.ndarray] | None = None
+        self._nominal_step = device.step.dw_min * window.span
+        scheme = device.programming
+        self._sparse = not isinstance(scheme, WriteVerify) and not scheme.stochastic
         g = self._settle(np.clip(g, self.g_lo, self.g_hi))
-        self._g = np.where(self.stuck < 0, window.g_min, np.where(self.stuck > 0, window.g_max, g))
+        self._g = _frozen(np.where(self.stuck < 0, window.g_min, np.where(self.stuck > 0, window.g_max, g)))
+        self._forget()
+
+    def _forget(self) -> None:
+        """Reset what is derived from the state arrays (after building and :meth:`set_state`): the
+        stuck mask's summary, the earliest programming time and the cached present conductances."""
+        self._any_stuck = bool(np.any(self.stuck != 0))
+        self._minus_nu = -self.nu
+        self._t_prog_min: float | None = None
+        self._cache: tuple[float, np.ndarray] | None = None
+        # _g is read-only and replaced on every change, so an undrifted present is _g itself; it
+        # lies in the window (settled) unless set_state loaded values outside it.
+        self._g_inside = bool(np.all((self._g >= self.window.g_min) & (self._g <= self.window.g_max)))
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -118,7 +133,7 @@ class PulsedPopulation:
     @property
     def nominal_step(self) -> float:
         """The step (S) the programming schemes count pulses in: ``dw_min * span``."""
-        return self.device.step.dw_min * self.window.span
+        return self._nominal_step
 
     def _settle(self, g: np.ndarray) -> np.ndarray:
         """Snap to the levels (if any) and clip to the window."""
@@ -128,13 +143,32 @@ class PulsedPopulation:
         return self.window.clip(g)
 
     def _present(self, t: float) -> np.ndarray:
-        """Conductances (S) at time ``t`` without read noise (drift applied)."""
-        if self.device.drift is None:
-            return self._g.copy()
-        elapsed = t - self.t_prog
-        if elapsed.max(initial=0.0) <= self.device.drift.t0:      # the power law has not started anywhere
-            return self._g.copy()
-        return self._g * self.device.drift.factor(elapsed, self.nu)
+        """Conductances (S) at time ``t`` without read noise (drift applied); read-only.
+
+        Computed once per time ``t`` and kept until the state changes (the peek, the programming
+        and the read of one minibatch share it; :meth:`_commit` patches it in place of the devices
+        it programs). Each device's value depends only on its own ``g``, ``t_prog`` and ``nu``, so
+        the array is the same whichever of these calls computes it.
+        """
+        cache = self._cache
+        if cache is not None and cache[0] == t:
+            return cache[1]
+        drift = self.device.drift
+        if drift is not None and self._t_prog_min is None:
+            self._t_prog_min = float(self.t_prog.min(initial=np.inf))
+        # max(t - t_prog) is t - min(t_prog) (rounding is monotone): no per-device pass while the
+        # power law has not started anywhere (its factor would be 1 everywhere).
+        if drift is not None and t - self._t_prog_min > drift.t0:
+            elapsed = t - self.t_prog
+            if t - self.t_prog.max(initial=-np.inf) > drift.t0:   # the power law runs everywhere:
+                elapsed /= drift.t0                                # Drift.factor without its selects
+                present = self._g * np.power(elapsed, self._minus_nu, out=elapsed)
+            else:
+                present = self._g * drift.factor(elapsed, self.nu)
+        else:
+            present = self._g
+        self._cache = (t, _frozen(present))
+        return present
 
     def _check(self, name: str, values) -> np.ndarray:
         array = np.asarray(values, dtype=np.float64)
@@ -177,30 +211,39 @@ class PulsedPopulation:
     def _pulse_one_way(self, g: np.ndarray, up: np.ndarray, down: np.ndarray) -> np.ndarray:
         """:meth:`_pulse` for devices pulsed in one direction each (``g`` raveled, stuck devices'
         counts already 0)."""
+        n_up = np.count_nonzero(up > 0)
         idx = np.concatenate([np.flatnonzero(up > 0), np.flatnonzero(down > 0)])
-        if idx.size == 0:
-            return g.reshape(self.shape)
-        is_up = np.zeros(idx.size, dtype=bool)
-        is_up[:np.count_nonzero(up > 0)] = True
-        counts = np.where(is_up, up[idx], down[idx])
+        if idx.size:
+            is_up = np.zeros(idx.size, dtype=bool)
+            is_up[:n_up] = True
+            g[idx] = self._pulse_devices(g[idx], idx, is_up, np.where(is_up, up[idx], down[idx]))
+        return g.reshape(self.shape)
+
+    def _pulse_devices(self, now: np.ndarray, idx: np.ndarray, is_up: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """The conductances (S) ``now`` of the free devices ``idx`` (raveled indices, the up devices
+        first, each direction in index order) after ``counts`` (> 0) pulses each, up where ``is_up``:
+        one vectorised step per pulse index over the devices still pulsed, the cycle-to-cycle noise
+        drawn in that order."""
+        g = np.array(now, dtype=np.float64)
+        pos = np.arange(idx.size)
         lo, hi = self.g_lo.ravel()[idx], self.g_hi.ravel()[idx]
         gamma_up, gamma_down = self.gamma_up.ravel()[idx], self.gamma_down.ravel()[idx]
         dw_up, dw_down = self.dw_up.ravel()[idx], self.dw_down.ravel()[idx]
         span, step, c2c = self.window.span, self.device.step, self.device.dw_min_std
         k = 0
-        while idx.size:
-            now = g[idx]
+        while pos.size:
+            now = g[pos]
             f_up, f_down = step.shape((now - lo) / (hi - lo), gamma_up, gamma_down)
             size = span * np.where(is_up, dw_up * f_up, -dw_down * f_down)
             if c2c > 0:
-                size = size * (1.0 + c2c * self.program_rng.standard_normal(idx.size))
-            g[idx] = np.clip(now + size, np.minimum(lo, now), np.maximum(hi, now))
+                size = size * (1.0 + c2c * self.program_rng.standard_normal(pos.size))
+            g[pos] = np.clip(now + size, np.minimum(lo, now), np.maximum(hi, now))
             k += 1
             keep = counts > k
             if not keep.all():
-                idx, counts, is_up, lo, hi = idx[keep], counts[keep], is_up[keep], lo[keep], hi[keep]
+                pos, counts, is_up, lo, hi = pos[keep], counts[keep], is_up[keep], lo[keep], hi[keep]
                 gamma_up, gamma_down, dw_up, dw_down = gamma_up[keep], gamma_down[keep], dw_up[keep], dw_down[keep]
-        return g.reshape(self.shape)
+        return g
 
     def _round(self, g: np.ndarray, change: np.ndarray, scheme) -> tuple[np.ndarray, np.ndarray]:
         """One programming round towards ``change`` (S): (new conductances settled, devices pulsed)."""
@@ -213,34 +256,124 @@ class PulsedPopulation:
 
     def _commit(self, new: np.ndarray, pulsed: np.ndarray, t: float) -> np.ndarray:
         self.t_last = max(self.t_last, float(t))
-        self._g = np.where(pulsed, new, self._g)
+        previous, self._g = self._g, _frozen(np.where(pulsed, new, self._g))
         self.t_prog = np.where(pulsed, float(t), self.t_prog)
+        self._changed(np.flatnonzero(pulsed), t, previous)
         return self._present(t)
+
+    def _changed(self, idx: np.ndarray, t: float, previous: np.ndarray) -> None:
+        """The devices ``idx`` (raveled) were programmed at ``t`` (``previous``: the ``g`` array
+        before): keep the present conductances of time ``t`` (a device just programmed holds its
+        ``g``: its drift clock restarts at 0, below ``t0``), drop those of any other time."""
+        if idx.size == 0:
+            return
+        self._t_prog_min = None
+        cache = self._cache
+        if cache is None or cache[0] != t:
+            self._cache = None
+            return
+        if cache[1] is not previous:
+            present = cache[1].copy()
+            np.put(present, idx, self._g.ravel()[idx])
+        else:                                    # undrifted at t: the present is g itself
+            present = self._g
+        self._cache = (t, _frozen(present))
 
     def program(self, request: np.ndarray, t: float = 0.0) -> np.ndarray:
         """Program the requested change ``request`` (S) at time ``t`` (s) with the device's scheme;
-        return the conductances (S) the devices hold afterwards (no read noise)."""
+        return the conductances (S) the devices hold afterwards (no read noise; a read-only snapshot)."""
         _check_time(t)
         request = self._check("request", request)
-        if not np.all(np.isfinite(request)):
+        if not math.isfinite(float(request.sum())) and not np.all(np.isfinite(request)):
             raise ConfigError("request contains NaN or inf")
         scheme = self.device.programming
         present = self._present(t)
+        if not isinstance(scheme, WriteVerify):
+            return self._program_once(present, request, scheme, t)
         new, pulsed = self._round(present, request, scheme)
-        if isinstance(scheme, WriteVerify):
-            target = self.window.clip(present + request)
-            span = self.window.span
-            for _ in range(scheme.max_iterations - 1):
-                seen = new
-                if self.device.read_noise > 0:
-                    seen = new + self.device.read_noise * span * self.program_rng.standard_normal(self.shape)
-                error = target - seen
-                error = np.where((np.abs(error) > scheme.tolerance * span) & (self.stuck == 0), error, 0.0)
-                if not np.any(error):
-                    break
-                new, more = self._round(new, error, scheme)
-                pulsed = pulsed | more
+        target = self.window.clip(present + request)
+        span = self.window.span
+        for _ in range(scheme.max_iterations - 1):
+            seen = new
+            if self.device.read_noise > 0:
+                seen = new + self.device.read_noise * span * self.program_rng.standard_normal(self.shape)
+            error = target - seen
+            error = np.where((np.abs(error) > scheme.tolerance * span) & (self.stuck == 0), error, 0.0)
+            if not np.any(error):
+                break
+            new, more = self._round(new, error, scheme)
+            pulsed = pulsed | more
         return self._commit(new, pulsed, t)
+
+    @property
+    def programs_sparsely(self) -> bool:
+        """True when requests may be given at some devices only (:meth:`program_at`, with
+        :meth:`may_pulse` finding them): the deterministic open-loop scheme, where a zero request
+        gives no pulse and draws nothing. False for the stochastic scheme (every nonzero request
+        draws) and write-verify (it reads back every device)."""
+        return self._sparse
+
+    def may_pulse(self, size: np.ndarray) -> np.ndarray:
+        """Raveled indices (increasing) of the devices a request of at most ``|size|`` (S, this
+        population's shape) may pulse (:attr:`programs_sparsely` only): those whose ``size`` itself
+        rounds to at least one pulse (the count never falls as the size grows)."""
+        if not self.programs_sparsely:
+            raise ConfigError("may_pulse needs the deterministic open-loop scheme (OpenLoopPulses with "
+                              "stochastic false)")
+        idx, _ = self.device.programming.pulsed(self._check("size", size), self.nominal_step, self.program_rng)
+        return idx
+
+    def program_at(self, idx: np.ndarray, request: np.ndarray, t: float = 0.0) -> np.ndarray:
+        """:meth:`program` of a request that is ``request`` (S) at the raveled devices ``idx``
+        (increasing, distinct) and 0 elsewhere, without building it: the same result and draws
+        for the deterministic open-loop scheme, where a zero request
+        gives no pulse and draws nothing (:attr:`programs_sparsely`). Returns the held conductances
+        (S, read-only)."""
+        _check_time(t)
+        if not self.programs_sparsely:
+            raise ConfigError("program_at needs the deterministic open-loop scheme (OpenLoopPulses with "
+                              "stochastic false)")
+        idx = np.asarray(idx, dtype=np.int64)
+        request = np.asarray(request, dtype=np.float64)
+        if idx.shape == request.shape == (0,):                 # nothing to program: only the clock
+            self.t_last = max(self.t_last, float(t))
+            return self._present(t)
+        if request.shape != idx.shape or idx.ndim != 1:
+            raise ConfigError(f"idx and request must be 1-d arrays of one length, got {idx.shape} and {request.shape}")
+        if idx.size and (idx[0] < 0 or idx[-1] >= self._g.size or np.any(np.diff(idx) <= 0)):
+            raise ConfigError(f"idx must be increasing device indices in [0, {self._g.size}), got "
+                              f"[{idx.min()}, {idx.max()}]")
+        if not math.isfinite(float(request.sum())) and not np.all(np.isfinite(request)):
+            raise ConfigError("request contains NaN or inf")
+        return self._program_once(self._present(t), request, self.device.programming, t, idx)
+
+    def _program_once(self, present: np.ndarray, request: np.ndarray, scheme, t: float,
+                      at: np.ndarray | None = None) -> np.ndarray:
+        """One open-loop round (:meth:`_round` then :meth:`_commit`) on the pulsed devices only: the
+        same counts, draws and arithmetic per device, without passes over the devices that get no
+        pulse (at small learning rates most requests round to none). ``at``: the raveled devices
+        ``request`` holds the requests of (the rest 0), None for all."""
+        idx, counts = scheme.pulsed(request, self.nominal_step, self.program_rng)
+        request = request.ravel()[idx]
+        if at is not None:
+            idx = at[idx]
+        if self._any_stuck:
+            free = self.stuck.ravel()[idx] == 0
+            idx, counts, request = idx[free], counts[free], request[free]
+        self.t_last = max(self.t_last, float(t))
+        if idx.size:
+            up = request > 0
+            order = np.concatenate([idx[up], idx[~up]])            # up devices first, as _pulse draws
+            counts = np.concatenate([counts[up], counts[~up]])
+            is_up = np.zeros(order.size, dtype=bool)
+            is_up[:np.count_nonzero(up)] = True
+            new = self._settle(self._pulse_devices(present.ravel()[order], order, is_up, counts))
+            g = self._g.copy()
+            np.put(g, order, new)
+            previous, self._g = self._g, _frozen(g)
+            np.put(self.t_prog, order, float(t))
+            self._changed(order, t, previous)
+        return self._present(t)
 
     def program_pulses(self, up: np.ndarray, down: np.ndarray, t: float = 0.0) -> np.ndarray:
         """Apply ``up`` / ``down`` pulses (non-negative integers) at time ``t`` (s); return the
@@ -261,26 +394,32 @@ class PulsedPopulation:
         """Conductances (S) a read at time ``t`` (s) sees: drifted, plus fresh read noise, in the window."""
         _check_time(t)
         self.t_last = max(self.t_last, float(t))
-        g = self._present(t)
-        if self.device.read_noise > 0:
-            g = g + self.device.read_noise * self.window.span * self.read_rng.standard_normal(self.shape)
-        return self.window.clip(g)
+        present = self._present(t)
+        if self.device.read_noise <= 0:
+            return self.window.clip(present)
+        g = self.read_rng.standard_normal(self.shape)
+        g *= self.device.read_noise * self.window.span
+        g += present
+        return np.clip(g, self.window.g_min, self.window.g_max, out=g)
 
     def peek(self, t: float = 0.0) -> np.ndarray:
         """The conductances (S) the devices hold at ``t`` (s), drifted, without read noise: what a
         monitoring read reports and what programming decisions start from (the ideal part of the
         model: a controller that averages its reads). Draws nothing from any stream and leaves
-        :attr:`t_last` alone, so calling it (or not) never changes a run."""
+        :attr:`t_last` alone, so calling it (or not) never changes a run. A read-only array."""
         _check_time(t)
-        return self.window.clip(self._present(t))
+        present = self._present(t)
+        if present is self._g and self._g_inside:      # undrifted and settled: nothing to clip
+            return present
+        return _frozen(self.window.clip(present))
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """(lowest, highest) conductance (S) each device can be programmed to: its own range
-        [``g_lo``, ``g_hi``], or a stuck device's conductance for both."""
+        [``g_lo``, ``g_hi``], or a stuck device's conductance for both (read-only arrays)."""
         if self._bounds is None:                 # fixed once drawn (stuck devices never move); set_state resets it
             stuck = self.stuck != 0
-            self._bounds = np.where(stuck, self._g, self.g_lo), np.where(stuck, self._g, self.g_hi)
-        return self._bounds[0].copy(), self._bounds[1].copy()
+            self._bounds = _frozen(np.where(stuck, self._g, self.g_lo)), _frozen(np.where(stuck, self._g, self.g_hi))
+        return self._bounds
 
     def get_state(self) -> dict[str, np.ndarray]:
         """The per-device arrays (``g``, ``t_prog``, ``stuck``, step sizes, bounds, exponents, ``nu``)
@@ -304,6 +443,7 @@ class PulsedPopulation:
         for name in _STATE_STREAMS:
             getattr(self, name).bit_generator.state = json.loads(str(state[name]))
         for name, array in arrays.items():
-            setattr(self, "_g" if name == "g" else name, array)
+            setattr(self, "_g" if name == "g" else name, _frozen(array) if name == "g" else array)
         self.t_last = float(state["t_last"])
         self._bounds = None
+        self._forget()

@@ -1,0 +1,219 @@
+"""The hardware-aware hot path's shortcuts against the general code they replace (issue 11).
+
+Oracles: each shortcut is checked against the general path on an identically seeded twin,
+so that any difference in a conductance, a programming time, a clipped count or a random
+stream shows: the sparse programming of deterministic pulses (``program_at``) against
+``program`` with the full request, the counts of the pulsed devices (``pulsed``) against
+the full ``counts`` (same values, same draws), the pair policy on the synapses that may
+pulse against the policy on every synapse, and the clipped count taken when asked against
+the count of the held conductances and the policy's requests before programming.
+"""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from recirc_analog.cosim.crossbar_state import CrossbarState, pair_requests
+from recirc_analog.devices import (
+    ConductanceWindow,
+    DeviceSpread,
+    Drift,
+    ExponentialStep,
+    OpenLoopPulses,
+    PulsedDevice,
+    WriteVerify,
+    load_device,
+)
+from recirc_analog.errors import ConfigError
+from recirc_analog.reference.updates import Update
+from recirc_analog.schematic.mapping import ConductanceMapping
+from recirc_analog.schematic.spec import CrossbarConfig
+
+WINDOW = ConductanceWindow(1e-6, 101e-6)
+SPAN = 100e-6
+# Deterministic pulses with everything that takes another code path: spread, cycle-to-cycle
+# noise, read noise, drift (t0 short, so it starts), stuck devices both ways, levels.
+DETERMINISTIC = PulsedDevice(
+    step=ExponentialStep(dw_min=0.01, a=-1.0, b=-1.0, gamma_up=2.5, gamma_down=2.5, A_up=-27.0, A_down=-2.2),
+    dw_min_std=0.6, spread=DeviceSpread(dw_min=0.2, up_down=0.05, bounds=0.1), read_noise=0.01,
+    drift=Drift(nu_mean=0.05, nu_std=0.01, t0=0.5), stuck_min=0.03, stuck_max=0.02, levels=500)
+
+
+def _state(population):
+    state = population.get_state()
+    return {key: (value if value.dtype.kind in "fiub" else str(value)) for key, value in state.items()}
+
+
+def _assert_same(a, b):
+    sa, sb = _state(a), _state(b)
+    assert sa.keys() == sb.keys()
+    for key in sa:
+        np.testing.assert_array_equal(sa[key], sb[key], err_msg=key)
+
+
+def test_program_at_is_program_with_zeros_elsewhere():
+    rng = np.random.default_rng(1)
+    initial = WINDOW.g_min + SPAN * rng.random((30, 50))
+    full, sparse = DETERMINISTIC.build(WINDOW, initial, seed=3), DETERMINISTIC.build(WINDOW, initial, seed=3)
+    t = 0.0
+    for k in range(8):
+        t += (0.3, 0.0, 2.0, 1e-6)[k % 4]                  # the same time twice; drift on from t0
+        request = 4e-6 * rng.standard_normal(initial.shape) * (rng.random(initial.shape) < 0.5)
+        idx = np.flatnonzero(request)
+        got = sparse.program_at(idx, request.ravel()[idx], t)
+        np.testing.assert_array_equal(got, full.program(request, t))
+        np.testing.assert_array_equal(sparse.read(t), full.read(t))
+        np.testing.assert_array_equal(sparse.peek(t + 1.0), full.peek(t + 1.0))
+        _assert_same(sparse, full)
+    assert np.any(_state(full)["t_prog"] > 0)              # pulses were given
+
+
+def test_may_pulse_finds_every_device_a_smaller_request_pulses():
+    rng = np.random.default_rng(2)
+    pop = DETERMINISTIC.build(WINDOW, WINDOW.g_min + SPAN * rng.random(5000), seed=0)
+    size = 2e-6 * np.abs(rng.standard_normal(5000))          # 0 to ~6 nominal steps of 1e-6 S
+    request = size * rng.uniform(-1.0, 1.0, 5000)            # |request| <= size
+    counts = pop.device.programming.counts(request, pop.nominal_step, None)
+    assert np.all(np.isin(np.flatnonzero(counts), pop.may_pulse(size)))
+    assert 0 < pop.may_pulse(size).size < 5000
+    exact = pop.device.programming.counts(size, pop.nominal_step, None)
+    np.testing.assert_array_equal(pop.may_pulse(size), np.flatnonzero(exact))
+
+
+@pytest.mark.parametrize("scheme", [OpenLoopPulses(), OpenLoopPulses(stochastic=True, bit_length=15),
+                                    WriteVerify(max_pulses=7)])
+def test_pulsed_counts_are_the_nonzero_counts_with_the_same_draws(scheme):
+    rng = np.random.default_rng(3)
+    request = 3e-6 * rng.standard_normal((40, 60)) * (rng.random((40, 60)) < 0.4)
+    a, b = np.random.default_rng(9), np.random.default_rng(9)
+    counts = scheme.counts(request, 1e-6, a)
+    idx, some = scheme.pulsed(request, 1e-6, b)
+    np.testing.assert_array_equal(idx, np.flatnonzero(counts))
+    np.testing.assert_array_equal(some, counts.ravel()[idx])
+    assert a.random() == b.random()                          # the streams are where they were
+
+
+def test_program_at_refuses_schemes_that_need_every_request_and_bad_indices():
+    for programming in (OpenLoopPulses(stochastic=True), WriteVerify()):
+        pop = dataclasses.replace(DETERMINISTIC, programming=programming).build(WINDOW, np.full(4, 50e-6))
+        assert not pop.programs_sparsely
+        with pytest.raises(ConfigError, match="deterministic open-loop"):
+            pop.program_at(np.array([0]), np.array([1e-6]), 0.0)
+        with pytest.raises(ConfigError, match="deterministic open-loop"):
+            pop.may_pulse(np.ones(4))
+    pop = DETERMINISTIC.build(WINDOW, np.full(4, 50e-6))
+    for idx in ([2, 1], [0, 4], [-1, 0]):
+        with pytest.raises(ConfigError, match="idx must be increasing device indices in \\[0, 4\\)"):
+            pop.program_at(np.array(idx), np.array([1e-6, 1e-6]), 0.0)
+    with pytest.raises(ConfigError, match="NaN or inf"):
+        pop.program_at(np.array([0]), np.array([np.nan]), 0.0)
+
+
+def test_returned_arrays_are_read_only_snapshots():
+    for device in (DETERMINISTIC, load_device("ideal")):
+        pop = device.build(WINDOW, np.full((3, 4), 50e-6), seed=0)
+        held, bounds = pop.peek(0.0), pop.bounds()
+        before = held.copy()
+        after = pop.program(np.full((3, 4), 5e-6), 1.0)
+        for array in (held, after, *bounds):
+            assert not array.flags.writeable
+        np.testing.assert_array_equal(held, before)          # programming replaced, did not overwrite
+        assert not np.array_equal(after, before)
+
+
+def _pair(device, seed=0):
+    crossbar = CrossbarConfig(g_min=1e-6, g_max=101e-6, r_f=1e4)
+    mapping = ConductanceMapping(crossbar, crossbar.r_f)
+    rng = np.random.default_rng(seed)
+    conductances = [mapping.to_conductances(0.3 * rng.standard_normal((12, 9)), 0.1 * rng.standard_normal(12)),
+                    mapping.to_conductances(0.3 * rng.standard_normal((9, 11)), 0.1 * rng.standard_normal(9))]
+    return CrossbarState(conductances, mapping, device, seed=seed)
+
+
+def _full_path(state):
+    """``state`` with its devices' sparse programming hidden, so it takes the general path."""
+    for device in state.plus + state.minus:
+        device.__class__ = type("Full", (device.__class__,), {"programs_sparsely": False})
+    return state
+
+
+@pytest.mark.parametrize("name", ["pcm", "ecram", "deterministic"])
+def test_the_sparse_pair_path_is_the_full_pair_path(name):
+    device = DETERMINISTIC if name == "deterministic" else load_device(name)
+    sparse, full = _pair(device), _full_path(_pair(device))
+    assert all(d.programs_sparsely for d in sparse.plus) and not any(d.programs_sparsely for d in full.plus)
+    rng = np.random.default_rng(4)
+    for k in range(6):
+        update = Update([0.05 * rng.standard_normal((12, 9)), 0.05 * rng.standard_normal((9, 11))],
+                        [0.05 * rng.standard_normal(12), 0.05 * rng.standard_normal(9)])
+        for state in (sparse, full):
+            state.advance(0.4)
+            state.apply(update)
+        if k % 2:
+            assert sparse.clipped == full.clipped
+        for a, b in zip(sparse.weights()[0] + sparse.monitor_weights()[0],
+                        full.weights()[0] + full.monitor_weights()[0]):
+            np.testing.assert_array_equal(a, b)
+    for a, b in zip(sparse.plus + sparse.minus, full.plus + full.minus):
+        _assert_same(a, b)
+
+
+@pytest.mark.parametrize("name", ["pcm", "reram-hfo2", "ideal"])
+def test_the_clipped_count_taken_when_asked_is_the_count_before_programming(name):
+    state = _pair(load_device(name), seed=5)
+    rng = np.random.default_rng(6)
+    for _ in range(3):
+        state.advance(0.1)
+        changes = [0.4 * rng.standard_normal((12, 10)), 0.4 * rng.standard_normal((9, 12))]
+        expected = 0
+        for k, change in enumerate(changes):
+            plus, minus = state.plus[k], state.minus[k]
+            held_plus, held_minus = plus.peek(state.t).copy(), minus.peek(state.t).copy()
+            (low_plus, high_plus), (low_minus, high_minus) = plus.bounds(), minus.bounds()
+            d_plus, d_minus = pair_requests(change / state.mapping.r_f, held_plus, held_minus, low_plus, low_minus)
+            expected += int(np.count_nonzero((held_plus + d_plus > high_plus) | (held_minus + d_minus > high_minus)))
+        state.apply(Update([c[:, :-1] for c in changes], [c[:, -1] for c in changes]))
+        assert expected > 0 and state.clipped == expected
+
+
+@pytest.mark.parametrize("stochastic", [False, True])
+def test_the_open_loop_round_on_pulsed_devices_is_the_full_array_round(stochastic):
+    """``program`` (pulsed devices only) against the full-array round write-verify still uses
+    (``_round`` over every device, then ``_commit``), on an identically seeded twin."""
+    device = dataclasses.replace(DETERMINISTIC, programming=OpenLoopPulses(stochastic=stochastic, bit_length=9))
+    rng = np.random.default_rng(7)
+    initial = WINDOW.g_min + SPAN * rng.random((25, 40))
+    fast, general = device.build(WINDOW, initial, seed=8), device.build(WINDOW, initial, seed=8)
+    t = 0.0
+    for k in range(6):
+        t += (0.2, 0.7, 0.0)[k % 3]
+        request = 5e-6 * rng.standard_normal(initial.shape) * (rng.random(initial.shape) < 0.5)
+        got = fast.program(request, t)
+        new, pulsed = general._round(general._present(t), request, device.programming)
+        np.testing.assert_array_equal(got, general._commit(new, pulsed, t))
+        _assert_same(fast, general)
+    assert np.count_nonzero(_state(general)["t_prog"]) > 100
+
+
+def test_the_sparse_pair_path_is_the_full_pair_path_in_the_bidirectional_architecture():
+    """Layer 2's weights are layer 1's devices read backwards; its own array is a bias column."""
+    crossbar = CrossbarConfig(g_min=1e-6, g_max=101e-6, r_f=1e4)
+    mapping = ConductanceMapping(crossbar, crossbar.r_f)
+    rng = np.random.default_rng(0)
+    w1 = 0.3 * rng.standard_normal((7, 10))
+    conductances = [mapping.to_conductances(w1, 0.1 * rng.standard_normal(7)),
+                    mapping.to_conductances(w1.T.copy(), 0.1 * rng.standard_normal(10))]
+    sparse, full = (CrossbarState(conductances, mapping, load_device("pcm"), seed=2, architecture="bidirectional")
+                    for _ in range(2))
+    _full_path(full)
+    for _ in range(8):
+        update = Update([0.3 * rng.standard_normal((7, 10)), 0.3 * rng.standard_normal((10, 7))],
+                        [0.3 * rng.standard_normal(7), 0.3 * rng.standard_normal(10)])
+        for state in (sparse, full):
+            state.advance(0.5)
+            state.apply(update)
+        assert sparse.clipped == full.clipped
+        for a, b in zip(sparse.weights()[0] + sparse.weights()[1], full.weights()[0] + full.weights()[1]):
+            np.testing.assert_array_equal(a, b)
+    assert np.count_nonzero(_state(sparse.plus[0])["t_prog"]) > 20 and sparse.clipped > 0
