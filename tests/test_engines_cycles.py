@@ -159,10 +159,14 @@ def test_plan_carries_only_earlier_cycles_activities():
     earlier = lambda k: {n for (h, c), nodes in node_map.activity_nodes.items() if c < k for n in nodes}  # noqa: E731
     for plan in plans[1:]:
         assert plan.carried and set(plan.carried) <= earlier(plan.cycle)
-    # per layer: L reads per cycle; the error mode's layer-0 subtractors go with the read after them
-    assert [p.cycle for p in plan_stages(circuit, "layer")] == [0, 0, 1, 1, 2, 2]
+    # per layer: L reads per cycle, each followed by its activations (and mixers); the error mode's
+    # layer-0 subtractors go with the read after them
+    per_layer = plan_stages(circuit, "layer")
+    assert [p.cycle for p in per_layer] == [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]
+    assert all(p.blocks[-1].comment.endswith("(crossbar read and TIAs)") for p in per_layer[0::2])
+    assert all(p.blocks[-1].comment.endswith("(activations)") for p in per_layer[1::2])
     error, _, _ = circuit_of(net, "error")
-    first_of_cycle_1 = plan_stages(error, "layer")[2]
+    first_of_cycle_1 = plan_stages(error, "layer")[4]
     assert first_of_cycle_1.cycle == 1 and "error" in first_of_cycle_1.blocks[-2].comment
     # every saved node is computed in exactly one cycle
     saved = [n for p in plans for n in p.saves]
@@ -178,6 +182,28 @@ def test_plan_refuses_a_carried_node_no_ideal_source_holds():
     message = f"node '{node}' of stage 0, which is not an activity an ideal voltage source holds"
     with pytest.raises(UsageError, match=message):
         plan_stages(dataclasses.replace(circuit, blocks=circuit.blocks + (loaded,)))
+
+
+def test_layer_read_split_from_its_activations_is_linear_and_falls_back_when_not_exact(unrolled, per_cycle):
+    """The read stage holds crossbars and TIAs only; its activations (and the mixers reading them) come
+    next, holding the pre-activations as tables. An activation part that loads its input is not cut off."""
+    net = network()
+    circuit, _, _ = circuit_of(net, "ccr")
+    cells = {"act1_tanh", "act1_logistic", "mixer"}
+    for plan in plan_stages(circuit, "layer"):
+        kinds = {getattr(e, "cell", "") for e in plan.blocks[-1].elements}
+        if plan.blocks[-1].comment.endswith("(activations)"):   # carries pre-activations and held activities
+            assert kinds <= cells and all(n[0] in "so" for n in plan.carried)
+        else:
+            assert not kinds & cells
+    # a resistor between a pre-activation and its activation's output: the split would not be exact
+    read = next(b for b in circuit.blocks if b.cycle == 1 and "layer 1" in b.comment)
+    act = next(e for e in read.elements if getattr(e, "cell", "") == "act1_tanh")
+    loaded = dataclasses.replace(read, elements=read.elements + (Resistor("Rloop", act.nodes[0], act.nodes[-1], 1e6),))
+    altered = dataclasses.replace(circuit, blocks=tuple(loaded if b is read else b for b in circuit.blocks))
+    plans = plan_stages(altered, "layer")
+    assert [p.cycle for p in plans] == [0, 0, 0, 0, 1, 1, 1]   # cycle 1, layer 1: one stage again
+    assert worst_difference(altered, unrolled, per_cycle, "layer") <= 1e-6
 
 
 def test_bad_cycle_mode_is_one_clear_error():
@@ -197,7 +223,8 @@ def test_auto_splits_large_dc_circuits_only(mapping):
     assert devices_per_cycle(small) == count(8, 5) < SPLIT_DEVICES
     assert devices_per_cycle(large) == count(150, 40) >= SPLIT_DEVICES
     assert stage_plans("auto", [small]) is None and stage_plans("auto", [tran]) is None
-    assert [p.cycle for p in stage_plans("auto", [large])[0]] == [0, 0, 1, 1]     # per layer
+    # per layer: layer 1 read, its activations, layer 2 read, its activations; per cycle
+    assert [p.cycle for p in stage_plans("auto", [large])[0]] == [0, 0, 0, 0, 1, 1, 1, 1]
     assert len(stage_plans("per-cycle", [small])[0]) == 2 and stage_plans("unrolled", [large]) is None
 
 

@@ -75,15 +75,41 @@ def _nodes(element, cells) -> set[str]:
     return (nodes | set(element.sensed(cells))) - {GROUND}
 
 
-def _sourced(element, cells) -> set[str]:
+class _NodeSets:
+    """:func:`_nodes` and the branches of each element, computed once per :func:`plan_stages`
+    (keyed by ``id``: the elements outlive the call)."""
+
+    def __init__(self, cells):
+        self.cells = cells
+        self._nodes, self._branches = {}, {}
+
+    def __call__(self, element) -> set[str]:
+        found = self._nodes.get(id(element))
+        if found is None:
+            found = self._nodes[id(element)] = _nodes(element, self.cells)
+        return found
+
+    def branches(self, element) -> tuple:
+        found = self._branches.get(id(element))
+        if found is None:
+            found = self._branches[id(element)] = element.branches(self.cells)
+        return found
+
+    def touched(self, elements) -> set[str]:
+        """Nodes a branch of any of ``elements`` connects (what they load, not only sense)."""
+        return {n for e in elements for branch in self.branches(e) for n in (branch.a, branch.b)}
+
+
+def _sourced(element, nodes_of) -> set[str]:
     """Nodes ``element`` holds with an ideal voltage source to ground."""
-    return {branch.a if branch.b == GROUND else branch.b for branch in element.branches(cells)
+    return {branch.a if branch.b == GROUND else branch.b for branch in nodes_of.branches(element)
             if branch.kind == "source" and GROUND in (branch.a, branch.b)}
 
 
-def _stages(circuit: Circuit, per: str, m: int) -> list[list[Block]]:
+def _stages(circuit: Circuit, per: str, m: int, activations: set[str], cells, nodes_of) -> list[list[Block]]:
     """The blocks of each stage, in order: by cycle, or by layer read (a block without a crossbar
-    read, the layer-0 mixers or subtractors, goes with the read after it)."""
+    read, the layer-0 mixers or subtractors, goes with the read after it; a read's activations
+    form a stage of their own when :func:`_split_read` may cut them off)."""
     crossbars = {c.name for c in circuit.crossbars}
     stages = []
     for k in range(m + 1):
@@ -93,13 +119,53 @@ def _stages(circuit: Circuit, per: str, m: int) -> list[list[Block]]:
             continue
         group = []
         for block in blocks:
-            group.append(block)
-            if any(isinstance(e, Instance) and e.cell in crossbars for e in block.elements):
-                stages.append(group)
-                group = []
+            if not any(isinstance(e, Instance) and e.cell in crossbars for e in block.elements):
+                group.append(block)
+                continue
+            read, *activated = _split_read(block, activations, cells, nodes_of)
+            stages.append(group + [read])
+            stages.extend([b] for b in activated)
+            group = []
         if group:
             stages.append(group)
     return stages
+
+
+def _split_read(block: Block, activations: set[str], cells, nodes_of) -> list[Block]:
+    """A layer read's block as [its crossbars and TIAs, its activations and the mixers reading
+    them], or [block] unchanged.
+
+    The cut is made when the two parts share only the activations' inputs (the pre-activation
+    nodes) and the activations only sense them (no branch of the second part touches them):
+    the next stage then holds them with tables of their read-back voltages, which nothing
+    there loads, so the cut is exact. It pays
+    because the read without its activations is linear: ngspice's Newton loop then stops
+    after 2 iterations per sample instead of 3 (it never accepts the first, and a nonlinear
+    activation needs one more), and the crossbar is what each iteration costs; the
+    activations' own analysis is small (benchmarks/RESULTS.md, "ngspice faster").
+    """
+    acts = {e.name for e in block.elements if isinstance(e, Instance) and e.cell in activations}
+    nodes = {e.name: nodes_of(e) for e in block.elements}
+    inputs = {n for e in block.elements if e.name in acts for n in e.nodes[:-1]} - {GROUND}
+    # the activations and whatever reads their outputs (the mixers of CCR, RCC, ...), transitively
+    after, reach = set(), {e.nodes[-1] for e in block.elements if e.name in acts}
+    while True:
+        more = {name for name, ns in nodes.items() if name not in after and (name in acts or ns & reach)}
+        if not more:
+            break
+        after |= more
+        reach |= set().union(*(nodes[name] for name in more)) - inputs
+    tail = tuple(e for e in block.elements if e.name in after)
+    rest = tuple(e for e in block.elements if e.name not in after)
+    if not acts or not rest:
+        return [block]
+    touched = nodes_of.touched(tail)
+    sensed = {n for e in tail if e.name in acts for n in e.sensed(cells)}
+    shared = set().union(*(nodes[e.name] for e in rest)) & set().union(*(nodes[e.name] for e in tail))
+    if not shared <= inputs or inputs & touched or not inputs <= sensed:
+        return [block]
+    return [Block(f"{block.comment} (crossbar read and TIAs)", rest, cycle=block.cycle),
+            Block(f"{block.comment} (activations)", tail, cycle=block.cycle)]
 
 
 def plan_stages(circuit: Circuit, per: str = "cycle") -> tuple[StagePlan, ...]:
@@ -126,25 +192,28 @@ def plan_stages(circuit: Circuit, per: str = "cycle") -> tuple[StagePlan, ...]:
     activations = {activation_cell(a, single) for a in ACTIVATION_NAMES for single in (False, True)}
     held = {n for nodes in circuit.node_map.activity_nodes.values() for n in nodes}
     produced, sourced, cuts = {}, set(), []
-    shared_nodes = {n for b in shared for e in b.elements for n in _nodes(e, cells)}
-    for stage, blocks in enumerate(_stages(circuit, per, m)):
+    nodes_of = _NodeSets(cells)
+    shared_nodes = {n for b in shared for e in b.elements for n in nodes_of(e)}
+    for stage, blocks in enumerate(_stages(circuit, per, m, activations, cells, nodes_of)):
         elements = [e for b in blocks for e in b.elements]
-        used = set().union(*(_nodes(e, cells) for e in elements))
+        used = set().union(*(nodes_of(e) for e in elements))
         carried = sorted(n for n in used if n in produced)
-        unsafe = [n for n in carried if n not in sourced or n not in held]
+        # exact if an ideal source held the node in the unrolled circuit, or if this stage only senses it
+        touched = nodes_of.touched(elements)
+        unsafe = [n for n in carried if (n not in sourced or n not in held) and n in touched]
         if unsafe:
             raise UsageError(f"stage {stage} reads node {unsafe[0]!r} of stage {produced[unsafe[0]]}, which is "
                              f"not an activity an ideal voltage source holds: one analysis per {per} would not "
                              "be exact (use a coarser cut or the unrolled circuit)")
-        kept = _shared_elements(shared, used - set(carried), circuit.analysis.source, cells)
+        kept = _shared_elements(shared, used - set(carried), circuit.analysis.source, nodes_of)
         shared_k = tuple(Block(b.comment, tuple(e for e in b.elements if e.name in kept)) for b in shared)
         own = used - set(carried) - shared_nodes
         for e in elements:
-            sourced.update(_sourced(e, cells))
+            sourced.update(_sourced(e, nodes_of))
             if isinstance(e, Instance) and e.cell in activations:
                 held.add(e.nodes[-1])
         produced.update((n, stage) for n in own)
-        reach = used | {n for b in shared_k for e in b.elements for n in _nodes(e, cells)}
+        reach = used | {n for b in shared_k for e in b.elements for n in nodes_of(e)}
         cuts.append((blocks[0].cycle, tuple(b for b in shared_k if b.elements) + tuple(blocks), tuple(carried),
                      reach))
     # every saved node, and every node a later stage carries, is saved by the first stage computing it
@@ -161,18 +230,18 @@ def plan_stages(circuit: Circuit, per: str = "cycle") -> tuple[StagePlan, ...]:
     return tuple(plans)
 
 
-def _shared_elements(shared, used: set[str], sweep_source: str, cells) -> set[str]:
+def _shared_elements(shared, used: set[str], sweep_source: str, nodes_of) -> set[str]:
     """Names of the shared elements a cycle needs: the swept source and every element
     holding a node the cycle uses, and (again) whatever those read (the selector)."""
     elements = [e for b in shared for e in b.elements]
     kept = {e.name for e in elements if e.name == sweep_source}
     need = set(used)
     while True:
-        more = {e.name for e in elements if e.name not in kept and _nodes(e, cells) & need}
+        more = {e.name for e in elements if e.name not in kept and nodes_of(e) & need}
         if not more:
             return kept
         kept |= more
-        need |= {n for e in elements if e.name in more for n in _nodes(e, cells)}
+        need |= {n for e in elements if e.name in more for n in nodes_of(e)}
 
 
 def carried_block(plan: StagePlan, volts: Mapping[str, np.ndarray], control: str) -> Block | None:
@@ -205,7 +274,11 @@ def stage_circuit(circuit: Circuit, plan: StagePlan, volts: Mapping[str, np.ndar
     description = circuit.description + (
         f"stage {plan.stage}: part of cycle {plan.cycle} of 0..{circuit.node_map.cycles} alone (one analysis per "
         f"stage); {len(plan.carried)} nodes of earlier stages as tables of their simulated voltages",)
-    return replace(circuit, description=description, blocks=blocks, saves=plan.saves)
+    # only the crossbars this stage instantiates: ngspice parses every subcircuit definition, used or not
+    # (at 784-20-784 the other layer's tiles are half of each stage's text; benchmarks/RESULTS.md)
+    instanced = {e.cell for b in plan.blocks for e in b.elements if isinstance(e, Instance)}
+    crossbars = tuple(c for c in circuit.crossbars if c.name in instanced)
+    return replace(circuit, description=description, blocks=blocks, saves=plan.saves, crossbars=crossbars)
 
 
 def _selector_node(circuit: Circuit) -> str:
