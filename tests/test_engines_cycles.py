@@ -24,12 +24,21 @@ from recirc_analog.netlist_writers import get_writer
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.recirculation import MODE_NAMES, Recirculation, run_cycles
 from recirc_analog.reference.tied import tie_weights
+from recirc_analog.schematic import dc_cycles
 from recirc_analog.schematic.builder import build_circuit
 from recirc_analog.schematic.dc_cycles import plan_stages
 from recirc_analog.schematic.elements import Block, Resistor
 from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, NeuronConfig, ideal_sample_hold
 
 WRITER = get_writer("ngspice")
+DEFAULT_SPLIT_FAN_IN = dc_cycles.SPLIT_FAN_IN
+
+
+@pytest.fixture(autouse=True)
+def split_every_read(monkeypatch):
+    """Cut every layer read from its activations (the default does so only for high fan-in reads, which
+    these small networks do not have), so the per-layer tests check that cut too."""
+    monkeypatch.setattr(dc_cycles, "SPLIT_FAN_IN", 0)
 
 
 @pytest.fixture(scope="module")
@@ -213,7 +222,8 @@ def test_bad_cycle_mode_is_one_clear_error():
 
 
 @pytest.mark.parametrize("mapping", ["differential", "shared_reference"])
-def test_auto_splits_large_dc_circuits_only(mapping):
+def test_auto_splits_large_dc_circuits_only(mapping, monkeypatch):
+    monkeypatch.setattr(dc_cycles, "SPLIT_FAN_IN", DEFAULT_SPLIT_FAN_IN)
     small, _, _ = circuit_of(network((8, 5, 8)), mapping=mapping)
     large, _, _ = circuit_of(network((150, 40, 150)), mapping=mapping, batch=2)
     tran, _, _ = circuit_of(network((150, 40, 150)), mapping=mapping, batch=2, form="tran")
@@ -223,8 +233,12 @@ def test_auto_splits_large_dc_circuits_only(mapping):
     assert devices_per_cycle(small) == count(8, 5) < SPLIT_DEVICES
     assert devices_per_cycle(large) == count(150, 40) >= SPLIT_DEVICES
     assert stage_plans("auto", [small]) is None and stage_plans("auto", [tran]) is None
-    # per layer: layer 1 read, its activations, layer 2 read, its activations; per cycle
-    assert [p.cycle for p in stage_plans("auto", [large])[0]] == [0, 0, 0, 0, 1, 1, 1, 1]
+    # per layer: the 150 x 40 read (300 devices per activation or more), its activations, the 40 x 150 read
+    # with its activations (about 80 per activation: below SPLIT_FAN_IN), for each cycle
+    plans = stage_plans("auto", [large])[0]
+    assert [p.cycle for p in plans] == [0, 0, 0, 1, 1, 1]
+    assert plans[1].blocks[-1].comment.endswith("(activations)") and "layer 2" in plans[2].blocks[-1].comment
+    assert not plans[2].blocks[-1].comment.endswith(")")
     assert len(stage_plans("per-cycle", [small])[0]) == 2 and stage_plans("unrolled", [large]) is None
 
 

@@ -12,16 +12,21 @@ Cut finer (``per="layer"``: one analysis per layer read, L (m + 1) in all, a
 layer-0 mixer or subtractor going with the read after it), each analysis holds
 one crossbar and one activation stage: it converges in 3 Newton iterations per
 sample instead of 4 (a cascade of L stages needs L + 2) and its matrix is
-smaller again.
+smaller again. Where exact, each read is cut once more, before its activations
+(:func:`_split_read`): the read (crossbars and TIAs) is then linear and takes
+ngspice's minimum of 2 iterations per sample, and the activations (with the
+mixers reading them) follow in a small analysis of their own, 2 L (m + 1) in all.
 
 Why this is exact: a node carried between cycles is, in the unrolled circuit, the
 output of an ideal voltage source (a behavioural activation, mixer or subtractor
 to ground), so whatever later cycles connect to it cannot change its voltage;
 replacing that source by a table of its own solved voltages leaves every later
-node's equations unchanged. :func:`plan_stages` checks that every carried node is
-declared held by a voltage source and is an activity of the node map or an
-activation cell's output, and refuses a circuit where it is not (a node driven
-through a resistance would be loaded differently). The values are written with
+node's equations unchanged. The same holds for a node the later stage only senses
+(a pre-activation, read by its activation's behavioural source): nothing there
+loads it. :func:`plan_stages` checks that every carried node is either declared
+held by a voltage source and an activity of the node map or an activation cell's
+output, or touched by no branch of the stage that reads it, and refuses a circuit
+where it is not (a node driven through a resistance would be loaded differently). The values are written with
 ``repr`` (every bit of the double), so the only difference from the unrolled
 netlist is ngspice's own Newton tolerance (reltol ``* |v|`` + vntol) entering
 once more per cycle.
@@ -47,6 +52,15 @@ from recirc_analog.schematic.graph import available_cells
 
 STAGES = ("cycle", "layer")
 """How finely :func:`plan_stages` cuts: one analysis per recirculation cycle, or per layer read."""
+
+SPLIT_FAN_IN = 100
+"""Crossbar devices per activation from which a layer read's activations get an analysis of their
+own (:func:`_split_read`). The cut saves one Newton iteration of the read per sample, which costs
+in proportion to its devices, and adds an analysis whose cost (tables written and parsed, two
+B-sources evaluated per neuron) grows with the activations. Measured at 784-20-784
+(benchmarks/RESULTS.md, "ngspice faster"): cutting the 784 x 20 read (1570 devices per activation)
+saves ~15 % of the minibatch's CPU time; cutting the 20 x 784 read as well (43 per activation)
+gains nothing more (it was 7 % slower in the same run)."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +124,8 @@ def _stages(circuit: Circuit, per: str, m: int, activations: set[str], cells, no
     """The blocks of each stage, in order: by cycle, or by layer read (a block without a crossbar
     read, the layer-0 mixers or subtractors, goes with the read after it; a read's activations
     form a stage of their own when :func:`_split_read` may cut them off)."""
-    crossbars = {c.name for c in circuit.crossbars}
+    crossbars = {c.name: sum(a.size for a in (c.conductances.plus, c.conductances.minus, c.conductances.reference)
+                             if a is not None) for c in circuit.crossbars}
     stages = []
     for k in range(m + 1):
         blocks = [b for b in circuit.blocks if b.cycle == k]
@@ -122,7 +137,8 @@ def _stages(circuit: Circuit, per: str, m: int, activations: set[str], cells, no
             if not any(isinstance(e, Instance) and e.cell in crossbars for e in block.elements):
                 group.append(block)
                 continue
-            read, *activated = _split_read(block, activations, cells, nodes_of)
+            devices = sum(crossbars[e.cell] for e in block.elements if isinstance(e, Instance) and e.cell in crossbars)
+            read, *activated = _split_read(block, activations, cells, nodes_of, devices)
             stages.append(group + [read])
             stages.extend([b] for b in activated)
             group = []
@@ -131,7 +147,7 @@ def _stages(circuit: Circuit, per: str, m: int, activations: set[str], cells, no
     return stages
 
 
-def _split_read(block: Block, activations: set[str], cells, nodes_of) -> list[Block]:
+def _split_read(block: Block, activations: set[str], cells, nodes_of, devices: int) -> list[Block]:
     """A layer read's block as [its crossbars and TIAs, its activations and the mixers reading
     them], or [block] unchanged.
 
@@ -157,7 +173,7 @@ def _split_read(block: Block, activations: set[str], cells, nodes_of) -> list[Bl
         reach |= set().union(*(nodes[name] for name in more)) - inputs
     tail = tuple(e for e in block.elements if e.name in after)
     rest = tuple(e for e in block.elements if e.name not in after)
-    if not acts or not rest:
+    if not acts or not rest or devices < SPLIT_FAN_IN * len(acts):
         return [block]
     touched = nodes_of.touched(tail)
     sensed = {n for e in tail if e.name in acts for n in e.sensed(cells)}
