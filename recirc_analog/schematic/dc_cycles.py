@@ -12,10 +12,11 @@ Cut finer (``per="layer"``: one analysis per layer read, L (m + 1) in all, a
 layer-0 mixer or subtractor going with the read after it), each analysis holds
 one crossbar and one activation stage: it converges in 3 Newton iterations per
 sample instead of 4 (a cascade of L stages needs L + 2) and its matrix is
-smaller again. Where exact, each read is cut once more, before its activations
+smaller again. Where exact and the read has many devices per activation
+(:data:`SPLIT_FAN_IN`), it is cut once more, before its activations
 (:func:`_split_read`): the read (crossbars and TIAs) is then linear and takes
 ngspice's minimum of 2 iterations per sample, and the activations (with the
-mixers reading them) follow in a small analysis of their own, 2 L (m + 1) in all.
+mixers reading them) follow in a small analysis of their own.
 
 Why this is exact: a node carried between cycles is, in the unrolled circuit, the
 output of an ideal voltage source (a behavioural activation, mixer or subtractor
@@ -26,8 +27,8 @@ node's equations unchanged. The same holds for a node the later stage only sense
 loads it. :func:`plan_stages` checks that every carried node is either declared
 held by a voltage source and an activity of the node map or an activation cell's
 output, or touched by no branch of the stage that reads it, and refuses a circuit
-where it is not (a node driven through a resistance would be loaded differently). The values are written with
-``repr`` (every bit of the double), so the only difference from the unrolled
+where it is not (a node driven through a resistance would be loaded differently).
+The values are written with ``repr`` (every bit of the double), so the only difference from the unrolled
 netlist is ngspice's own Newton tolerance (reltol ``* |v|`` + vntol) entering
 once more per cycle.
 
@@ -59,8 +60,8 @@ own (:func:`_split_read`). The cut saves one Newton iteration of the read per sa
 in proportion to its devices, and adds an analysis whose cost (tables written and parsed, two
 B-sources evaluated per neuron) grows with the activations. Measured at 784-20-784
 (benchmarks/RESULTS.md, "ngspice faster"): cutting the 784 x 20 read (1570 devices per activation)
-saves ~15 % of the minibatch's CPU time; cutting the 20 x 784 read as well (43 per activation)
-gains nothing more (it was 7 % slower in the same run)."""
+saved 17 % of the minibatch's CPU time against no cut; cutting the 20 x 784 read as well (43 per
+activation) gained nothing more (7 % slower than the 784 x 20 cut alone, same run)."""
 
 
 @dataclass(frozen=True)
@@ -154,13 +155,15 @@ def _split_read(block: Block, activations: set[str], cells, nodes_of, devices: i
     The cut is made when the two parts share only the activations' inputs (the pre-activation
     nodes) and the activations only sense them (no branch of the second part touches them):
     the next stage then holds them with tables of their read-back voltages, which nothing
-    there loads, so the cut is exact. It pays
-    because the read without its activations is linear: ngspice's Newton loop then stops
-    after 2 iterations per sample instead of 3 (it never accepts the first, and a nonlinear
-    activation needs one more), and the crossbar is what each iteration costs; the
-    activations' own analysis is small (benchmarks/RESULTS.md, "ngspice faster").
+    there loads, so the cut is exact. It pays because the read without its activations is
+    linear: ngspice's Newton loop then stops after 2 iterations per sample instead of 3 (it
+    never accepts the first, and a nonlinear activation needs one more), and the crossbar is
+    what each iteration costs; the activations' own analysis must be small against that,
+    hence at least :data:`SPLIT_FAN_IN` of the read's ``devices`` per activation.
     """
     acts = {e.name for e in block.elements if isinstance(e, Instance) and e.cell in activations}
+    if not acts or devices < SPLIT_FAN_IN * len(acts):
+        return [block]
     nodes = {e.name: nodes_of(e) for e in block.elements}
     inputs = {n for e in block.elements if e.name in acts for n in e.nodes[:-1]} - {GROUND}
     # the activations and whatever reads their outputs (the mixers of CCR, RCC, ...), transitively
@@ -173,7 +176,7 @@ def _split_read(block: Block, activations: set[str], cells, nodes_of, devices: i
         reach |= set().union(*(nodes[name] for name in more)) - inputs
     tail = tuple(e for e in block.elements if e.name in after)
     rest = tuple(e for e in block.elements if e.name not in after)
-    if not acts or not rest or devices < SPLIT_FAN_IN * len(acts):
+    if not rest:
         return [block]
     touched = nodes_of.touched(tail)
     sensed = {n for e in tail if e.name in acts for n in e.sensed(cells)}
