@@ -7,7 +7,8 @@ One circuit (tanh everywhere, PR, cycles 0 and 1 = both phases, ideal neurons an
 Glorot weights, inputs uniform in [0, 1)) of a ``--batch``-sample minibatch is simulated by the
 batch engine (``ngspice -b`` per analysis) and the shared engine (libngspice in this process), each
 with ``cycle_mode`` ``unrolled`` (all cycles' copies, one analysis), ``per-cycle`` (one analysis
-per cycle, the earlier cycle's outputs read back) and ``per-layer`` (one analysis per layer read).
+per cycle, the earlier cycle's outputs read back) and ``per-layer`` (one analysis per layer read,
+and one for the activations of a read cut from them: ``schematic.dc_cycles.SPLIT_FAN_IN``).
 The contenders run interleaved round by round, so all see the same machine load. Per
 contender: ngspice's own analysis time per sample (``Total analysis time``, summed over the
 analyses), the wall time per sample of ``engine.readings`` (netlist text written, simulated,
@@ -16,7 +17,8 @@ for: on a shared machine less inflated by other jobs than the wall time), median
 of the rounds; the ratio of the medians to the unrolled one's; the largest relative difference
 of any mode's readings from the unrolled ones. ``--profile`` adds ngspice's own accounting
 (``.options acct``: Newton iterations, matrix load / factor / solve time) of each analysis,
-run once with ``ngspice -b``.
+run once with ``ngspice -b``, and its CPU time with and without the analysis line (start,
+parse and set-up against the analysis itself).
 With ``--write`` the tables are appended to benchmarks/RESULTS.md.
 """
 

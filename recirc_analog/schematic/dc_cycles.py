@@ -269,14 +269,14 @@ def carried_block(plan: StagePlan, volts: Mapping[str, np.ndarray], control: str
     if not plan.carried:
         return None
     batch = len(volts[plan.carried[0]])
-    xs = tuple(float(b) for b in range(max(batch, 2)))
+    xs = tuple(np.arange(max(batch, 2), dtype=float).tolist())
     sources = []
     for node in plan.carried:
         values = np.asarray(volts[node], dtype=float)
         if values.shape != (batch,):
             raise UsageError(f"carried voltages of node {node!r} must have shape ({batch},), got {values.shape}")
         ys = values if batch > 1 else np.repeat(values, 2)
-        sources.append(TableSource(f"Bk_{node}", node, control, xs, tuple(float(v) for v in ys)))
+        sources.append(TableSource(f"Bk_{node}", node, control, xs, tuple(ys.tolist())))
     return Block(f"stage {plan.stage} (cycle {plan.cycle}): activities of earlier stages, read back from their "
                  "analyses",
                  tuple(sources), cycle=plan.cycle)
