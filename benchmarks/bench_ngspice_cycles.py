@@ -7,7 +7,8 @@ One circuit (tanh everywhere, PR, cycles 0 and 1 = both phases, ideal neurons an
 Glorot weights, inputs uniform in [0, 1)) of a ``--batch``-sample minibatch is simulated by the
 batch engine (``ngspice -b`` per analysis) and the shared engine (libngspice in this process), each
 with ``cycle_mode`` ``unrolled`` (all cycles' copies, one analysis), ``per-cycle`` (one analysis
-per cycle, the earlier cycle's outputs read back) and ``per-layer`` (one analysis per layer read).
+per cycle, the earlier cycle's outputs read back) and ``per-layer`` (one analysis per layer read,
+and one for the activations of a read cut from them: ``schematic.dc_cycles.SPLIT_FAN_IN``).
 The contenders run interleaved round by round, so all see the same machine load. Per
 contender: ngspice's own analysis time per sample (``Total analysis time``, summed over the
 analyses), the wall time per sample of ``engine.readings`` (netlist text written, simulated,
@@ -16,7 +17,8 @@ for: on a shared machine less inflated by other jobs than the wall time), median
 of the rounds; the ratio of the medians to the unrolled one's; the largest relative difference
 of any mode's readings from the unrolled ones. ``--profile`` adds ngspice's own accounting
 (``.options acct``: Newton iterations, matrix load / factor / solve time) of each analysis,
-run once with ``ngspice -b``.
+run once with ``ngspice -b``, and its CPU time with and without the analysis line (start,
+parse and set-up against the analysis itself).
 With ``--write`` the tables are appended to benchmarks/RESULTS.md.
 """
 
@@ -84,40 +86,66 @@ def time_round(engines, circuit, cycles, rounds: int):
     return times, readings
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def accounting(text: str, folder: str) -> dict[str, float]:
-    """ngspice's ``.options acct`` figures of one ``ngspice -b`` run of ``text``."""
-    path = Path(folder, "acct.cir")
-    path.write_text(re.sub(r"^\.end\s*$", ".options acct\n.end", text, flags=re.M))
-    done = subprocess.run([find_ngspice(None), "-b", "-n", "-r", str(Path(folder, "acct.raw")), str(path)],
-                          cwd=folder, capture_output=True, text=True, check=True)
+    """ngspice's ``.options acct`` figures of one ``ngspice -b`` run of ``text``, the run's CPU time
+    (``CPU``, s) and that of the same text without its analysis line (``CPU without analysis``: start,
+    parse, circuit set-up). ngspice's own "Total analysis time" follows the wall clock on this build;
+    the difference of the two CPU times is the analysis's CPU time, which a busy machine inflates less."""
     found = {}
-    for name in ACCOUNTING:
-        match = re.search(rf"^{name}\s*(?:\(seconds\))?\s*=\s*([0-9.eE+-]+)", done.stdout, re.M)
-        found[name] = float(match.group(1)) if match else float("nan")
+    for key, body in (("CPU", text), ("CPU without analysis", re.sub(r"^\.dc .*$", "", text, flags=re.M))):
+        path = Path(folder, "acct.cir")
+        path.write_text(re.sub(r"^\.end\s*$", ".options acct\n.end", body, flags=re.M))
+        start = _children_cpu()
+        done = subprocess.run([find_ngspice(None), "-b", "-n", "-r", str(Path(folder, "acct.raw")), str(path)],
+                              cwd=folder, capture_output=True, text=True, check=True)
+        found[key] = _children_cpu() - start
+        if key == "CPU":
+            for name in ACCOUNTING:
+                match = re.search(rf"^{name}\s*(?:\(seconds\))?\s*=\s*([0-9.eE+-]+)", done.stdout, re.M)
+                found[name] = float(match.group(1)) if match else float("nan")
     return found
 
 
 def profile(circuit, batch: int) -> list[str]:
-    """One row per analysis: unrolled, then each cycle alone, then each layer read alone."""
+    """One row per analysis: unrolled, then each cycle alone, then each stage of the per-layer cut
+    (a layer read, then its activations)."""
     writer = get_writer("ngspice")
-    with get_engine("batch", cycle_mode="per-cycle") as engine:
-        (vectors, *_), = per_cycle_vectors(engine, [circuit], ["profile"])
-    volts = {name[2:-1]: values for name, values in vectors.items() if name.startswith("v(")}
+    volts = {}
+    with get_engine("batch") as engine:
+        for per in ("cycle", "layer"):   # each cut's runs read back every node its stages carry
+            (vectors, *_), = per_cycle_vectors(engine, [circuit], ["profile"], per=per)
+            volts.update((name[2:-1], values) for name, values in vectors.items() if name.startswith("v("))
     texts = [("unrolled (all cycles)", writer.get_netlist(circuit))]
     for per in ("cycle", "layer"):
         texts += [(f"per {per}: stage {plan.stage} (cycle {plan.cycle})",
                    writer.get_netlist(stage_circuit(circuit, plan, volts))) for plan in plan_stages(circuit, per)]
-    lines = ["| analysis | Newton iterations / sample | analysis ms / sample | ms / iteration | "
-             "matrix load | factor | solve | reorder (s, once) |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| analysis | Newton iterations / sample | ngspice CPU ms / sample: whole run | without the "
+             "analysis (start, parse, set-up) | analysis (difference) | analysis ms / iteration (CPU) | "
+             "matrix load | factor | solve | reorder (s, once) | netlist lines |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    totals = {"per cycle": [0.0, 0.0], "per layer": [0.0, 0.0]}
     with tempfile.TemporaryDirectory(prefix="bench-cycles-") as folder:
         for name, text in tqdm(texts, desc="profile", unit="analysis"):
             a = accounting(text, folder)
             iterations, total = a["Total iterations"], a["Total analysis time"]
-            share = lambda key: f"{100 * a[key] / total:.0f} %"  # noqa: E731
-            lines.append(f"| {name} | {iterations / batch:.2f} | {1e3 * total / batch:.1f} | "
-                         f"{1e3 * total / iterations:.2f} | {share('Matrix load time')} | "
+            analysis = a["CPU"] - a["CPU without analysis"]
+            for cut, sums in totals.items():
+                if name.startswith(cut):
+                    sums[0], sums[1] = sums[0] + a["CPU"], sums[1] + a["CPU without analysis"]
+            share = lambda key: f"{100 * a[key] / total:.0f} %" if total > 0 else "-"  # noqa: E731
+            lines.append(f"| {name} | {iterations / batch:.2f} | {1e3 * a['CPU'] / batch:.1f} | "
+                         f"{1e3 * a['CPU without analysis'] / batch:.1f} | {1e3 * analysis / batch:.1f} | "
+                         f"{1e3 * analysis / max(iterations, 1):.2f} | {share('Matrix load time')} | "
                          f"{share('Matrix factor time')} | {share('Matrix solve time')} | "
-                         f"{a['Matrix reorder time']:.2f} |")
+                         f"{a['Matrix reorder time']:.2f} | {text.count(chr(10)):,} |")
+    for cut, (whole, fixed) in totals.items():
+        lines.append(f"| {cut}, all stages | | {1e3 * whole / batch:.1f} | {1e3 * fixed / batch:.1f} | "
+                     f"{1e3 * (whole - fixed) / batch:.1f} | | | | | | |")
     return lines
 
 

@@ -188,6 +188,20 @@ def wire_options(args) -> dict:
     return options
 
 
+def add_cycle_mode_option(parser: argparse.ArgumentParser) -> None:
+    """--cycle-mode: how the ngspice engines simulate a dc-form circuit (``engines.circuit_run.CYCLE_MODES``)."""
+    from .engines.circuit_run import CYCLE_MODES
+
+    parser.add_argument("--cycle-mode", default="auto", choices=CYCLE_MODES,
+                        help="how ngspice simulates a dc-form minibatch (the batch and shared engines, and the "
+                             "direct engine's audit): per-layer (one analysis per layer read, then one for its "
+                             "activations), per-cycle (one per recirculation cycle), each reading the earlier "
+                             "ones' outputs back as tables (exact to ngspice's tolerance), or unrolled (all "
+                             "cycles in one analysis); auto picks per-layer from 10,000 devices per cycle on "
+                             "(fastest there: benchmarks/RESULTS.md) and unrolled below; the tran form and the "
+                             "saved netlist.cir are always the whole circuit (default auto)")
+
+
 def add_budget_options(parser: argparse.ArgumentParser) -> None:
     """--read-voltage, --no-budget, --noise, --temperature (voltage budget and thermal noise)."""
     from .schematic.spec import DEFAULT_READ_VOLTAGE, MAX_READ_VOLTAGE, MAX_TEMPERATURE

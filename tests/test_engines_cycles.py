@@ -24,12 +24,21 @@ from recirc_analog.netlist_writers import get_writer
 from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.reference.recirculation import MODE_NAMES, Recirculation, run_cycles
 from recirc_analog.reference.tied import tie_weights
+from recirc_analog.schematic import dc_cycles
 from recirc_analog.schematic.builder import build_circuit
 from recirc_analog.schematic.dc_cycles import plan_stages
 from recirc_analog.schematic.elements import Block, Resistor
 from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, NeuronConfig, ideal_sample_hold
 
 WRITER = get_writer("ngspice")
+DEFAULT_SPLIT_FAN_IN = dc_cycles.SPLIT_FAN_IN
+
+
+@pytest.fixture(autouse=True)
+def split_every_read(monkeypatch):
+    """Cut every layer read from its activations (the default does so only for high fan-in reads, which
+    these small networks do not have), so the per-layer tests check that cut too."""
+    monkeypatch.setattr(dc_cycles, "SPLIT_FAN_IN", 0)
 
 
 @pytest.fixture(scope="module")
@@ -159,10 +168,14 @@ def test_plan_carries_only_earlier_cycles_activities():
     earlier = lambda k: {n for (h, c), nodes in node_map.activity_nodes.items() if c < k for n in nodes}  # noqa: E731
     for plan in plans[1:]:
         assert plan.carried and set(plan.carried) <= earlier(plan.cycle)
-    # per layer: L reads per cycle; the error mode's layer-0 subtractors go with the read after them
-    assert [p.cycle for p in plan_stages(circuit, "layer")] == [0, 0, 1, 1, 2, 2]
+    # per layer: L reads per cycle, each followed by its activations (and mixers); the error mode's
+    # layer-0 subtractors go with the read after them
+    per_layer = plan_stages(circuit, "layer")
+    assert [p.cycle for p in per_layer] == [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]
+    assert all(p.blocks[-1].comment.endswith("(crossbar read and TIAs)") for p in per_layer[0::2])
+    assert all(p.blocks[-1].comment.endswith("(activations)") for p in per_layer[1::2])
     error, _, _ = circuit_of(net, "error")
-    first_of_cycle_1 = plan_stages(error, "layer")[2]
+    first_of_cycle_1 = plan_stages(error, "layer")[4]
     assert first_of_cycle_1.cycle == 1 and "error" in first_of_cycle_1.blocks[-2].comment
     # every saved node is computed in exactly one cycle
     saved = [n for p in plans for n in p.saves]
@@ -180,6 +193,28 @@ def test_plan_refuses_a_carried_node_no_ideal_source_holds():
         plan_stages(dataclasses.replace(circuit, blocks=circuit.blocks + (loaded,)))
 
 
+def test_layer_read_split_from_its_activations_is_linear_and_falls_back_when_not_exact(unrolled, per_cycle):
+    """The read stage holds crossbars and TIAs only; its activations (and the mixers reading them) come
+    next, holding the pre-activations as tables. An activation part that loads its input is not cut off."""
+    net = network()
+    circuit, _, _ = circuit_of(net, "ccr")
+    cells = {"act1_tanh", "act1_logistic", "mixer"}
+    for plan in plan_stages(circuit, "layer"):
+        kinds = {getattr(e, "cell", "") for e in plan.blocks[-1].elements}
+        if plan.blocks[-1].comment.endswith("(activations)"):   # carries pre-activations and held activities
+            assert kinds <= cells and all(n[0] in "so" for n in plan.carried)
+        else:
+            assert not kinds & cells
+    # a resistor between a pre-activation and its activation's output: the split would not be exact
+    read = next(b for b in circuit.blocks if b.cycle == 1 and "layer 1" in b.comment)
+    act = next(e for e in read.elements if getattr(e, "cell", "") == "act1_tanh")
+    loaded = dataclasses.replace(read, elements=read.elements + (Resistor("Rloop", act.nodes[0], act.nodes[-1], 1e6),))
+    altered = dataclasses.replace(circuit, blocks=tuple(loaded if b is read else b for b in circuit.blocks))
+    plans = plan_stages(altered, "layer")
+    assert [p.cycle for p in plans] == [0, 0, 0, 0, 1, 1, 1]   # cycle 1, layer 1: one stage again
+    assert worst_difference(altered, unrolled, per_cycle, "layer") <= 1e-6
+
+
 def test_bad_cycle_mode_is_one_clear_error():
     message = r"cycle_mode must be one of \('auto', 'per-layer', 'per-cycle', 'unrolled'\), got 'fast'"
     with pytest.raises(ConfigError, match=message):
@@ -187,7 +222,8 @@ def test_bad_cycle_mode_is_one_clear_error():
 
 
 @pytest.mark.parametrize("mapping", ["differential", "shared_reference"])
-def test_auto_splits_large_dc_circuits_only(mapping):
+def test_auto_splits_large_dc_circuits_only(mapping, monkeypatch):
+    monkeypatch.setattr(dc_cycles, "SPLIT_FAN_IN", DEFAULT_SPLIT_FAN_IN)
     small, _, _ = circuit_of(network((8, 5, 8)), mapping=mapping)
     large, _, _ = circuit_of(network((150, 40, 150)), mapping=mapping, batch=2)
     tran, _, _ = circuit_of(network((150, 40, 150)), mapping=mapping, batch=2, form="tran")
@@ -197,7 +233,12 @@ def test_auto_splits_large_dc_circuits_only(mapping):
     assert devices_per_cycle(small) == count(8, 5) < SPLIT_DEVICES
     assert devices_per_cycle(large) == count(150, 40) >= SPLIT_DEVICES
     assert stage_plans("auto", [small]) is None and stage_plans("auto", [tran]) is None
-    assert [p.cycle for p in stage_plans("auto", [large])[0]] == [0, 0, 1, 1]     # per layer
+    # per layer: the 150 x 40 read (300 devices per activation or more), its activations, the 40 x 150 read
+    # with its activations (about 80 per activation: below SPLIT_FAN_IN), for each cycle
+    plans = stage_plans("auto", [large])[0]
+    assert [p.cycle for p in plans] == [0, 0, 0, 1, 1, 1]
+    assert plans[1].blocks[-1].comment.endswith("(activations)") and "layer 2" in plans[2].blocks[-1].comment
+    assert not plans[2].blocks[-1].comment.endswith(")")
     assert len(stage_plans("per-cycle", [small])[0]) == 2 and stage_plans("unrolled", [large]) is None
 
 

@@ -13,6 +13,7 @@ from recirc_analog.cosim.in_circuit import UPDATE_KINDS
 from recirc_analog.data import DATASET_NAMES, load_dataset
 from recirc_analog.devices.compact.models import COMPACT_MODELS
 from recirc_analog.engines import ENGINE_KINDS
+from recirc_analog.engines.circuit_run import CYCLE_MODES
 from recirc_analog.errors import RecircError, UsageError
 from recirc_analog.netlist_writers import DIALECTS, get_writer
 from recirc_analog.reference import ACTIVATION_NAMES, MODE_NAMES, RULE_NAMES, Recirculation, get_rule
@@ -39,6 +40,7 @@ REGISTRIES = {
     "--engine": ENGINE_KINDS, "--dialect": tuple(DIALECTS), "--c2": spelled(C2_CHOICES),
     "--c3": spelled(C3_CHOICES), "--signal": SIGNALS, "--c1": ("yes", "no"), "--angles": ("yes", "no"),
     "--top-layer": TOP_LAYER_NAMES, "--update": UPDATE_KINDS, "--memristor": tuple(COMPACT_MODELS),
+    "--cycle-mode": CYCLE_MODES,
 }
 """Option -> the registry its choices must equal (--c1 and --angles are yes/no switches, owned by the CLI)."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..cli_args import (
     StoreGiven,
     add_budget_options,
+    add_cycle_mode_option,
     add_data_options,
     add_device_option,
     add_network_options,
@@ -62,6 +63,7 @@ def add_parser(commands) -> None:
                             "conductances; metrics.csv records the largest relative difference of a read voltage "
                             "and a difference above the tolerance (1e-6 dc form; tran form: the hold's tracking "
                             "and droop bound) stops the run (default: never)")
+    add_cycle_mode_option(cosim)
     cosim.add_argument("--workers", type=positive_int("--workers"), default=1,
                        help="processes each minibatch is split across (batch engine; default 1)")
     cosim.add_argument("--neuron", default="ideal", choices=NEURON_KINDS,
@@ -207,7 +209,7 @@ def run(args) -> int:
                          "cannot be killed")
     summary = run_cosim(config, spec, device, args.out, resume=args.resume, show_progress=not args.quiet,
                         overwrite=args.overwrite, ngspice_timeout=args.ngspice_timeout,
-                        accept_relaxed=args.accept_relaxed)
+                        accept_relaxed=args.accept_relaxed, cycle_mode=args.cycle_mode)
     print_summary(summary, args.out)
     return 0
 

@@ -8,7 +8,7 @@ comparison table and where the plots are. About two minutes on 2 cores.
 
 from __future__ import annotations
 
-from ..cli_args import positive_int
+from ..cli_args import add_cycle_mode_option, positive_int
 
 SUMMARY = "the main job: a two-minute co-simulation on MNIST (see README)"
 
@@ -24,6 +24,7 @@ def add_parser(commands) -> None:
                       help="minibatches of 100 samples (default 150)")
     demo.add_argument("--workers", type=positive_int("--workers"), default=2,
                       help="ngspice processes per minibatch (default 2)")
+    add_cycle_mode_option(demo)
     demo.add_argument("--max-train", type=positive_int("--max-train"), default=None, metavar="N",
                       help="use only the first N training samples per epoch (quick runs)")
     demo.add_argument("--seed", type=int, default=0, help="seed (default 0)")
@@ -52,6 +53,6 @@ def run(args) -> int:
     print(f"co-simulating REC-PR on 14x14 MNIST, 196-20-196 (tanh, logistic), dc form, {args.batches} "
           f"minibatches of 100, lr 0.05, {args.workers} ngspice processes; NumPy reference in lock-step")
     summary = run_cosim(config, spec, DeviceConfig(), args.out, show_progress=not args.quiet,
-                        overwrite=args.overwrite)
+                        overwrite=args.overwrite, cycle_mode=args.cycle_mode)
     print_summary(summary, args.out)
     return 0

@@ -26,7 +26,8 @@ from .readings import Readings, read_readings
 from .readout import ABSCISSA, node_vector
 
 CYCLE_MODES = ("auto", "per-layer", "per-cycle", "unrolled")
-"""How the ngspice engines simulate a dc-form circuit: one analysis per layer read, per
+"""How the ngspice engines simulate a dc-form circuit: one analysis per layer read (then one for
+that read's activations, where the cut is exact: :mod:`recirc_analog.schematic.dc_cycles`), per
 recirculation cycle, the unrolled netlist as one analysis, or (``auto``, the default) per layer
 when one cycle's crossbars hold at least :data:`SPLIT_DEVICES` devices (per cycle if the circuit
 cannot be cut per layer exactly, unrolled if not per cycle either)."""

@@ -33,6 +33,7 @@ from ..cosim.lockstep import CosimConfig, LockStep, fingerprint
 from ..data import load_dataset
 from ..devices import DeviceConfig
 from ..engines import get_engine
+from ..engines.circuit_run import check_cycle_mode
 from ..errors import DataError, DivergenceError, RecircError, SimulationError, UsageError, check_range
 from ..fileio import MetricsWriter, atomic_open, save_npz_atomic, write_json_atomic
 from ..schematic.spec import CircuitSpec
@@ -80,7 +81,7 @@ def default_ngspice_timeout(config: CosimConfig, spec: CircuitSpec) -> float:
 def run_cosim(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig, out, *, resume: bool = False,
               show_progress: bool = True, stop_after: int | None = None, overwrite: bool = False,
               ngspice_timeout: float | None = None,
-              accept_relaxed: bool = False) -> dict:
+              accept_relaxed: bool = False, cycle_mode: str = "auto") -> dict:
     """Run (or continue) a co-simulation; write the output folder ``out``; return the summary.
 
     ``stop_after`` ends the run after that many batches in this call (tests use
@@ -89,7 +90,9 @@ def run_cosim(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig, out,
     (flagged in the ``relaxed_tolerance`` column) instead of stopping with a SimulationError.
     ``overwrite`` lets a new run replace a folder that holds a resumable run.
     ``ngspice_timeout``: seconds one ngspice analysis may take (None:
-    :func:`default_ngspice_timeout`). The folder is locked for the run (see
+    :func:`default_ngspice_timeout`). ``cycle_mode``: how the ngspice engines (and the direct
+    engine's audit) simulate a dc-form circuit (``engines.circuit_run.CYCLE_MODES``).
+    The folder is locked for the run (see
     :mod:`.run_folder`); SIGTERM stops it cleanly (see :mod:`.termination`).
     On divergence the last good state is written (weights, conductances,
     summary.json with status "diverged") before the error propagates.
@@ -99,6 +102,7 @@ def run_cosim(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig, out,
         raise UsageError(f"--resume: no checkpoint in {out}")
     if ngspice_timeout is not None:
         check_range("ngspice_timeout", ngspice_timeout, 0, None, low_open=True)
+    check_cycle_mode(cycle_mode)
     dataset = load_dataset(config.data, config.data_dir, seed=config.seed, downsample=config.downsample,
                            dim=config.sizes[0], max_train=config.max_train)
     if dataset.dim != config.sizes[0]:
@@ -113,8 +117,9 @@ def run_cosim(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig, out,
                     finished=_finished) as folder, \
             terminate_cleanly("cosim"):
         options = {"timeout": timeout, "tmp_root": str(folder.tmp)} if config.engine == "batch" else {}
+        options.update({"cycle_mode": cycle_mode} if config.engine in ("batch", "shared") else {})
         engine = get_engine(config.engine, **options)
-        audit = _Audit(config, {"timeout": timeout, "tmp_root": str(folder.tmp)})
+        audit = _Audit(config, {"timeout": timeout, "tmp_root": str(folder.tmp), "cycle_mode": cycle_mode})
         try:
             return _run(config, spec, device, out, engine, dataset, per_epoch, total, resume, show_progress,
                         stop_after, accept_relaxed, audit)
