@@ -188,3 +188,26 @@ def test_recheck_from_the_csv_gives_the_same_section(lowrank_run, tmp_path, caps
     assert (tmp_path / "fig04.md").read_text() == (out / "fig04.md").read_text()
     assert "Figure 4 final test loss" in capsys.readouterr().out
     assert main(["reproduce", "--recheck", "--out", str(tmp_path / "empty")]) == 2
+
+
+def test_each_figure_is_written_when_its_runs_are_done_and_shared_runs_train_once(tmp_path, data_dir,
+                                                                                 monkeypatch):
+    trained = []
+    real = rp.train_curve
+
+    def counting(spec, dataset, progress=None):
+        trained.append(spec)
+        if spec.data == "fashion":
+            raise KeyboardInterrupt  # the command is stopped while Fig. 6 trains
+        return real(spec, dataset, progress)
+
+    monkeypatch.setattr(rp, "train_curve", counting)
+    settings = rp.Settings(epochs=1, max_train=200, max_test=100)
+    with pytest.raises(KeyboardInterrupt):
+        rp.reproduce([5, 7, 6], settings, tmp_path, data_dir, show_progress=False)
+    assert (tmp_path / "fig05.md").is_file() and (tmp_path / "fig07.md").is_file()
+    assert not (tmp_path / "fig06.md").exists()
+    report = (tmp_path / "REPORT.md").read_text(encoding="utf-8")
+    assert "## Figure 5" in report and "## Figure 7" in report
+    mnist = [spec for spec in trained if spec.data == "mnist"]
+    assert len(mnist) == len(set(mnist)) == 20  # Fig. 7's three runs are Fig. 5's, not trained again

@@ -483,10 +483,11 @@ def load_data(names, settings: Settings, data_dir) -> dict:
 
 
 def run_figures(numbers, settings: Settings, data_dir, show_progress: bool = True,
-                datasets: dict | None = None) -> dict[int, dict]:
+                datasets: dict | None = None, done: dict | None = None) -> dict[int, dict]:
     """Train every run of the figures ``numbers``; ``results[number][panel][label]`` is a RunResult.
 
-    Runs with equal :class:`RunSpec` are trained once and shared.
+    Runs with equal :class:`RunSpec` are trained once and shared; ``done`` (RunSpec -> RunResult),
+    if given, holds runs trained earlier (they are not trained again) and receives the new ones.
     """
     figures = [get_figure(n) for n in numbers]
     names = sorted({panel.data for figure in figures for panel in figure.panels})
@@ -495,8 +496,9 @@ def run_figures(numbers, settings: Settings, data_dir, show_progress: bool = Tru
     specs = {figure.number: run_specs(figure, settings, dims) for figure in figures}
     unique = list(dict.fromkeys(spec for per in specs.values() for panel in per.values()
                                 for spec in panel.values()))
+    done = {} if done is None else done
+    unique = [spec for spec in unique if spec not in done]
     total = sum(spec.epochs * datasets[spec.data].batches_per_epoch(100) * 100 for spec in unique)
-    done: dict[RunSpec, RunResult] = {}
     with progress_bar(total, "reproduce", enabled=show_progress) as bar:
         for spec in unique:
             bar.set_postfix_str(f"{spec.data} {'-'.join(map(str, spec.sizes))} {spec.rule}")
@@ -642,8 +644,8 @@ def write_section(path, entry: dict, settings: Settings | None = None, command: 
     """
     figure = entry["figure"]
     if run_line is None:
-        run_line = (f"Run: `{command}` ({size_line(settings)}; {seconds / 60:.1f} min for the figures of that "
-                    "command).")
+        run_line = (f"Run: `{command}` ({size_line(settings)}; {seconds / 60:.1f} min from that command's start "
+                    "to this figure).")
     lines = [f"## Figure {figure.number}: {figure.title}", "", run_line, "", "Settings:", ""]
     lines += [f"- {note}" for note in figure.notes]
     lines += ["", "| paper's claim | measured | holds |", "|---|---|---|"]
@@ -686,17 +688,24 @@ def assemble_report(out) -> Path:
 def reproduce(numbers, settings: Settings, out, data_dir=None, show_progress: bool = True,
               command: str = "recirc-analog reproduce") -> list[dict]:
     """Run the figures ``numbers`` at ``settings`` and write ``out``: figNN.csv / .png / .md, REPORT.md
-    (which also takes in figures of earlier commands in ``out``, see :func:`assemble_report`)."""
+    (which also takes in figures of earlier commands in ``out``, see :func:`assemble_report`).
+
+    Each figure is written (and REPORT.md re-assembled) as soon as its runs are done, so a long
+    command stopped part way leaves its finished figures; runs shared by figures are trained once.
+    The time in a figure's "Run:" line is the command's, from its start to that figure.
+    """
     out = Path(out)
     numbers = [get_figure(n).number for n in dict.fromkeys(numbers)]
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     names = sorted({panel.data for n in numbers for panel in FIGURES[n].panels})
     datasets = load_data(names, settings, data_dir)
-    results = run_figures(numbers, settings, data_dir, show_progress, datasets)
-    entries = [write_figure(FIGURES[n], results[n], out, datasets) for n in numbers]
-    for entry in entries:
-        write_section(out / f"fig{entry['figure'].number:02d}.md", entry, settings, command,
-                      time.perf_counter() - start)
-    assemble_report(out)
+    done: dict[RunSpec, RunResult] = {}
+    entries = []
+    for number in numbers:
+        results = run_figures([number], settings, data_dir, show_progress, datasets, done)
+        entry = write_figure(FIGURES[number], results[number], out, datasets)
+        write_section(out / f"fig{number:02d}.md", entry, settings, command, time.perf_counter() - start)
+        assemble_report(out)
+        entries.append(entry)
     return entries
