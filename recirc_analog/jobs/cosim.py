@@ -10,6 +10,8 @@ Output folder::
                              with --noise signal_rms_L<h>, noise_rms_L<h>: cosim/learning_signal.py)
     summary.json             configuration (config, spec, device: each rebuilt by
                              records.from_record), final losses, largest weight difference,
+                             with --periphery sky130 measured_activations (per layer the in-situ
+                             measured stage the reference uses: cosim/measured_activation.py),
                              ngspice version, wall time and ngspice's share of it, and with an audit
                              audit_max_deviation, audit_tolerance and audited_batches
     weights_cosim.npz        the circuit's effective weights (weights.npz format)
@@ -334,6 +336,7 @@ def _finish(out, config, device, lockstep, dataset, engine, done, total, wall, n
         "ngspice_share": ngspice_total / wall if wall > 0 else None,
         "r_f_ohm": controller.mapping.r_f,
         "plots": [str(p) for p in plots],
+        **({"measured_activations": lockstep.activations} if lockstep.activations else {}),
         **(extra or {}),
         **audit.summary(rows),
     }
