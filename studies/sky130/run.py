@@ -1,0 +1,144 @@
+"""sky130 periphery (issue 12): REC co-simulations with the SkyWater 130 nm cells against the ideal
+circuit and the lock-step reference, at tt and at the corners; writes results.csv, the plots and the
+tables REPORT.md quotes.
+
+One command, from the repository root:
+
+    nice -n 10 .venv/bin/python studies/sky130/run.py [--batches 25] [--out DIR] [--jobs 3]
+
+runs every point of :data:`POINTS` (16-4-16 Lowrank, tanh / linear, REC, batch 4, dc form, v_unit 0.1 V)
+through the real ``recirc-analog cosim`` command into ``DIR/<name>`` (default ``runs/``, not committed;
+a finished point is skipped), ``--jobs`` at a time, then writes ``results.csv`` (one row per point:
+final losses, largest weight divergence, the measured activation's gain and swing, seconds),
+``loss.png`` and ``divergence.png`` beside this file. ``--report-only`` redraws from existing runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+
+COMMON = ["--sizes", "16,4,16", "--act", "tanh,linear", "--data", "lowrank", "--mode", "pr",
+          "--batch-size", "4", "--lr", "0.01", "--test-samples", "8", "--v-unit", "0.1", "--seed", "0",
+          "--checkpoint-every", "5"]
+"""Settings every point shares (v_unit 0.1 V keeps every sky130 TIA output inside its +-0.7 V swing)."""
+
+POINTS = {
+    "ideal": ["--periphery", "ideal"],
+    "sky130-tt-27C": ["--periphery", "sky130", "--corner", "tt", "--temp", "27"],
+    "sky130-ss-125C": ["--periphery", "sky130", "--corner", "ss", "--temp", "125"],
+    "sky130-ff--40C": ["--periphery", "sky130", "--corner", "ff", "--temp", "-40"],
+}
+"""Name -> the options of one co-simulation (ss / 125 C and ff / -40 C bracket the neuron's gain,
+0.78-1.08 V/V in circuits/DATASHEET.md)."""
+
+
+def run_point(name: str, options: list[str], out: Path, batches: int) -> Path:
+    folder = out / name
+    summary = folder / "summary.json"
+    if summary.is_file() and json.loads(summary.read_text()).get("status") == "completed":
+        return folder
+    command = [sys.executable, "-m", "recirc_analog.cli", "cosim", *COMMON, *options, "--batches", str(batches),
+               "--out", str(folder), "--overwrite"]
+    with open(out / f"{name}.log", "w") as log:
+        subprocess.run(command, check=True, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    return folder
+
+
+def rows_of(folder: Path) -> list[dict]:
+    with open(folder / "metrics.csv") as handle:
+        return [{k: float(v) if v not in ("", None) else None for k, v in row.items()}
+                for row in csv.DictReader(handle)]
+
+
+def report(out: Path) -> list[dict]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    results, curves = [], {}
+    for name in POINTS:
+        folder = out / name
+        if not (folder / "summary.json").is_file():
+            continue
+        summary = json.loads((folder / "summary.json").read_text())
+        rows = rows_of(folder)
+        curves[name] = rows
+        measured = summary.get("measured_activations") or []
+        results.append({
+            "point": name, "batches": summary["batches_done"],
+            "first_cosim_loss": rows[0]["cosim_loss"], "final_cosim_loss": summary["final_cosim_loss"],
+            "final_reference_loss": summary["final_reference_loss"],
+            "test_loss_cosim": summary["final_test_loss_cosim"],
+            "test_loss_reference": summary["final_test_loss_reference"],
+            "weight_rel_diff_max": summary["weight_rel_diff_max"],
+            "hidden_gain_at_0": measured[0]["gain_at_0"] if measured else "",
+            "hidden_swing_V": (f"{measured[0]['output_low_V']:.4f}..{measured[0]['output_high_V']:.4f}"
+                               if measured else ""),
+            "output_gain_at_0": measured[1]["gain_at_0"] if len(measured) > 1 else "",
+            "ngspice_seconds": summary["ngspice_seconds"], "wall_seconds": summary["wall_seconds"],
+        })
+    if not results:
+        return results
+    with open(HERE / "results.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(results[0]))
+        writer.writeheader()
+        writer.writerows(results)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, rows in curves.items():
+        line, = ax.plot([r["batch"] for r in rows], [r["cosim_loss"] for r in rows], label=f"{name} circuit")
+        ax.plot([r["batch"] for r in rows], [r["reference_loss"] for r in rows], "--", color=line.get_color(),
+                label=f"{name} reference")
+    ax.set_xlabel("minibatch (4 samples)")
+    ax.set_ylabel("minibatch loss (before update)")
+    ax.set_title("REC 16-4-16 Lowrank: circuit (solid) vs its lock-step reference (dashed)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(HERE / "loss.png", dpi=120)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, rows in curves.items():
+        ax.semilogy([r["batch"] for r in rows], [max(r["weight_rel_diff_max"], 1e-17) for r in rows], label=name)
+    ax.set_xlabel("minibatch (4 samples)")
+    ax.set_ylabel("max_h ||A_circuit - A_ref|| / ||A_ref||")
+    ax.set_title("weight divergence from the lock-step reference")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(HERE / "divergence.png", dpi=120)
+    plt.close(fig)
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", type=int, default=25, help="minibatches per point (default 25)")
+    parser.add_argument("--out", default=str(HERE / "runs"), help="folder of the run folders (default runs/)")
+    parser.add_argument("--jobs", type=int, default=2, help="points run at a time (default 2)")
+    parser.add_argument("--only", default=None, help="comma-separated point names (default all)")
+    parser.add_argument("--report-only", action="store_true", help="redraw from existing runs")
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    points = {k: v for k, v in POINTS.items() if args.only is None or k in args.only.split(",")}
+    if not args.report_only:
+        os.environ.setdefault("RECIRC_ANALOG_CACHE", str(out / ".cache"))
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            for folder in pool.map(lambda item: run_point(item[0], item[1], out, args.batches), points.items()):
+                print(f"done: {folder}", flush=True)
+    for row in report(out):
+        print(row)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
