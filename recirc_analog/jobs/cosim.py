@@ -62,6 +62,10 @@ OUTPUTS = ("metrics.csv", "summary.json", "weights_cosim.npz", "weights_referenc
 TIMEOUT_FLOOR = 120.0
 """Seconds every ngspice analysis may take at least, however small the job."""
 
+SKY130_TIMEOUT_FLOOR = 3600.0
+"""The same floor for the sky130 periphery: every neuron is tens of BSIM4 transistors (a 16-4-16
+dc-form batch of 4 takes 10-40 s CPU, and minutes of wall time on a shared machine)."""
+
 
 def default_ngspice_timeout(config: CosimConfig, spec: CircuitSpec) -> float:
     """Seconds one ngspice analysis may take: generous, scaled to the job.
@@ -76,7 +80,8 @@ def default_ngspice_timeout(config: CosimConfig, spec: CircuitSpec) -> float:
     devices = 2 * sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
     samples = -(-config.batch_size // config.workers)
     cycles = spec.recirculation.cycles[1] + 1
-    return max(TIMEOUT_FLOOR, 1e-4 * devices * samples * cycles)
+    floor = SKY130_TIMEOUT_FLOOR if spec.neuron.kind == "sky130" else TIMEOUT_FLOOR
+    return max(floor, 1e-4 * devices * samples * cycles)
 
 
 def run_cosim(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig, out, *, resume: bool = False,

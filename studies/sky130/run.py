@@ -29,7 +29,7 @@ ROOT = HERE.parent.parent
 
 COMMON = ["--sizes", "16,4,16", "--act", "tanh,linear", "--data", "lowrank", "--mode", "pr",
           "--batch-size", "4", "--lr", "0.01", "--test-samples", "8", "--v-unit", "0.1", "--seed", "0",
-          "--checkpoint-every", "5"]
+          "--checkpoint-every", "5", "--ngspice-timeout", "3600"]
 """Settings every point shares (v_unit 0.1 V keeps every sky130 TIA output inside its +-0.7 V swing)."""
 
 POINTS = {
