@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from recirc_analog.cosim.lockstep import CosimConfig, LockStep
-from recirc_analog.cosim.measured_activation import MeasuredNetwork, measured_reference
+from recirc_analog.cosim.measured_activation import MeasuredNetwork, measured_reference, periphery_energy
 from recirc_analog.data import load_dataset
 from recirc_analog.devices import DeviceConfig
 from recirc_analog.engines.batch import BatchEngine
@@ -52,6 +52,15 @@ def test_forward_pass_agrees_with_the_reference_on_the_measured_activation():
     # the measured curve is the reason it agrees: the ideal tanh misses the hidden layer by far more
     ours, theirs = (np.abs(readings.held[1] - r[0][1]).max() for r in (reference, ideal))
     assert ours < 0.6 * theirs
+    # energy: the static powers against circuits/DATASHEET.md's supply currents at tt, 27 degC (op-amp 131.4 uA,
+    # neuron 172.3 uA, hold = its buffer), on 1.8 V; then the closed form of periphery_energy
+    op_amp, neuron = 131.4e-6, 172.3e-6
+    assert records[0]["stage_power_W"] == pytest.approx(1.8 * (2 * op_amp + neuron), rel=0.02)
+    assert records[1]["stage_power_W"] == pytest.approx(1.8 * 3 * op_amp, rel=0.02)   # two TIAs and a diff amp
+    assert records[0]["hold_power_W"] == pytest.approx(1.8 * op_amp, rel=0.02)
+    energy = periphery_energy((8, 2, 8), records, SPEC)
+    power = 2 * records[0]["stage_power_W"] + 8 * records[1]["stage_power_W"] + 18 * records[0]["hold_power_W"]
+    assert energy["energy_per_sample_J"] == pytest.approx(power * 2 * SPEC.clock.phase, rel=1e-12)
 
 
 @pytest.mark.slow

@@ -222,7 +222,14 @@ def print_summary(summary: dict, out) -> None:
         {"quantity": f"test loss ({summary['test_samples']} samples)", "circuit": summary["final_test_loss_cosim"],
          "reference": summary["final_test_loss_reference"]},
     ]
+    if summary.get("energy_per_sample_J") is not None:
+        rows += [{"quantity": "periphery energy per sample (J)", "circuit": summary["energy_per_sample_J"],
+                  "reference": None},
+                 {"quantity": "periphery energy per update (J)", "circuit": summary["energy_per_update_J"],
+                  "reference": None}]
     print(format_table(rows, ["quantity", "circuit", "reference"]))
+    if summary.get("energy_covers"):
+        print(f"energy: {summary['energy_covers']}")
     print(f"largest relative weight difference: {summary['weight_rel_diff_max']:.3g}; "
           f"{summary['batches_done']} batches in {summary['wall_seconds']:.1f} s "
           f"(ngspice {summary['ngspice_seconds']:.1f} s, ngspice {summary['ngspice_version']}, "

@@ -52,6 +52,10 @@ class Transfer:
     """Common current of the two columns during the sweep (A)."""
     r_f: float
     """The layer's transimpedance ``r_f'`` (ohm)."""
+    stage_power: float = float("nan")
+    """Power one neuron's stage (two TIAs and the activation cell) draws from its supplies at ``x = 0`` (W)."""
+    hold_power: float = float("nan")
+    """Power one ``sky130_sample_hold`` draws, tracking 0 V (W): its buffer's bias (the switch draws none)."""
 
     def activation(self, scale: float, name: str) -> Activation:
         """The reference activation of a layer at ``scale`` volts per unit activity:
@@ -88,7 +92,7 @@ def measurement_netlist(cell: str, r_f: float, common: float, corner: str, temp:
     from ..schematic.periphery import SKY130_SUPPLY
 
     models = SpiceWriter().format_models(PdkModels(corner, temp))
-    libraries = [get_library_text(lib) for lib in get_libraries(("sky130_tia", cell))]
+    libraries = [get_library_text(lib) for lib in get_libraries(("sky130_tia", cell, "sky130_sample_hold"))]
     half = f"v(sw)/{number(2 * r_f)}"
     cards = ["* sky130 stage measured in situ (recirc_analog.cosim.measured_activation)", models, *libraries,
              f"Vvp vp 0 dc {number(SKY130_SUPPLY)}", f"Vvn vn 0 dc {number(-SKY130_SUPPLY)}",
@@ -96,8 +100,12 @@ def measurement_netlist(cell: str, r_f: float, common: float, corner: str, temp:
              f"Bp 0 cp I = {number(common)} + {half}", f"Bn 0 cn I = {number(common)} - {half}",
              f"Xtp cp 0 tp vp vn sky130_tia rf={number(r_f)}", f"Xtn cn 0 tn vp vn sky130_tia rf={number(r_f)}",
              f"Xa tn tp 0 out vp vn {cell}",
+             # a hold on its own supplies, tracking 0 V: its static power (energy in jobs/cosim.py)
+             f"Vvph vph 0 dc {number(SKY130_SUPPLY)}", f"Vvnh vnh 0 dc {number(-SKY130_SUPPLY)}",
+             f"Vck ck 0 dc {number(SKY130_SUPPLY)}", f"Vckb ckb 0 dc {number(-SKY130_SUPPLY)}",
+             "Xh 0 hout ck ckb vph vnh sky130_sample_hold",
              ".options reltol=1e-6 vntol=1e-9 gmin=1e-15",
-             ".save v(out) v(sw)",
+             ".save v(out) v(sw) i(vvp) i(vvn) i(vvph) i(vvnh)",
              f".dc Vsw {number(-SWEEP_VOLTS)} {number(SWEEP_VOLTS)} {number(SWEEP_STEP)}", ".end"]
     return "\n".join(cards) + "\n"
 
@@ -105,6 +113,7 @@ def measurement_netlist(cell: str, r_f: float, common: float, corner: str, temp:
 def measure_transfer(activation: str, r_f: float, common: float, corner: str, temp: float, engine=None) -> Transfer:
     """One layer's stage measured by ngspice (``engine``: a batch engine; default a new one)."""
     from ..engines.batch import BatchEngine
+    from ..schematic.periphery import SKY130_SUPPLY
 
     cell = {"tanh": "sky130_dp_neuron_diff", "linear": "sky130_diff_amp"}.get(activation)
     if cell is None:
@@ -112,10 +121,16 @@ def measure_transfer(activation: str, r_f: float, common: float, corner: str, te
     engine = BatchEngine() if engine is None else engine
     result = engine.run(measurement_netlist(cell, r_f, common, corner, temp),
                         label=f"sky130 {cell} transfer at {corner}, {temp:g} degC")
-    x, y = np.asarray(result.vectors["v(sw)"]), np.asarray(result.vectors["v(out)"])
+    vectors = result.vectors
+    x, y = np.asarray(vectors["v(sw)"]), np.asarray(vectors["v(out)"])
     if x.shape != y.shape or x.size < 3 or not np.all(np.diff(x) > 0):
         raise SimulationError(f"the sky130 {cell} sweep returned no usable curve ({x.size} points)")
-    return Transfer(x, y, cell, float(common), float(r_f))
+    centre = int(np.argmin(np.abs(x)))
+
+    def power(plus, minus):   # delivered by the +-0.9 V sources: -V * I (ngspice's current runs into +)
+        return float(-SKY130_SUPPLY * vectors[plus][centre] + SKY130_SUPPLY * vectors[minus][centre])
+
+    return Transfer(x, y, cell, float(common), float(r_f), power("i(vvp)", "i(vvn)"), power("i(vvph)", "i(vvnh)"))
 
 
 def common_currents(net: CircularAutoencoder, conductances, scales, x) -> list[tuple[float, float]]:
@@ -156,6 +171,22 @@ class MeasuredNetwork(CircularAutoencoder):
         return MeasuredNetwork(self.sizes, self.activations, self.weights, self.biases, self.measured)
 
 
+def periphery_energy(sizes, records, spec) -> dict:
+    """Energy of the sky130 periphery (J) per sample and per update of ``batch`` samples, from the static
+    powers measured in situ (``records`` of :func:`measured_reference`): per layer h = 1..L its N_h neuron
+    stages, and a hold per neuron of layers 0..L, all biased for the ``1 + m`` phases of
+    ``spec.clock.phase`` a sample takes in the tran form. What it covers: the class-A bias of the op-amps,
+    pairs and holds (nearly all of the cells' power); not the clock generator's switching energy, the
+    crossbar's read energy (sum of V^2 G t), the ideal mixers or the data converters."""
+    seconds = (1 + spec.cycles) * spec.clock.phase
+    stages = sum(n * r["stage_power_W"] for n, r in zip(sizes[1:], records))
+    holds = sum(sizes) * records[0]["hold_power_W"]
+    return {"periphery_power_W": stages + holds, "sample_seconds": seconds,
+            "energy_per_sample_J": (stages + holds) * seconds,
+            "energy_covers": "sky130 periphery static bias (neuron stages and holds) over the 1 + m phases of a "
+                             "sample; not the clock's switching, the crossbar's read energy, mixers or converters"}
+
+
 def measured_reference(net: CircularAutoencoder, spec, conductances, r_f: float, scales, x_mean,
                        engine=None) -> tuple[MeasuredNetwork, list[dict]]:
     """``net`` as a :class:`MeasuredNetwork` whose activations are the sky130 stages of ``spec`` measured
@@ -172,5 +203,6 @@ def measured_reference(net: CircularAutoencoder, spec, conductances, r_f: float,
         records.append({"layer": h, "cell": transfer.cell, "common_current_A": common,
                         "common_current_std_A": spread, "common_mode_V": -r_layer * common, "r_f_ohm": r_layer,
                         "scale_V": scales[h], "gain_at_0": float(f.derivative(np.array(0.0))),
-                        "output_low_V": float(transfer.y.min()), "output_high_V": float(transfer.y.max())})
+                        "output_low_V": float(transfer.y.min()), "output_high_V": float(transfer.y.max()),
+                        "stage_power_W": transfer.stage_power, "hold_power_W": transfer.hold_power})
     return MeasuredNetwork(net.sizes, net.activations, net.weights, net.biases, measured), records

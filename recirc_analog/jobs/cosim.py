@@ -341,12 +341,22 @@ def _finish(out, config, device, lockstep, dataset, engine, done, total, wall, n
         "ngspice_share": ngspice_total / wall if wall > 0 else None,
         "r_f_ohm": controller.mapping.r_f,
         "plots": [str(p) for p in plots],
-        **({"measured_activations": lockstep.activations} if lockstep.activations else {}),
+        **(_energy(config, controller.spec, lockstep.activations) if lockstep.activations else {}),
         **(extra or {}),
         **audit.summary(rows),
     }
     write_json_atomic(out / "summary.json", summary)
     return summary
+
+
+def _energy(config: CosimConfig, spec: CircuitSpec, activations: list) -> dict:
+    """summary.json's entries of a sky130 run: the measured activations and the periphery's energy
+    (cosim/measured_activation.py, :func:`periphery_energy`), per sample and per update (one minibatch)."""
+    from ..cosim.measured_activation import periphery_energy
+
+    energy = periphery_energy(config.sizes, activations, spec)
+    energy["energy_per_update_J"] = energy["energy_per_sample_J"] * config.batch_size
+    return {"measured_activations": activations, **energy}
 
 
 def _read_rows(path: Path) -> list[dict]:
