@@ -24,6 +24,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 
@@ -60,6 +62,73 @@ def rows_of(folder: Path) -> list[dict]:
                 for row in csv.DictReader(handle)]
 
 
+def tran_check(out: Path, batch: int = 2) -> dict:
+    """The tran form (sky130 holds, clock, real time steps) against the dc form of the same 16-4-16 circuit
+    (v_unit 0.1 V, tt, 27 degC, the study's initial weights): largest |difference| of the held cycle-0 and the
+    cycle-1 activities per layer (mV), and the CPU seconds of each; written to ``out/tran_check.json``."""
+    import time
+
+    import numpy as np
+
+    from recirc_analog.data import load_dataset
+    from recirc_analog.engines.batch import BatchEngine
+    from recirc_analog.reference.network import CircularAutoencoder
+    from recirc_analog.schematic.builder import build_circuit
+    from recirc_analog.schematic.spec import CircuitSpec, NeuronConfig
+
+    path = out / "tran_check.json"
+    if path.is_file():
+        return json.loads(path.read_text())
+    dataset = load_dataset("lowrank", None, seed=0, dim=16)
+    net = CircularAutoencoder.random((16, 4, 16), ("tanh", "linear"), seed=0, data_mean=dataset.train_mean)
+    x = dataset.test[8:8 + batch]
+    engine = BatchEngine(timeout=7200)
+    result = {"batch": batch}
+    runs = {}
+    for form in ("dc", "tran"):
+        spec = CircuitSpec(form=form, neuron=NeuronConfig(kind="sky130"), v_unit=0.1)
+        circuit = build_circuit(net, spec, x)
+        start = time.perf_counter()
+        run = engine.readings(circuit, (0, 1), f"tran check {form}")
+        runs[form] = (run.readings, circuit.node_map)
+        result[f"{form}_seconds"] = run.seconds
+        result[f"{form}_wall_seconds"] = time.perf_counter() - start
+    (dc, dc_map), (tran, _) = runs["dc"], runs["tran"]
+    for h in range(3):
+        volts = dc_map.scale(h)
+        result[f"held_L{h}_max_mV"] = float(np.abs(tran.held[h] - dc.held[h]).max() * volts * 1e3)
+        result[f"cycle1_L{h}_max_mV"] = float(np.abs(tran.late[h] - dc.late[h]).max() * volts * 1e3)
+        result[f"range_L{h}_mV"] = float(np.abs(dc.held[h]).max() * volts * 1e3)
+    path.write_text(json.dumps(result, indent=1))
+    return result
+
+
+def corner_table() -> list[dict]:
+    """Per point the sky130 stages measured at zero common current (r_f 10 kohm): the hidden neuron's gain at
+    0 and output range, the static powers, and the periphery energy of a 16-4-16 sample / update (batch 4)."""
+    from recirc_analog.cosim.measured_activation import measure_transfer, periphery_energy
+    from recirc_analog.schematic.spec import CircuitSpec, NeuronConfig
+
+    table = []
+    for name, options in POINTS.items():
+        if "sky130" not in options:
+            continue
+        corner, temp = options[options.index("--corner") + 1], float(options[options.index("--temp") + 1])
+        hidden = measure_transfer("tanh", 10e3, 0.0, corner, temp)
+        output = measure_transfer("linear", 10e3, 0.0, corner, temp)
+        records = [{"stage_power_W": t.stage_power, "hold_power_W": t.hold_power} for t in (hidden, output)]
+        spec = CircuitSpec(neuron=NeuronConfig(kind="sky130"), corner=corner, temp=temp)
+        energy = periphery_energy((16, 4, 16), records, spec)
+        slope = np.gradient(hidden.y, hidden.x)[np.argmin(np.abs(hidden.x))]
+        table.append({"point": name, "hidden_gain_at_0": float(slope),
+                      "hidden_out_low_V": float(hidden.y.min()), "hidden_out_high_V": float(hidden.y.max()),
+                      "output_gain_at_0": float(np.gradient(output.y, output.x)[np.argmin(np.abs(output.x))]),
+                      "stage_power_tanh_W": hidden.stage_power, "hold_power_W": hidden.hold_power,
+                      "energy_per_sample_J": energy["energy_per_sample_J"],
+                      "energy_per_update_J": 4 * energy["energy_per_sample_J"]})
+    return table
+
+
 def report(out: Path) -> list[dict]:
     import matplotlib
 
@@ -69,24 +138,25 @@ def report(out: Path) -> list[dict]:
     results, curves = [], {}
     for name in POINTS:
         folder = out / name
-        if not (folder / "summary.json").is_file():
+        if not (folder / "metrics.csv").is_file() or not rows_of(folder):
             continue
-        summary = json.loads((folder / "summary.json").read_text())
         rows = rows_of(folder)
+        finished = (folder / "summary.json").is_file()
+        summary = json.loads((folder / "summary.json").read_text()) if finished else {}
         curves[name] = rows
         measured = summary.get("measured_activations") or []
         results.append({
-            "point": name, "batches": summary["batches_done"],
-            "first_cosim_loss": rows[0]["cosim_loss"], "final_cosim_loss": summary["final_cosim_loss"],
-            "final_reference_loss": summary["final_reference_loss"],
-            "test_loss_cosim": summary["final_test_loss_cosim"],
-            "test_loss_reference": summary["final_test_loss_reference"],
-            "weight_rel_diff_max": summary["weight_rel_diff_max"],
+            "point": name, "batches": len(rows), "finished": finished,
+            "first_cosim_loss": rows[0]["cosim_loss"], "final_cosim_loss": rows[-1]["cosim_loss"],
+            "final_reference_loss": rows[-1]["reference_loss"],
+            "test_loss_cosim": summary.get("final_test_loss_cosim", ""),
+            "test_loss_reference": summary.get("final_test_loss_reference", ""),
+            "weight_rel_diff_max": max(r["weight_rel_diff_max"] for r in rows),
             "hidden_gain_at_0": measured[0]["gain_at_0"] if measured else "",
             "hidden_swing_V": (f"{measured[0]['output_low_V']:.4f}..{measured[0]['output_high_V']:.4f}"
                                if measured else ""),
             "output_gain_at_0": measured[1]["gain_at_0"] if len(measured) > 1 else "",
-            "ngspice_seconds": summary["ngspice_seconds"], "wall_seconds": summary["wall_seconds"],
+            "ngspice_seconds": sum(r["ngspice_seconds"] for r in rows),
         })
     if not results:
         return results
@@ -126,17 +196,32 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2, help="points run at a time (default 2)")
     parser.add_argument("--only", default=None, help="comma-separated point names (default all)")
     parser.add_argument("--report-only", action="store_true", help="redraw from existing runs")
+    parser.add_argument("--tran-check", action="store_true",
+                        help="only the tran-form check (tran_check.json): the sky130 holds and clock in time "
+                             "against the dc form of the same circuit")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     points = {k: v for k, v in POINTS.items() if args.only is None or k in args.only.split(",")}
+    os.environ.setdefault("RECIRC_ANALOG_CACHE", str(out / ".cache"))
+    if args.tran_check:
+        print(tran_check(out))
+        return 0
     if not args.report_only:
-        os.environ.setdefault("RECIRC_ANALOG_CACHE", str(out / ".cache"))
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
             for folder in pool.map(lambda item: run_point(item[0], item[1], out, args.batches), points.items()):
                 print(f"done: {folder}", flush=True)
     for row in report(out):
         print(row)
+    table = corner_table()
+    with open(HERE / "corners.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(table[0]))
+        writer.writeheader()
+        writer.writerows(table)
+    for row in table:
+        print(row)
+    if (out / "tran_check.json").is_file():
+        (HERE / "tran_check.json").write_text((out / "tran_check.json").read_text())
     return 0
 
 
