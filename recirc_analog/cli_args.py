@@ -304,7 +304,7 @@ def add_periphery_options(parser: argparse.ArgumentParser) -> None:
                              "(the characterised range) (default 27)")
     parser.add_argument("--v-unit", type=in_range("--v-unit", 1e-3, 10.0), default=0.2, metavar="VOLTS",
                         help="volts per unit activity; the sky130 neuron saturates at +-0.15 V and its TIAs at "
-                             "+-0.7 V, so sky130 runs may need less than the default (default 0.2)")
+                             "+-0.7 V, so sky130 runs may need a smaller value (default 0.2)")
 
 
 def periphery_options(args) -> dict:
