@@ -164,28 +164,29 @@ def report(out: Path) -> list[dict]:
         writer = csv.DictWriter(handle, fieldnames=list(results[0]))
         writer.writeheader()
         writer.writerows(results)
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for name, rows in curves.items():
-        line, = ax.plot([r["batch"] for r in rows], [r["cosim_loss"] for r in rows], label=f"{name} circuit")
-        ax.plot([r["batch"] for r in rows], [r["reference_loss"] for r in rows], "--", color=line.get_color(),
-                label=f"{name} reference")
-    ax.set_xlabel("minibatch (4 samples)")
-    ax.set_ylabel("minibatch loss (before update)")
-    ax.set_title("REC 16-4-16 Lowrank: circuit (solid) vs its lock-step reference (dashed)")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(HERE / "loss.png", dpi=120)
-    plt.close(fig)
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for name, rows in curves.items():
-        ax.semilogy([r["batch"] for r in rows], [max(r["weight_rel_diff_max"], 1e-17) for r in rows], label=name)
-    ax.set_xlabel("minibatch (4 samples)")
-    ax.set_ylabel("max_h ||A_circuit - A_ref|| / ||A_ref||")
-    ax.set_title("weight divergence from the lock-step reference")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(HERE / "divergence.png", dpi=120)
-    plt.close(fig)
+    def figure(path, ylabel, title, draw):
+        fig, ax = plt.subplots(figsize=(7, 4))
+        for name, rows in curves.items():
+            draw(ax, name, [r["batch"] for r in rows], rows)
+        ax.set_xlabel("minibatch (4 samples)")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+
+    def losses(ax, name, batches, rows):
+        line, = ax.plot(batches, [r["cosim_loss"] for r in rows], label=f"{name} circuit")
+        ax.plot(batches, [r["reference_loss"] for r in rows], "--", color=line.get_color(), label=f"{name} reference")
+
+    def divergence(ax, name, batches, rows):
+        ax.semilogy(batches, [max(r["weight_rel_diff_max"], 1e-17) for r in rows], label=name)
+
+    figure(HERE / "loss.png", "minibatch loss (before update)",
+           "REC 16-4-16 Lowrank: circuit (solid) vs its lock-step reference (dashed)", losses)
+    figure(HERE / "divergence.png", "max_h ||A_circuit - A_ref|| / ||A_ref||",
+           "weight divergence from the lock-step reference", divergence)
     return results
 
 
