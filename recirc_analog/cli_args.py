@@ -298,3 +298,29 @@ def load_device_option(text: str):
     if text not in DEVICE_PRESETS and not text.lower().endswith(".json"):
         raise UsageError(f"--device must be a preset ({', '.join(DEVICE_PRESETS)}) or a .json file, got {text!r}")
     return load_device(text)
+
+
+def add_periphery_options(parser: argparse.ArgumentParser) -> None:
+    """--periphery (alias --neuron, its older name), --corner and --temp (issue 12)."""
+    from .schematic.spec import NEURON_KINDS, PDK_CORNERS, PDK_TEMPERATURE_RANGE
+
+    parser.add_argument("--periphery", "--neuron", dest="neuron", choices=NEURON_KINDS, default="ideal",
+                        help="transimpedance stages and activations: ideal (exact virtual ground, behavioural "
+                             "activation), opamp (the macromodel of circuits/opamp.lib: finite gain, offset, "
+                             "swing) or sky130 (SkyWater 130 nm transistor cells of circuits/sky130/, with their "
+                             "sample-and-holds and clock in the tran form); --neuron is the older name "
+                             "(default ideal)")
+    parser.add_argument("--corner", choices=PDK_CORNERS, default="tt",
+                        help="with --periphery sky130: process corner of the FET models (default tt)")
+    low, high = PDK_TEMPERATURE_RANGE
+    parser.add_argument("--temp", type=float, default=27.0, metavar="DEGC",
+                        help=f"with --periphery sky130: die temperature in degC, in [{low:g}, {high:g}] "
+                             "(the characterised range) (default 27)")
+    parser.add_argument("--v-unit", type=in_range("--v-unit", 1e-3, 10.0), default=0.2, metavar="VOLTS",
+                        help="volts per unit activity; the sky130 neuron saturates at +-0.15 V and its TIAs at "
+                             "+-0.7 V, so sky130 runs may need a smaller value (default 0.2)")
+
+
+def periphery_options(args) -> dict:
+    """CircuitSpec keyword arguments ``corner``, ``temp`` and ``v_unit`` from :func:`add_periphery_options`."""
+    return dict(corner=args.corner, temp=args.temp, v_unit=args.v_unit)

@@ -28,6 +28,7 @@ from recirc_analog.schematic import (
     CrossbarConfig,
     NeuronConfig,
 )
+from recirc_analog.schematic.spec import PDK_CORNERS
 
 
 def spelled(choices):
@@ -41,6 +42,7 @@ REGISTRIES = {
     "--c3": spelled(C3_CHOICES), "--signal": SIGNALS, "--c1": ("yes", "no"), "--angles": ("yes", "no"),
     "--top-layer": TOP_LAYER_NAMES, "--update": UPDATE_KINDS, "--memristor": tuple(COMPACT_MODELS),
     "--cycle-mode": CYCLE_MODES,
+    "--corner": PDK_CORNERS,
 }
 """Option -> the registry its choices must equal (--c1 and --angles are yes/no switches, owned by the CLI)."""
 

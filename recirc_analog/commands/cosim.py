@@ -9,6 +9,7 @@ from ..cli_args import (
     add_data_options,
     add_device_option,
     add_network_options,
+    add_periphery_options,
     add_recirculation_options,
     add_wire_options,
     budget_options,
@@ -16,6 +17,7 @@ from ..cli_args import (
     load_device_option,
     parse_activations,
     parse_sizes,
+    periphery_options,
     positive_float,
     positive_int,
     wire_options,
@@ -29,7 +31,7 @@ SUMMARY = "train the circuit in ngspice with local updates, in lock-step with th
 def add_parser(commands) -> None:
     """Register ``cosim`` on the sub-command parsers."""
     from ..engines.engine import ENGINE_KINDS
-    from ..schematic.spec import ARCHITECTURES, FORMS, MAPPING_KINDS, NEURON_KINDS
+    from ..schematic.spec import ARCHITECTURES, FORMS, MAPPING_KINDS
 
     cosim = commands.add_parser(
         "cosim", help=SUMMARY,
@@ -66,8 +68,7 @@ def add_parser(commands) -> None:
     add_cycle_mode_option(cosim)
     cosim.add_argument("--workers", type=positive_int("--workers"), default=1,
                        help="processes each minibatch is split across (batch engine; default 1)")
-    cosim.add_argument("--neuron", default="ideal", choices=NEURON_KINDS,
-                       help="transimpedance stage: exact virtual ground or op-amp macromodel (default ideal)")
+    add_periphery_options(cosim)
     cosim.add_argument("--mapping", default="differential", choices=MAPPING_KINDS,
                        help="weight to conductance mapping (default differential)")
     cosim.add_argument("--g-min", type=positive_float("--g-min"), default=1e-6,
@@ -176,7 +177,8 @@ def build_configs(args):
                        architecture=args.architecture,
                        crossbar=CrossbarConfig(g_min=args.g_min, g_max=args.g_max, mapping=args.mapping,
                                               **wire_options(args)),
-                       neuron=NeuronConfig(kind=args.neuron), sample_hold=hold, **budget_options(args))
+                       neuron=NeuronConfig(kind=args.neuron), **periphery_options(args), sample_hold=hold,
+                       **budget_options(args))
     legacy = sorted(set(getattr(args, "given", ())) & set(LEGACY_DEVICE_OPTIONS))
     if args.device is not None:
         if legacy:
@@ -224,7 +226,14 @@ def print_summary(summary: dict, out) -> None:
         {"quantity": f"test loss ({summary['test_samples']} samples)", "circuit": summary["final_test_loss_cosim"],
          "reference": summary["final_test_loss_reference"]},
     ]
+    if summary.get("energy_per_sample_J") is not None:
+        rows += [{"quantity": "periphery energy per sample (J)", "circuit": summary["energy_per_sample_J"],
+                  "reference": None},
+                 {"quantity": "periphery energy per update (J)", "circuit": summary["energy_per_update_J"],
+                  "reference": None}]
     print(format_table(rows, ["quantity", "circuit", "reference"]))
+    if summary.get("energy_covers"):
+        print(f"energy: {summary['energy_covers']}")
     print(f"largest relative weight difference: {summary['weight_rel_diff_max']:.3g}; "
           f"{summary['batches_done']} batches in {summary['wall_seconds']:.1f} s "
           f"(ngspice {summary['ngspice_seconds']:.1f} s, ngspice {summary['ngspice_version']}, "

@@ -6,9 +6,11 @@ Registered by :mod:`recirc_analog.cli`.
 from ..cli_args import (
     add_budget_options,
     add_network_options,
+    add_periphery_options,
     add_recirculation_options,
     add_wire_options,
     budget_options,
+    periphery_options,
     positive_int,
     wire_options,
 )
@@ -21,7 +23,7 @@ SUMMARY = "write the circuit of a network as a SPICE netlist"
 def add_parser(commands) -> None:
     """Register ``netlist`` on the sub-command parsers."""
     from ..netlist_writers.api import DIALECTS
-    from ..schematic.spec import ARCHITECTURES, FORMS, MAPPING_KINDS, NEURON_KINDS
+    from ..schematic.spec import ARCHITECTURES, FORMS, MAPPING_KINDS
 
     parser = commands.add_parser("netlist", help=SUMMARY,
                                  description="Write the circuit of a circular autoencoder as a SPICE netlist.")
@@ -35,9 +37,7 @@ def add_parser(commands) -> None:
     parser.add_argument("--mapping", choices=MAPPING_KINDS, default="differential",
                         help="weights as device pairs w = r_f (G+ - G-), or one device per weight against a "
                              "shared reference column (half the devices) (default differential)")
-    parser.add_argument("--neuron", choices=NEURON_KINDS, default="ideal",
-                        help="transimpedance stage: exact virtual ground, or the op-amp macromodel of "
-                             "circuits/opamp.lib (finite gain, offset, swing) (default ideal)")
+    add_periphery_options(parser)
     add_wire_options(parser)
     add_budget_options(parser)
     parser.add_argument("--dialect", choices=tuple(DIALECTS), default="ngspice",
@@ -99,7 +99,7 @@ def run(args) -> int:
     spec = CircuitSpec(recirculation=Recirculation(args.mode, args.lam, args.cycles), form=args.form,
                        architecture=args.architecture,
                        crossbar=CrossbarConfig(mapping=args.mapping, **wire_options(args)),
-                       neuron=NeuronConfig(kind=args.neuron), **budget_options(args))
+                       neuron=NeuronConfig(kind=args.neuron), **periphery_options(args), **budget_options(args))
     x = _inputs(args.inputs, args.batch, net.sizes[0], args.seed)
     try:
         node_map = write_netlist(args.output, net, spec, x, dialect=args.dialect)

@@ -100,8 +100,10 @@ class CosimConfig:
         return TrainConfig(lr=self.lr, lr_decay=self.lr_decay).layer_rates(len(self.sizes) - 1)
 
 
-SPEC_FIELDS_SINCE_BUDGET = {"read_voltage": 0.2, "noise": False, "temperature": 300.0, "noise_seed": 0}
-"""CircuitSpec fields added with the voltage budget and noise, at their defaults (left out of the fingerprint)."""
+SPEC_FIELDS_SINCE_BUDGET = {"read_voltage": 0.2, "noise": False, "temperature": 300.0, "noise_seed": 0,
+                            "corner": "tt", "temp": 27.0}
+"""CircuitSpec fields added with the voltage budget, noise and the sky130 models, at their defaults (left out
+of the fingerprint)."""
 
 
 def fingerprint(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig) -> str:
@@ -130,6 +132,9 @@ class LockStep:
     controller: CosimController
     reference: Trainer
     history: list = field(default_factory=list)
+    activations: list = field(default_factory=list)
+    """sky130 runs: per layer the record of the measured activation the reference uses
+    (:func:`~recirc_analog.cosim.measured_activation.measured_reference`); else empty."""
 
     @classmethod
     def create(cls, config: CosimConfig, spec: CircuitSpec, device: DeviceConfig, engine, data_mean):
@@ -145,13 +150,24 @@ class LockStep:
             spec = CircuitSpec(**{**_shallow(spec), "crossbar": CrossbarConfig(**{**asdict(crossbar), "r_f": r_f})})
         controller = CosimController(net, spec, device, engine, config.rates(), config.workers, config.seed)
         reference_net = controller.network()
+        activations = []
+        if spec.neuron.kind == "sky130":
+            # The reference shares the circuit's activation curve: each layer's sky130 stage measured in
+            # situ at this run's corner, temperature and common mode (cosim/measured_activation.py).
+            from .measured_activation import measured_reference
+
+            x_mean = (np.zeros((1, net.sizes[0])) if data_mean is None
+                      else np.asarray(data_mean, dtype=float).reshape(1, -1))
+            scales = controller.circuit(x_mean).node_map.scales or (spec.v_unit,) * (net.n_layers + 1)
+            reference_net, activations = measured_reference(reference_net, spec, controller.state.all_conductances(),
+                                                            spec.crossbar.r_f, scales, x_mean)
         rule = RecirculationRule(spec.recirculation)
         if bidirectional:
             rule = TiedRule(rule, config.rates())
         reference = Trainer(reference_net, rule,
                             TrainConfig(epochs=config.epochs, batch_size=config.batch_size,
                                         layer_lrs=tuple(config.rates()), seed=config.seed, track_angles=False))
-        return cls(controller, reference)
+        return cls(controller, reference, activations=activations)
 
     def step(self, x: np.ndarray, label: str) -> dict:
         """One minibatch for both; returns the metrics row (without batch bookkeeping)."""

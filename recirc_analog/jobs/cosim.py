@@ -10,6 +10,8 @@ Output folder::
                              with --noise signal_rms_L<h>, noise_rms_L<h>: cosim/learning_signal.py)
     summary.json             configuration (config, spec, device: each rebuilt by
                              records.from_record), final losses, largest weight difference,
+                             with --periphery sky130 measured_activations (per layer the in-situ
+                             measured stage the reference uses: cosim/measured_activation.py),
                              ngspice version, wall time and ngspice's share of it, and with an audit
                              audit_max_deviation, audit_tolerance and audited_batches
     weights_cosim.npz        the circuit's effective weights (weights.npz format)
@@ -61,6 +63,10 @@ OUTPUTS = ("metrics.csv", "summary.json", "weights_cosim.npz", "weights_referenc
 TIMEOUT_FLOOR = 120.0
 """Seconds every ngspice analysis may take at least, however small the job."""
 
+SKY130_TIMEOUT_FLOOR = 3600.0
+"""The same floor for the sky130 periphery: every neuron is tens of BSIM4 transistors (a 16-4-16
+dc-form batch of 4 takes 10-40 s CPU, and minutes of wall time on a shared machine)."""
+
 
 def default_ngspice_timeout(config: CosimConfig, spec: CircuitSpec) -> float:
     """Seconds one ngspice analysis may take: generous, scaled to the job.
@@ -75,7 +81,8 @@ def default_ngspice_timeout(config: CosimConfig, spec: CircuitSpec) -> float:
     devices = 2 * sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
     samples = -(-config.batch_size // config.workers)
     cycles = spec.recirculation.cycles[1] + 1
-    return max(TIMEOUT_FLOOR, 1e-4 * devices * samples * cycles)
+    floor = SKY130_TIMEOUT_FLOOR if spec.neuron.kind == "sky130" else TIMEOUT_FLOOR
+    return max(floor, 1e-4 * devices * samples * cycles)
 
 
 def run_cosim(config: CosimConfig, spec: CircuitSpec, device: DeviceConfig, out, *, resume: bool = False,
@@ -339,11 +346,22 @@ def _finish(out, config, device, lockstep, dataset, engine, done, total, wall, n
         "ngspice_share": ngspice_total / wall if wall > 0 else None,
         "r_f_ohm": controller.mapping.r_f,
         "plots": [str(p) for p in plots],
+        **(_energy(config, controller.spec, lockstep.activations) if lockstep.activations else {}),
         **(extra or {}),
         **audit.summary(rows),
     }
     write_json_atomic(out / "summary.json", summary)
     return summary
+
+
+def _energy(config: CosimConfig, spec: CircuitSpec, activations: list) -> dict:
+    """summary.json's entries of a sky130 run: the measured activations and the periphery's energy
+    (cosim/measured_activation.py, :func:`periphery_energy`), per sample and per update (one minibatch)."""
+    from ..cosim.measured_activation import periphery_energy
+
+    energy = periphery_energy(config.sizes, activations, spec)
+    energy["energy_per_update_J"] = energy["energy_per_sample_J"] * config.batch_size
+    return {"measured_activations": activations, **energy}
 
 
 def _read_rows(path: Path) -> list[dict]:

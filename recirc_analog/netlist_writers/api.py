@@ -43,13 +43,26 @@ def generate_netlist(net, spec: CircuitSpec, inputs, dialect: str = "ngspice") -
     return writer.get_netlist(build_circuit(net, spec, inputs))
 
 
+MODEL_LIBRARY = "sky130_models.lib"
+"""File name of the PDK model library written beside a netlist of sky130 cells (every corner)."""
+
+
 def write_netlist(path, net, spec: CircuitSpec, inputs, dialect: str = "ngspice") -> NodeMap:
     """Write the netlist to ``path`` atomically (an existing file is replaced only when the new one is
-    complete); return its :class:`NodeMap`."""
+    complete); return its :class:`NodeMap`. A circuit of sky130 cells gets the model library
+    :data:`MODEL_LIBRARY` (and its flattened FET file) beside it, referenced by absolute path
+    (``.lib "<folder>/sky130_models.lib" <corner>``), so the netlist reads in plain ngspice."""
+    import dataclasses
+    from pathlib import Path
+
+    from recirc_analog.pdk.models import write_model_library
     from recirc_analog.schematic.builder import build_circuit
 
     writer = get_writer(dialect)
     circuit = build_circuit(net, spec, inputs)
+    if circuit.models is not None:
+        library = write_model_library(Path(path).absolute().parent / MODEL_LIBRARY)
+        circuit = dataclasses.replace(circuit, models=dataclasses.replace(circuit.models, library=str(library)))
     with atomic_open(path, "w") as out:
         writer.write_circuit(circuit, out)
     return circuit.node_map

@@ -11,6 +11,10 @@ class NgspiceWriter(SpiceWriter):
         # Fixed pivots keep the recirculation loop from re-ordering the matrix;
         # backward Euler with a huge trtol takes one step per max_step (docs/ARCHITECTURE.md §5).
         cards = [f".options reltol={number(circuit.reltol)} vntol={number(circuit.vntol)} pivtol=1e-30 pivrel=1e-14"]
-        if isinstance(circuit.analysis, Transient):
+        if isinstance(circuit.analysis, Transient) and circuit.analysis.operating_point:
+            # Transistor cells: ngspice's own step control inside each phase; gmin 1e-15 S so a hold's
+            # droop is the transistors' own, not the 1e-12 S gmin floor (docs/ARCHITECTURE.md §5).
+            cards.append(".options gmin=1e-15 itl4=100")
+        elif isinstance(circuit.analysis, Transient):
             cards.append(".options method=gear maxord=1 trtol=1e9 itl4=100")
         return "\n".join(cards)

@@ -13,6 +13,7 @@ from typing import TextIO
 import numpy as np
 
 from recirc_analog.errors import NetlistError
+from recirc_analog.pdk.models import check_corners, corner_section, quoted_path
 from recirc_analog.schematic.cells import get_libraries, get_library_text
 from recirc_analog.schematic.elements import (
     Block,
@@ -21,6 +22,7 @@ from recirc_analog.schematic.elements import (
     Crossbar,
     DcSweep,
     Instance,
+    PdkModels,
     PhaseClock,
     Resistor,
     SampleCounter,
@@ -51,6 +53,8 @@ class SpiceWriter:
         out.write(self.format_title(circuit.title) + "\n")
         for line in circuit.description:
             out.write(self.format_comment(line) + "\n")
+        if circuit.models is not None:
+            out.write("\n" + self.format_models(circuit.models) + "\n")
         for library in get_libraries(circuit.cells):
             self.write_library(library, out)
         for crossbar in circuit.crossbars:
@@ -150,6 +154,17 @@ class SpiceWriter:
             else:
                 line = f"{line} {word}" if line else word
         return "\n".join(lines + [line])
+
+    def format_models(self, models: PdkModels) -> str:
+        """The PDK's transistor models (``.lib "<file>" <corner>``, or the corner's section inlined when
+        the circuit names no file) and the die temperature ``.temp``."""
+        head = self.format_comment(f"---- SkyWater 130 nm FET models (recirc_analog.pdk.models), corner "
+                                   f"{models.corner}, {models.temp:g} degC ----")
+        if models.library is None:
+            cards = corner_section(models.corner)
+        else:
+            cards = [f".lib {quoted_path(models.library)} {check_corners([models.corner])[0]}"]
+        return "\n".join([head, *cards, f".temp {number(models.temp)}"])
 
     def format_subckt_start(self, name: str, ports) -> str:
         return self.format_card([".subckt", check_name(name)] + [check_name(p, "port") for p in ports])
@@ -256,7 +271,8 @@ class SpiceWriter:
             return (f".dc {check_name(analysis.source)} {number(analysis.start)} {number(analysis.stop)} "
                     f"{number(analysis.step)}")
         if isinstance(analysis, Transient):
-            return f".tran {number(analysis.step)} {number(analysis.stop)} 0 {number(analysis.max_step)} uic"
+            start = "" if analysis.operating_point else " uic"
+            return f".tran {number(analysis.step)} {number(analysis.stop)} 0 {number(analysis.max_step)}{start}"
         raise TypeError(f"no SPICE form for {type(analysis).__name__}")
 
     def format_end(self) -> str:

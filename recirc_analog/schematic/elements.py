@@ -605,11 +605,28 @@ class DcSweep:
 @dataclass(frozen=True)
 class Transient:
     """``.tran`` with output step ``step``, end ``stop`` and maximum step ``max_step`` (s),
-    starting from zero initial conditions (``uic``), backward Euler."""
+    starting from zero initial conditions (``uic``), backward Euler, one step per ``max_step``;
+    or, with ``operating_point``, from the DC operating point with the simulator's own step
+    control (transistor cells: op-amps need their bias, and settle within a phase)."""
 
     step: float
     stop: float
     max_step: float
+    operating_point: bool = False
+    """Start from the operating point (no ``uic``) and let the simulator choose steps up to ``max_step``."""
+
+
+@dataclass(frozen=True)
+class PdkModels:
+    """The transistor models a circuit of PDK cells needs (the sky130 periphery, issue 12)."""
+
+    corner: str
+    """Process corner, a section of the model library (tt, ss, ff, sf, fs)."""
+    temp: float
+    """Die temperature (degC), written as ``.temp``."""
+    library: str | None = None
+    """Absolute path of a model library file (``recirc_analog.pdk.models.write_model_library``) to
+    reference with ``.lib``; None: the writer inlines the corner's section."""
 
 
 @dataclass(frozen=True)
@@ -630,3 +647,5 @@ class Circuit:
     """Nodes whose voltages are saved (the ones a controller reads)."""
     node_map: NodeMap
     """Which saved node carries which activity; the devices of each weight."""
+    models: PdkModels | None = None
+    """Transistor models of the PDK cells used (None: the circuit has none)."""

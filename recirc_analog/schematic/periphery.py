@@ -132,6 +132,11 @@ SKY130_SUPPLY = 0.9
 """Half the sky130 cells' 1.8 V supply (V): the periphery runs them on +-0.9 V so that 0 V stays
 the zero of the activity (the cells' ``ref`` port is ground)."""
 
+SKY130_SWING = 0.7
+"""Output swing of the sky130 op-amp on +-0.9 V, symmetric (V): measured 0.18-1.60 V on 0 / 1.8 V at
+1 % gain error (sky130_opamp.lib), i.e. -0.72 / +0.70 V; the voltage budget checks every TIA
+output against it."""
+
 
 @dataclass(frozen=True)
 class Sky130Periphery(Periphery):
@@ -142,21 +147,17 @@ class Sky130Periphery(Periphery):
     unity difference amplifier (``sky130_diff_amp``). Each layer read has its own supplies
     ``vp<h>..`` = +0.9 V and ``vn<h>..`` = -0.9 V (sources ``Vp..`` / ``Vn..``).
 
-    Not wired into the generator yet: :meth:`from_config` refuses (the writer does not include
-    the PDK model library, and the activities must stay inside the cells' swing); see
-    docs/ARCHITECTURE.md section 6. Measured limitation: the neuron's curve is characterised at
-    zero input common mode; a common current in a neuron's two columns shifts both TIA outputs
-    by -r_f * I_common and lowers the pair's gain (about 10 % at -0.2 V,
-    ``tests/test_sky130_periphery.py``).
+    The tran form adds the sky130 sample-and-hold (``sky130_sample_hold``) and clock
+    (``sky130_nonoverlap_clock``, :mod:`recirc_analog.schematic.tran_form`); the writer includes the
+    PDK's FET models at ``CircuitSpec.corner`` / ``temp``. Ideal elements that remain: the crossbar
+    wiring, the mixers of layer 0 and the behavioural clock input. The neuron's curve depends on its
+    gates' common mode: a common current in a neuron's two columns shifts both TIA outputs by
+    ``-r_f * I_common`` and lowers the pair's gain (about 10 % at -0.2 V,
+    ``tests/test_sky130_periphery.py``), so the co-simulation's reference uses the curve measured in
+    situ at the circuit's own common mode (:mod:`recirc_analog.cosim.measured_activation`).
     """
 
     kind = "sky130"
-
-    @classmethod
-    def from_config(cls, neuron, r_f: float, v_unit: float) -> "Sky130Periphery":
-        raise ConfigError("neuron kind 'sky130' is not wired into the netlist generator yet: the sky130 cells are "
-                          "characterised (recirc-analog characterise, circuits/DATASHEET.md) but the writer does "
-                          "not include the PDK model library; use ideal or opamp")
 
     def column_stage(self) -> tuple[str, tuple]:
         return "sky130_tia", (("rf", self.r_f),)

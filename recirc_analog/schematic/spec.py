@@ -18,8 +18,16 @@ MAPPING_KINDS = ("differential", "shared_reference")
 """Weight-to-conductance mappings, see :mod:`recirc_analog.schematic.mapping`."""
 
 NEURON_KINDS = ("ideal", "opamp", "sky130")
-"""Transimpedance stages: exact virtual ground, or the op-amp macromodel; each names a periphery
-strategy in :data:`recirc_analog.schematic.periphery.PERIPHERIES` (a test keeps the two equal)."""
+"""Peripheries (transimpedance stages and activations): exact virtual ground, the op-amp macromodel,
+or the SkyWater 130 nm transistor cells; each names a periphery strategy in
+:data:`recirc_analog.schematic.periphery.PERIPHERIES` (a test keeps the two equal)."""
+
+PDK_CORNERS = ("tt", "ss", "ff", "sf", "fs")
+"""Process corners of the sky130 FET models (``recirc_analog.pdk.models.CORNERS``; a test keeps them equal)."""
+
+PDK_TEMPERATURE_RANGE = (-40.0, 125.0)
+"""Die temperatures (degC) the sky130 cells are characterised at (circuits/DATASHEET.md); the models
+accept others, the datasheet's figures do not cover them."""
 
 FORMS = ("dc", "tran")
 """Netlist forms: unrolled ``.dc`` sweep over the batch, or the physical ``.tran`` circuit."""
@@ -233,6 +241,11 @@ class CircuitSpec:
     """Noise temperature (K) of the devices and switches; only with ``noise``."""
     noise_seed: int = 0
     """Seed (integer >= 0) of the noise samples; the same seed gives the same circuit."""
+    corner: str = "tt"
+    """Process corner of the sky130 FET models (one of :data:`PDK_CORNERS`); only with neuron kind sky130."""
+    temp: float = 27.0
+    """Die temperature (degC) of the sky130 models (``.temp``), within :data:`PDK_TEMPERATURE_RANGE`;
+    only with neuron kind sky130 (``temperature`` is the noise temperature, in K)."""
 
     def __post_init__(self):
         if not isinstance(self.recirculation, Recirculation):
@@ -255,6 +268,20 @@ class CircuitSpec:
         check_range("temperature (K)", self.temperature, 0, MAX_TEMPERATURE, low_open=True)
         if isinstance(self.noise_seed, bool) or not isinstance(self.noise_seed, int) or self.noise_seed < 0:
             raise ConfigError(f"noise_seed must be an integer >= 0, got {self.noise_seed!r}")
+        _check_choice("corner", self.corner, PDK_CORNERS)
+        if isinstance(self.temp, bool) or not isinstance(self.temp, numbers.Real):
+            raise ConfigError(f"temp must be a number of degC in [{PDK_TEMPERATURE_RANGE[0]:g}, "
+                              f"{PDK_TEMPERATURE_RANGE[1]:g}], got {self.temp!r}")
+        check_range("temp (degC)", self.temp, *PDK_TEMPERATURE_RANGE)
+        if self.neuron.kind == "sky130" and self.architecture != "conjoined":
+            raise ConfigError(f"neuron kind sky130 needs architecture conjoined (the backward read of the "
+                              f"bidirectional crossbar has no sky130 stage), got {self.architecture!r}")
+        if self.neuron.kind == "sky130" and self.form == "tran" and m != 1:
+            raise ConfigError(f"neuron kind sky130 with form tran needs cycles (n, 1) (the ping-pong banks of "
+                              f"m >= 2 have no sky130 hold yet), got m = {m}")
+        if self.neuron.kind != "sky130" and (self.corner, self.temp) != ("tt", 27.0):
+            raise ConfigError(f"corner and temp set the sky130 models; they need neuron kind sky130, "
+                              f"got neuron kind {self.neuron.kind!r} with corner {self.corner!r}, temp {self.temp:g}")
         if self.noise and self.form != "tran":
             raise ConfigError(f"noise needs form tran (the dc form has no time for noise to act in), "
                               f"got form {self.form!r}")

@@ -12,6 +12,7 @@ track the output in odd / even phases (phases >= 2). Mixers use ``rec`` as
 their enable, so in phase 0 every layer passes its fresh activity.
 """
 
+from recirc_analog.errors import ConfigError
 from recirc_analog.schematic.crossbar import LayerNodes
 from recirc_analog.schematic.elements import (
     Block,
@@ -23,13 +24,29 @@ from recirc_analog.schematic.elements import (
     VoltageSource,
 )
 from recirc_analog.schematic.noise import hold_input
+from recirc_analog.schematic.periphery import SKY130_SUPPLY
 from recirc_analog.schematic.sources import input_tables
 from recirc_analog.schematic.voltage_budget import bias_nodes
 
+SKY130_HOLD_FRACTION = 0.8
+"""Part of phase 0 during which the sky130 holds track (their clock falls at 0.8 of the phase, before
+layer 0 switches to the recirculated vector at its end; the rest of the phase isolates the hold)."""
 
-def _hold(name: str, signal: str, clock: str, cap: str, out: str, sample_hold, noise=None) -> list:
+_SUBSLOTS = 5
+"""Sub-slots per phase of the sky130 hold clock (odd, so sub-slot edges fall on phase edges)."""
+
+
+def _hold(name: str, signal: str, clock: str, cap: str, out: str, sample_hold, noise=None, sky130=False) -> list:
     """A sample_hold cell (plus its leakage resistor when configured, and its kT/C noise source
-    in series with the input when ``noise`` is a NoiseModel)."""
+    in series with the input when ``noise`` is a NoiseModel); with ``sky130`` the transistor-level
+    ``sky130_sample_hold`` on the hold supplies ``vph`` / ``vnh``, switched by the clock cell's
+    ``phi1`` / ``phi1b`` (``clock`` is then unused), its capacitor ``c_hold`` internal (``cap`` names
+    only the noise source)."""
+    if sky130:
+        elements, signal = hold_input(noise, signal, cap, sample_hold.c_hold)
+        elements.append(Instance(name, "sky130_sample_hold", (signal, out, "phi1", "phi1b", "vph", "vnh"),
+                                 (("chold", sample_hold.c_hold),)))
+        return elements
     params = (("c", sample_hold.c_hold), ("ron", sample_hold.r_on), ("roff", sample_hold.r_off),
               ("gain", sample_hold.buffer_gain))
     elements, signal = hold_input(noise, signal, cap, sample_hold.c_hold)
@@ -59,7 +76,28 @@ def _clocks(spec, m: int, biases: dict) -> Block:
         else:
             elements.append(VoltageSource(f"V{node}", node, "0", volts))
     names = f"bias rows {', '.join(rows)}" if len(rows) > 1 else "bias row vb"
+    if spec.neuron.kind == "sky130":
+        elements += _sky130_clock(spec, m)
+        names += ", the sky130 hold clock (hclk -> sky130_nonoverlap_clock -> phi1 / phi1b) and supplies"
     return Block(f"clocks: sample counter smp, phase clocks, {names}", tuple(elements))
+
+
+def _sky130_clock(spec, m: int) -> list:
+    """The sky130 holds' clock: a behavioural square wave ``hclk`` (-0.9 V / +0.9 V, high during the
+    first :data:`SKY130_HOLD_FRACTION` of phase 0) into ``sky130_nonoverlap_clock`` (on ``vpk`` /
+    ``vnk``), whose ``phi1`` / ``phi1b`` switch every hold; and the holds' supplies ``vph`` / ``vnh``.
+    Each cell family has its own supply sources so their currents can be told apart."""
+    clock, subslots = spec.clock, _SUBSLOTS
+    phases = subslots * (m + 1)
+    high = round(SKY130_HOLD_FRACTION * subslots)          # sub-slots 0..high-1 of phase 0, counted from its start
+    active = tuple((k - subslots // 2) % phases for k in range(high))
+    supply = SKY130_SUPPLY
+    return [PhaseClock("Bhclk0", "hclk0", clock.phase / subslots, phases, subslots * clock.lead_in, active,
+                       2 * supply),
+            VoltageSource("Vhclk", "hclk", "hclk0", -supply),
+            VoltageSource("Vvpk", "vpk", "0", supply), VoltageSource("Vvnk", "vnk", "0", -supply),
+            Instance("Xclk", "sky130_nonoverlap_clock", ("hclk", "phi1", "phi1b", "phi2", "phi2b", "vpk", "vnk")),
+            VoltageSource("Vvph", "vph", "0", supply), VoltageSource("Vvnh", "vnh", "0", -supply)]
 
 
 def _recirculated(wiring, m: int, n_layers: int, data, spec, noise=None) -> tuple[list, list]:
@@ -81,10 +119,20 @@ def _recirculated(wiring, m: int, n_layers: int, data, spec, noise=None) -> tupl
     return elements, [f"rc_{j}" for j in range(n0)]
 
 
+SKY130_MIN_STEPS = 8
+"""Smallest number of maximum steps per phase of a sky130 tran run (``ClockConfig.steps_per_phase`` is
+raised to it): ngspice chooses its own steps inside (edges, settling), this bounds the longest one."""
+
+
 def transient(spec, batch: int) -> Transient:
-    """The ``.tran`` analysis of a batch of ``batch`` samples: lead-in, then 1 + m phases per sample."""
+    """The ``.tran`` analysis of a batch of ``batch`` samples: lead-in, then 1 + m phases per sample.
+    With the sky130 periphery it starts from the operating point, with at least
+    :data:`SKY130_MIN_STEPS` steps per phase."""
     clock = spec.clock
     slots = clock.lead_in + batch * (spec.cycles + 1)
+    if spec.neuron.kind == "sky130":
+        steps = max(clock.steps_per_phase, SKY130_MIN_STEPS)
+        return Transient(clock.phase, (slots - 0.75) * clock.phase, clock.phase / steps, operating_point=True)
     return Transient(clock.phase, (slots - 0.75) * clock.phase, clock.phase / clock.steps_per_phase)
 
 
@@ -127,10 +175,14 @@ def build_tran(net, spec, x, read, scales=None, noise=None):
                             tuple(elements)))
         activity[h] = tuple(out)
         chain = fresh if (mixed and wiring.next_layer_reads_fresh) else out
-    holds = []
+    holds, sky130 = [], spec.neuron.kind == "sky130"
+    if sky130 and spec.sample_hold.r_leak is not None:
+        raise ConfigError("sample_hold.r_leak must be None with neuron kind sky130 (the hold's leakage is its "
+                          f"transistors'), got {spec.sample_hold.r_leak!r}")
     for h in range(n_layers + 1):
         for i in range(net.sizes[h]):
-            holds += _hold(f"Xh{h}_{i}", activity[h][i], "ph0", f"hc{h}_{i}", f"hd{h}_{i}", spec.sample_hold, noise)
+            holds += _hold(f"Xh{h}_{i}", activity[h][i], "ph0", f"hc{h}_{i}", f"hd{h}_{i}", spec.sample_hold, noise,
+                           sky130)
     blocks.append(Block("sample-and-hold of every layer: tracks in phase 0, holds afterwards", tuple(holds)))
     clock = spec.clock
     analysis = transient(spec, x.shape[0])
