@@ -9,7 +9,8 @@ import pytest
 
 from recirc_analog.cli import main
 from recirc_analog.errors import ConfigError
-from recirc_analog.pdk import cells, characterise, datasheet, testbenches
+from recirc_analog.jobs import characterise, datasheet
+from recirc_analog.pdk import cells, testbenches
 from recirc_analog.pdk.models import write_model_library
 
 

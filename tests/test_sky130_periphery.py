@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from recirc_analog.errors import ConfigError
+from recirc_analog.jobs import characterise
 from recirc_analog.netlist_writers.api import get_writer
-from recirc_analog.pdk import characterise
 from recirc_analog.pdk.models import write_model_library
 from recirc_analog.pdk.testbenches import ANALOG_OPTIONS
 from recirc_analog.schematic.cells import CELLS, get_libraries, get_library_text

@@ -53,8 +53,8 @@ def run(args) -> int:
     from pathlib import Path
 
     from ..engines.locate import ngspice_version
-    from ..pdk.characterise import characterise, check_temperatures, machine_line
-    from ..pdk.datasheet import write_datasheet
+    from ..jobs.characterise import characterise, check_temperatures, machine_line
+    from ..jobs.datasheet import write_datasheet
     from ..pdk.models import check_corners, models_dir
 
     corners = check_corners(_names(args.corners, "--corners"))

@@ -21,10 +21,10 @@ import numpy as np
 from ..engines.locate import find_ngspice
 from ..engines.rawfile import read_raw
 from ..errors import ConfigError, SimulationError
-from . import measure as m
-from .cells import CELL_FILES, CELLS, check_cell, library_text
-from .models import check_corners, write_model_library
-from .testbenches import (
+from ..pdk import measure as m
+from ..pdk.cells import CELL_FILES, CELLS, check_cell, library_text
+from ..pdk.models import check_corners, write_model_library
+from ..pdk.testbenches import (
     OPAMP_STEP,
     PHASE,
     SH_FEEDTHROUGH_STEP,

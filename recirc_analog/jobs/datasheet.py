@@ -1,7 +1,7 @@
 """The sky130 cells' datasheet as Markdown, and the neuron transfer tables as CSV.
 
 One table per cell: a row per corner and temperature, a column per figure of
-:data:`~recirc_analog.pdk.characterise.SPECS`, then the limits row; a value outside its limits
+:data:`~recirc_analog.jobs.characterise.SPECS`, then the limits row; a value outside its limits
 is marked ``(!)``. The neuron's measured transfer curve is written as one CSV per corner and
 temperature (columns ``x_volts`` = v(in) - v(ref), ``y_volts`` = v(out) - v(ref)) for the
 reference to use as the activation of a sky130 run; the datasheet shows the tt / 27 degC curve
@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from ..fileio import atomic_open
+from ..pdk.testbenches import C_LOAD, PHASE, VCM, VDD
 from .characterise import SPECS, CellResult
-from .testbenches import C_LOAD, PHASE, VCM, VDD
 
 CELL_TITLES = {
     "opamp": "Two-stage Miller op-amp (`sky130_opamp`, `sky130_buffer`, `sky130_tia`)",
@@ -103,7 +103,7 @@ def transfer_lines(table: np.ndarray, step: float = 0.1) -> list[str]:
 def datasheet_text(results: list[CellResult], *, command: str, machine: str, ngspice: str, seconds: float,
                    transfer_folder: str | None) -> str:
     """The whole datasheet (Markdown)."""
-    from .models import SKY130_VERSION
+    from ..pdk.models import SKY130_VERSION
 
     cells = list(dict.fromkeys(r.cell for r in results))
     lines = ["# sky130 cell datasheet", "",
