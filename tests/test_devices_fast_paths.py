@@ -131,6 +131,22 @@ def _pair(device, seed=0):
     return CrossbarState(conductances, mapping, device, seed=seed)
 
 
+def _random_update(rng, scale: float, widths: tuple[int, int, int]) -> Update:
+    """A two-layer update of normal entries times ``scale`` for layer widths ``(N0, N1, N2)``: weight
+    changes ``(N0, N1)`` and ``(N1, N2)``, bias changes ``(N0,)`` and ``(N1,)`` (the draw order the
+    tests were written with)."""
+    n0, n1, n2 = widths
+    return Update([scale * rng.standard_normal((n0, n1)), scale * rng.standard_normal((n1, n2))],
+                  [scale * rng.standard_normal(n0), scale * rng.standard_normal(n1)])
+
+
+def _advance_and_apply(states, dt: float, update: Update) -> None:
+    """Advance each of the twin states' clocks by ``dt`` seconds, then apply the same update."""
+    for state in states:
+        state.advance(dt)
+        state.apply(update)
+
+
 def _full_path(state):
     """``state`` with its devices' sparse programming hidden, so it takes the general path."""
     for device in state.plus + state.minus:
@@ -145,11 +161,7 @@ def test_the_sparse_pair_path_is_the_full_pair_path(name):
     assert all(d.programs_sparsely for d in sparse.plus) and not any(d.programs_sparsely for d in full.plus)
     rng = np.random.default_rng(4)
     for k in range(6):
-        update = Update([0.05 * rng.standard_normal((12, 9)), 0.05 * rng.standard_normal((9, 11))],
-                        [0.05 * rng.standard_normal(12), 0.05 * rng.standard_normal(9)])
-        for state in (sparse, full):
-            state.advance(0.4)
-            state.apply(update)
+        _advance_and_apply((sparse, full), 0.4, _random_update(rng, 0.05, (12, 9, 11)))
         if k % 2:
             assert sparse.clipped == full.clipped
         for a, b in zip(sparse.weights()[0] + sparse.monitor_weights()[0],
@@ -208,11 +220,7 @@ def test_the_sparse_pair_path_is_the_full_pair_path_in_the_bidirectional_archite
                     for _ in range(2))
     _full_path(full)
     for _ in range(8):
-        update = Update([0.3 * rng.standard_normal((7, 10)), 0.3 * rng.standard_normal((10, 7))],
-                        [0.3 * rng.standard_normal(7), 0.3 * rng.standard_normal(10)])
-        for state in (sparse, full):
-            state.advance(0.5)
-            state.apply(update)
+        _advance_and_apply((sparse, full), 0.5, _random_update(rng, 0.3, (7, 10, 7)))
         assert sparse.clipped == full.clipped
         for a, b in zip(sparse.weights()[0] + sparse.weights()[1], full.weights()[0] + full.weights()[1]):
             np.testing.assert_array_equal(a, b)
