@@ -47,7 +47,7 @@ from recirc_analog.schematic.mapping import choose_r_f
 from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_reference import header  # noqa: E402
+from bench_reference import header, replace_section  # noqa: E402
 
 SIZES = ((64, 16, 64), (196, 20, 196), (784, 20, 784))
 ACTS = ("tanh", "logistic")
@@ -166,14 +166,7 @@ def main() -> None:
                           f"of {args.repeats} rounds; wall in parentheses. Each round rebinds the circuit to new "
                           "conductances and inputs, so every wired tile is factorised again, as after a "
                           "co-simulation update.", "", *lines, "", extra, ""])
-        path = Path(__file__).with_name("RESULTS.md")
-        old = path.read_text()
-        start = old.find(SECTION)
-        if start < 0:
-            path.write_text(old.rstrip("\n") + "\n\n" + text)
-        else:
-            end = old.find("\n## ", start + len(SECTION))
-            path.write_text(old[:start] + text + ("\n" + old[end + 1:] if end >= 0 else ""))
+        replace_section(SECTION, text)
 
 
 if __name__ == "__main__":

@@ -55,7 +55,7 @@ from recirc_analog.reference.rules import get_rule
 from recirc_analog.reference.training import TrainConfig, Trainer
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_reference import header  # noqa: E402
+from bench_reference import header, replace_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = "784,20,784"
@@ -303,14 +303,7 @@ def main() -> None:
         section = "## Time per MNIST epoch by engine (issue 10)"
         load = f"Load average at the end: {', '.join(f'{v:.2f}' for v in os.getloadavg())}"
         text = "\n".join([section, "", *lines, "", load]) + "\n"
-        path = ROOT / "benchmarks" / "RESULTS.md"
-        old = path.read_text()
-        start = old.find(section)
-        if start < 0:
-            path.write_text(old.rstrip("\n") + "\n\n" + text)
-        else:
-            end = old.find("\n## ", start + len(section))
-            path.write_text(old[:start] + text + ("\n" + old[end + 1:] if end >= 0 else ""))
+        replace_section(section, text)
 
 
 if __name__ == "__main__":

@@ -144,6 +144,19 @@ def publish(lines: list[str], heading: str, write: bool) -> None:
             handle.write(f"\n## {heading}\n\n{text}\n")
 
 
+def replace_section(section: str, text: str) -> None:
+    """Put ``text`` (starting with the heading line ``section``) into benchmarks/RESULTS.md: in place of
+    the section with that heading up to the next ``## `` heading, or appended if there is none."""
+    path = Path(__file__).with_name("RESULTS.md")
+    old = path.read_text()
+    start = old.find(section)
+    if start < 0:
+        path.write_text(old.rstrip("\n") + "\n\n" + text)
+    else:
+        end = old.find("\n## ", start + len(section))
+        path.write_text(old[:start] + text + ("\n" + old[end + 1:] if end >= 0 else ""))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"),
