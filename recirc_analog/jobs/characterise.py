@@ -24,6 +24,7 @@ from ..errors import ConfigError, SimulationError
 from ..pdk import measure as m
 from ..pdk.cells import CELL_FILES, CELLS, check_cell, library_text
 from ..pdk.models import check_corners, write_model_library
+from ..pdk.noise import NOISE_F_HIGH, NOISE_F_LOW, noise_rms
 from ..pdk.testbenches import (
     OPAMP_STEP,
     PHASE,
@@ -92,6 +93,8 @@ SPECS = {
         Spec("settling", "settling 0.1 % (0.2 V step)", "ns", 1e9, None, PHASE / 2),
         Spec("tia_error", "TIA transresistance error (rf 10 kohm)", "%", 1e2, -1e-2, 1e-2),
         Spec("supply_current", "supply current", "uA", 1e6, None, 300e-6),
+        Spec("tia_noise", "TIA output noise (rf 10 kohm, 1 kHz-1 GHz)", "uV rms", 1e6),
+        Spec("tia_noise_current", "TIA input noise (output / rf)", "nA rms", 1e9),
     ),
     "neuron": (
         Spec("gain", "gain at in = ref", "V/V", 1.0, 0.5, 2.0),
@@ -102,6 +105,7 @@ SPECS = {
         Spec("tanh_error", "max dev. from a*tanh(b*x)+c", "mV", 1e3, None, None),
         Spec("settling", "settling 0.1 % (50 mV step)", "ns", 1e9, None, PHASE / 2),
         Spec("supply_current", "supply current", "uA", 1e6, None, 300e-6),
+        Spec("noise", "output noise (in = ref, 1 kHz-1 GHz)", "uV rms", 1e6),
     ),
     "sample_hold": (
         *(Spec(f"pedestal_{k}", f"pedestal at {level:g} V", "mV", 1e3, -2e-3, 2e-3)
@@ -111,6 +115,7 @@ SPECS = {
         Spec("offset", "tracking offset (0.9 V)", "mV", 1e3, -5e-3, 5e-3),
         Spec("acquisition", "acquisition 0.1 % (0.2 V)", "ns", 1e9, None, PHASE),
         Spec("supply_current", "supply current", "uA", 1e6, None, 300e-6),
+        Spec("noise", "output noise tracking (1 kHz-1 GHz)", "uV rms", 1e6),
     ),
     "clock": (
         Spec("gap_12", "non-overlap phi1->phi2", "ns", 1e9, 0.5e-9, None),
@@ -200,6 +205,8 @@ def measure_opamp(plots: dict) -> dict:
         "settling": m.settling_time(t, out, T_STEP, final, SETTLE_TOLERANCE * OPAMP_STEP),
         "tia_error": transresistance / TIA_RF - 1.0,
         "supply_current": _supply(op, "vddb"),
+        "tia_noise": noise_rms(plots, NOISE_F_LOW, NOISE_F_HIGH),
+        "tia_noise_current": noise_rms(plots, NOISE_F_LOW, NOISE_F_HIGH) / TIA_RF,
     }
 
 
@@ -236,6 +243,7 @@ def measure_neuron(plots: dict) -> tuple[dict, np.ndarray]:
         "tanh_error": _tanh_fit(x, y),
         "settling": m.settling_time(t, out, T_STEP, final, SETTLE_TOLERANCE * abs(step)),
         "supply_current": _supply(op, "vdda"),
+        "noise": noise_rms(plots, NOISE_F_LOW, NOISE_F_HIGH),
     }
     return values, np.column_stack([x, y])
 
@@ -264,6 +272,7 @@ def measure_sample_hold(plots: dict) -> dict:
     values["offset"] = float(np.real(op[f"v(o{mid})"][0] - op[f"v(in{mid})"][0]))
     values["acquisition"] = m.settling_time(t, out, s["track"], final, SETTLE_TOLERANCE * SH_FEEDTHROUGH_STEP)
     values["supply_current"] = _supply(op, f"vdd{mid}")
+    values["noise"] = noise_rms(plots, NOISE_F_LOW, NOISE_F_HIGH)
     return values
 
 

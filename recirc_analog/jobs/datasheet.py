@@ -31,12 +31,16 @@ CELL_NOTES = {
              "supply current as a unity-gain buffer (0.9 -> 1.1 V step, 1 ns edge); swing: the output range "
              "of a gain -1 inverting stage (100 kohm / 100 kohm) over which the incremental gain is within "
              "1 % of -1; TIA error: (v_out(-I) - v_out(+I)) / (2 rf I) - 1 at I = 10 uA, rf = 10 kohm "
-             "(the second stage loaded by rf).",
+             "(the second stage loaded by rf). Noise: ngspice's .noise of a TIA (rf = 10 kohm, open column, "
+             "zero current) at its operating point, the output density (BSIM4 thermal and flicker noise of "
+             "the op-amp, 4kTR of rf and the bias resistor) integrated from 1 kHz (1 / a 1 ms run) to "
+             "1 GHz (beyond the stage's poles, which set its noise bandwidth); input noise is that / rf.",
     "neuron": "x = v(in) - v(ref), output re v(ref). Gain is dy/dx at x = 0 from the DC sweep; bandwidth is "
               "the small-signal -3 dB frequency at x = 0 into 1 pF; the tanh column is the largest "
               "deviation of the measured curve from its least-squares a*tanh(b*x)+c over |x| <= 0.6 V (the "
               "circuit's curve is its own: the transfer CSVs are what the reference should use); settling "
-              "for a 50 mV input step.",
+              "for a 50 mV input step. Output noise: ngspice's .noise at x = 0 (inputs from ideal "
+              "sources), 1 kHz-1 GHz (see `recirc_analog/pdk/noise.py`).",
     "sample_hold": "Ideal complementary clocks with 1 ns edges. Pedestal: held minus tracked output, 200 ns "
                    "after the hold edge, at three input levels. Droop: least-squares slope over 2.7 us of "
                    "hold (worst level). Feedthrough: held change per volt of a 0.2 V input step while "
@@ -45,7 +49,9 @@ CELL_NOTES = {
                    "with about 0 V across the open switch, where its channel does not leak: the 1.2-1.5 mV/s "
                    "found is the floor set by the simulator's gmin (1e-15 S per junction, 1e-15 S x 1.3 V / "
                    "1 pF), an upper bound on the transistors' own junction leakage; with 0.2 V across the "
-                   "switch the channel leakage shows in the feedthrough column (1.2 ppm at ff, 125 degC).",
+                   "switch the channel leakage shows in the feedthrough column (1.2 ppm at ff, 125 degC). "
+                   "Output noise: ngspice's .noise while tracking 0.9 V, 1 kHz-1 GHz: the buffer's own noise "
+                   "and the switch's thermal noise on the 1 pF (kT/C = 64 uV rms at 27 degC).",
     "clock": "Input 500 kHz square wave (1 us phases, 100 ps edges), 50 fF on every output. Gaps between "
              "the 50 % crossings of the falling and the rising phase; worst edges of phi1 and phi2; mean "
              "supply current over one period (dynamic power C V^2 f dominates).",

@@ -19,6 +19,7 @@ from ..errors import check_range
 from ..schematic.names import check_name
 from .cells import CELL_FILES, check_cell
 from .models import check_corners
+from .noise import NOISE_POINTS, noise_card
 
 VDD = 1.8
 """Supply voltage (V)."""
@@ -91,10 +92,16 @@ def _step(t0: float, v0: float, v1: float) -> str:
     return _pwl([(0, v0), (t0, v0), (t0 + EDGE, v1)])
 
 
-def _with_analyses(lines: list[str], ac_start: float, sweep: str, quick: bool) -> str:
+def _noise(output: str, source: str, quick: bool) -> str:
+    """The testbench's one ``.noise`` card (:mod:`.noise`: 1 kHz to 1 GHz)."""
+    return noise_card(output, source, points=NOISE_POINTS // 2 if quick else NOISE_POINTS)
+
+
+def _with_analyses(lines: list[str], ac_start: float, sweep: str, quick: bool, noise: str) -> str:
     """``lines`` and the analyses of an analogue cell: operating point, AC from ``ac_start`` (Hz)
-    to 1 GHz, DC sweep ``sweep`` (source, start, stop), a step response over one phase."""
-    lines = lines + [".op", f".ac dec {10 if quick else 20} {ac_start:g} 1G",
+    to 1 GHz, DC sweep ``sweep`` (source, start, stop), a step response over one phase, and the
+    ``noise`` card (the cell's own output noise at its operating point)."""
+    lines = lines + [".op", f".ac dec {10 if quick else 20} {ac_start:g} 1G", noise,
                      f".dc {sweep} {0.02 if quick else 0.005}",
                      f".tran {5e-9 if quick else 1e-9:g} {T_STEP + PHASE + 100e-9:g}", ".end"]
     return "\n".join(lines) + "\n"
@@ -102,10 +109,12 @@ def _with_analyses(lines: list[str], ac_start: float, sweep: str, quick: bool) -
 
 def opamp_testbench(corner: str = "tt", temp: float = 27.0, quick: bool = False) -> str:
     """Op-amp: open-loop AC (gain, unity-gain frequency, phase margin), buffer (offset, step
-    settling, supply current), inverting gain -1 (output swing, DC sweep), TIA at +-TIA_CURRENT.
+    settling, supply current), inverting gain -1 (output swing, DC sweep), TIA at +-TIA_CURRENT,
+    and a TIA at zero current for its output noise.
 
     Nodes: ``oa`` open-loop output (AC source ``vina``), ``ob`` buffer output (supply ``vddb``),
-    ``oc`` inverting output (sweep ``vinc``), ``otp`` / ``otn`` TIA outputs.
+    ``oc`` inverting output (sweep ``vinc``), ``otp`` / ``otn`` TIA outputs, ``ot0`` the noise
+    TIA's output (input ``it0``, open column: noise gain 1).
     """
     lines = _head("opamp", corner, temp, "sky130_opamp open loop, as buffer, inverting, as TIA")
     lines += [
@@ -134,13 +143,19 @@ def opamp_testbench(corner: str = "tt", temp: float = 27.0, quick: bool = False)
         f"ITN ctp2 0 {TIA_CURRENT:g}",
         f"XTP ctp cm otp vddd 0 sky130_tia rf={TIA_RF:g}",
         f"XTN ctp2 cm otn vddd 0 sky130_tia rf={TIA_RF:g}",
+        "* E: transimpedance stage at zero current, for its output noise",
+        f"VDDE vdde 0 {VDD}",
+        "IT0 0 ct0 dc 0 ac 1",
+        f"XT0 ct0 cm ot0 vdde 0 sky130_tia rf={TIA_RF:g}",
+        f"CLT0 ot0 0 {C_LOAD}",
     ]
-    return _with_analyses(lines, 10, f"VINC 0 {VDD}", quick)
+    return _with_analyses(lines, 10, f"VINC 0 {VDD}", quick, _noise("ot0", "IT0", quick))
 
 
 def neuron_testbench(corner: str = "tt", temp: float = 27.0, quick: bool = False) -> str:
     """Differential-pair neuron: transfer curve (DC sweep of ``vin``, output ``oa``), small-signal
-    bandwidth (AC at in = ref), step settling (``ob``, step NEURON_STEP), supply current (``vdda``)."""
+    bandwidth and output noise (AC and ``.noise`` at in = ref), step settling (``ob``, step
+    NEURON_STEP), supply current (``vdda``)."""
     lines = _head("neuron", corner, temp, "sky130_dp_neuron transfer curve, bandwidth, settling")
     lines += [
         f"VREF ref 0 {VCM}",
@@ -153,13 +168,15 @@ def neuron_testbench(corner: str = "tt", temp: float = 27.0, quick: bool = False
         "XB inb ref ob vddb 0 sky130_dp_neuron",
         f"CLB ob 0 {C_LOAD}",
     ]
-    return _with_analyses(lines, 1e3, f"VIN {VCM - NEURON_SWEEP:g} {VCM + NEURON_SWEEP:g}", quick)
+    return _with_analyses(lines, 1e3, f"VIN {VCM - NEURON_SWEEP:g} {VCM + NEURON_SWEEP:g}", quick,
+                          _noise("oa", "VIN", quick))
 
 
 def sample_hold_testbench(corner: str = "tt", temp: float = 27.0, quick: bool = False) -> str:
     """Sample-and-hold at the input levels SH_LEVELS (instances ``X<k>``, outputs ``o<k>``,
     supplies ``vdd<k>``), driven by ideal complementary clocks with EDGE edges; the timeline is
-    SH_TIMES."""
+    SH_TIMES. The ``.noise`` analysis is at the operating point (tracking, clk high) of the
+    instance at VCM: the buffer's noise plus the switch's, which the capacitor filters to kT/C."""
     t = SH_TIMES
     lines = _head("sample_hold", corner, temp, "sky130_sample_hold pedestal, droop, feedthrough, acquisition")
     clk = _pwl([(0, VDD), (t["hold"], VDD), (t["hold"] + EDGE, 0), (t["track"], 0), (t["track"] + EDGE, VDD)])
@@ -167,10 +184,11 @@ def sample_hold_testbench(corner: str = "tt", temp: float = 27.0, quick: bool = 
     lines += [f"VCK clk 0 {clk}", f"VCKB clkb 0 {clkb}"]
     for k, level in enumerate(SH_LEVELS):
         lines += [f"VDD{k} vdd{k} 0 {VDD}",
-                  f"VIN{k} in{k} 0 {_step(t['step'], level, level + SH_FEEDTHROUGH_STEP)}",
+                  f"VIN{k} in{k} 0 {_step(t['step'], level, level + SH_FEEDTHROUGH_STEP)} ac 1",
                   f"X{k} in{k} o{k} clk clkb vdd{k} 0 sky130_sample_hold",
                   f"CL{k} o{k} 0 {C_LOAD}"]
-    lines += [".op", f".tran {5e-9 if quick else 1e-9:g} {t['end']:g}", ".end"]
+    mid = SH_LEVELS.index(VCM) if VCM in SH_LEVELS else 0
+    lines += [".op", _noise(f"o{mid}", f"VIN{mid}", quick), f".tran {5e-9 if quick else 1e-9:g} {t['end']:g}", ".end"]
     return "\n".join(lines) + "\n"
 
 
