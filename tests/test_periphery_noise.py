@@ -7,12 +7,21 @@ import subprocess
 import numpy as np
 import pytest
 
+from recirc_analog.cosim.periphery_noise import periphery_noise
 from recirc_analog.engines.rawfile import read_raw
 from recirc_analog.errors import ConfigError
 from recirc_analog.jobs import characterise
 from recirc_analog.pdk import testbenches
 from recirc_analog.pdk.noise import NOISE_F_HIGH, NOISE_F_LOW, band_power, band_rms, noise_card, noise_rms
-from recirc_analog.schematic.noise import BOLTZMANN
+from recirc_analog.schematic.mapping import Conductances
+from recirc_analog.schematic.noise import (
+    BOLTZMANN,
+    FLOOR_PARTS,
+    PeripheryNoise,
+    noise_floor,
+    noise_floor_parts,
+)
+from recirc_analog.schematic.spec import CircuitSpec, NeuronConfig
 
 T_NGSPICE = 300.15
 """ngspice's default temperature, 27 degC, in K."""
@@ -111,3 +120,40 @@ def test_characterise_reports_the_noise_columns(noise_plots):
     assert 1e-6 < values["tia_noise"] < 10e-3
     keys = {cell: [s.key for s in characterise.SPECS[cell]] for cell in characterise.SPECS}
     assert "tia_noise" in keys["opamp"] and "noise" in keys["neuron"] and "noise" in keys["sample_hold"]
+
+
+def _conductances(g: float, n_out: int, n_in: int) -> Conductances:
+    return Conductances(np.full((n_out, n_in + 1), g), np.full((n_out, n_in + 1), g), None)
+
+
+def test_floor_is_the_power_sum_of_named_parts():
+    spec = CircuitSpec(form="tran", noise=True)
+    g = [_conductances(20e-6, 4, 16), _conductances(20e-6, 16, 4)]
+    scales = [0.2, 0.1, 0.2]
+    quiet = noise_floor_parts(spec, g, 10e3, scales)
+    assert set(quiet) == set(FLOOR_PARTS) and np.all(quiet["periphery"] == 0)
+    assert np.allclose(noise_floor(spec, g, 10e3, scales), np.sqrt(quiet["ktc"] ** 2 + quiet["devices"] ** 2))
+    periphery = PeripheryNoise(held=3e-4, live=(1e-3, 2e-3), band=(1e3, 1e9))
+    parts = noise_floor_parts(spec, g, 10e3, scales, periphery)
+    assert np.allclose(parts["periphery"], [np.sqrt(2) * 3e-4 / 0.2, np.hypot(3e-4, 1e-3) / 0.1,
+                                            np.hypot(3e-4, 2e-3) / 0.2])
+    floor = noise_floor(spec, g, 10e3, scales, periphery)
+    assert np.allclose(floor ** 2, noise_floor(spec, g, 10e3, scales) ** 2 + parts["periphery"] ** 2)
+    with pytest.raises(ConfigError, match="one live value per layer"):
+        noise_floor(spec, g, 10e3, scales, PeripheryNoise(3e-4, (1e-3,), (1e3, 1e9)))
+
+
+def test_periphery_noise_of_a_sky130_run(noise_plots):
+    """The co-simulation's chains in ngspice: more column conductance, more noise gain (1 + rf G);
+    the hold buffer alone is the tracking sample-and-hold (same bias, shifted by 0.9 V) without
+    its switch's noise on the hold capacitor, which is at most kT/C."""
+    spec = CircuitSpec(form="tran", noise=True, neuron=NeuronConfig(kind="sky130"))
+    small = periphery_noise(spec, [_conductances(1e-6, 4, 16), _conductances(1e-6, 16, 4)], 10e3,
+                            [0.2, 0.2, 0.2], ("tanh", "linear"))
+    large = periphery_noise(spec, [_conductances(50e-6, 4, 16), _conductances(1e-6, 16, 4)], 10e3,
+                            [0.2, 0.2, 0.2], ("tanh", "linear"))
+    assert large.live[0] > 1.3 * small.live[0] and large.live[1] == small.live[1] and large.held == small.held
+    assert all(v > 0 for v in small.live) and small.band == (NOISE_F_LOW, NOISE_F_HIGH)
+    tracking = noise_rms(noise_plots["sample_hold"])
+    switch_part = tracking ** 2 - small.held ** 2
+    assert 0 < switch_part <= 1.05 * BOLTZMANN * T_NGSPICE / 1e-12

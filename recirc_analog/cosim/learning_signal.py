@@ -25,7 +25,13 @@ def noise_row(controller, x: np.ndarray) -> dict:
     CosimController) holds now, i.e. before its update."""
     spec = controller.spec
     scales = plan(controller.network(), x, spec).scales
-    floor = noise_floor(spec, controller.state.all_conductances(), spec.crossbar.r_f, scales)
+    conductances = controller.state.all_conductances()
+    periphery = None
+    if spec.neuron.kind == "sky130":  # the transistor cells' own noise (.noise in ngspice)
+        from .periphery_noise import periphery_noise
+
+        periphery = periphery_noise(spec, conductances, spec.crossbar.r_f, scales, controller.network().activations)
+    floor = noise_floor(spec, conductances, spec.crossbar.r_f, scales, periphery)
     return {f"noise_rms_L{h}": float(value) for h, value in enumerate(floor)}
 
 

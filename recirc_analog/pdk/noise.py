@@ -97,3 +97,4 @@ def noise_rms(plots: dict, f_low: float = NOISE_F_LOW, f_high: float = NOISE_F_H
     returns them; the spectrum is the ``noise`` plot's ``onoise_spectrum``."""
     spectrum = plots["noise"]
     return band_rms(np.real(spectrum["frequency"]), np.real(spectrum["onoise_spectrum"]), f_low, f_high)
+

@@ -15,11 +15,12 @@ the activity), phase length :data:`PHASE` (``CircuitSpec``'s default ``phase``),
 
 from __future__ import annotations
 
-from ..errors import check_range
+from ..errors import ConfigError, check_range
 from ..schematic.names import check_name
-from .cells import CELL_FILES, check_cell
-from .models import check_corners
-from .noise import NOISE_POINTS, noise_card
+from ..schematic.periphery import SKY130_SUPPLY
+from .cells import CELL_FILES, check_cell, library_text
+from .models import check_corners, corner_section
+from .noise import NOISE_F_HIGH, NOISE_F_LOW, NOISE_POINTS, noise_card
 
 VDD = 1.8
 """Supply voltage (V)."""
@@ -204,6 +205,52 @@ def clock_testbench(corner: str = "tt", temp: float = 27.0, quick: bool = False)
     lines += [f"C{node} {node} 0 {CLOCK_LOAD:g}" for node in ("phi1", "phi1b", "phi2", "phi2b")]
     lines += [".op", f".tran {4e-9 if quick else 2e-9:g} {2.6 * PHASE:g}", ".end"]
     return "\n".join(lines) + "\n"
+
+
+def _chain(corner: str, temp: float, files: tuple[str, ...], body: list[str], card: str, what: str) -> str:
+    """A self-contained ``.noise`` netlist: the corner's models and the cell files inlined."""
+    (corner,) = check_corners([corner])
+    check_range("temp (degC)", temp, *TEMPERATURE_RANGE)
+    lines = [f"* {what} (recirc_analog.pdk.testbenches), sky130 {corner}, {temp:g} degC", *corner_section(corner)]
+    for name in files:
+        lines += library_text(name).splitlines()
+    lines += [f".temp {temp:g}", ANALOG_OPTIONS, f"Vvp vp 0 {SKY130_SUPPLY:g}", f"Vvn vn 0 {-SKY130_SUPPLY:g}",
+              *body, card, ".end"]
+    return "\n".join(lines) + "\n"
+
+
+def live_chain_netlist(corner: str, temp: float, rf: float, g_plus: float, g_minus: float, activation: str,
+                       f_low: float = NOISE_F_LOW, f_high: float = NOISE_F_HIGH, points: int = NOISE_POINTS) -> str:
+    """``.noise`` of one neuron's live reading as the sky130 periphery builds it
+    (:class:`recirc_analog.schematic.periphery.Sky130Periphery`): supplies +-0.9 V, reference
+    ground, two ``sky130_tia`` (feedback ``rf`` ohm) whose column nodes see the crossbar's total
+    conductances ``g_plus`` / ``g_minus`` (S) to ground, written ``noisy=0`` (the devices' own
+    4kTG is the floor's separate ``devices`` part; the conductance still sets the op-amps' noise
+    gain 1 + rf G), then the activation stage (``sky130_dp_neuron_diff`` for tanh,
+    ``sky130_diff_amp`` for linear) of the difference, output ``out`` into 1 pF, all at zero
+    signal (the neuron at its centre, where its gain is largest)."""
+    cells = {"tanh": "sky130_dp_neuron_diff", "linear": "sky130_diff_amp"}
+    if activation not in cells:
+        raise ConfigError(f"activation must be one of {', '.join(cells)} for the sky130 periphery, got {activation!r}")
+    check_range("rf (ohm)", rf, 0, None, low_open=True)
+    body = ["Iin 0 cp dc 0 ac 1"]
+    for node, g in (("cp", g_plus), ("cm", g_minus)):
+        check_range("column conductance (S)", g, 0, None)
+        if g > 0:
+            body.append(f"Rg{node} {node} 0 {1 / g:.12g} noisy=0")
+    body += [f"Xtp cp 0 tp vp vn sky130_tia rf={rf:.12g}", f"Xtm cm 0 tm vp vn sky130_tia rf={rf:.12g}",
+             f"Xa tm tp 0 out vp vn {cells[activation]}", f"Cout out 0 {C_LOAD:g}"]
+    return _chain(corner, temp, ("sky130_opamp.lib", "sky130_neuron.lib"), body,
+                  noise_card("out", "Iin", f_low, f_high, points), "live reading: two TIAs and the activation")
+
+
+def held_chain_netlist(corner: str, temp: float, f_low: float = NOISE_F_LOW, f_high: float = NOISE_F_HIGH,
+                       points: int = NOISE_POINTS) -> str:
+    """``.noise`` of a held reading's buffer (``sky130_buffer``, input an ideal 0 V: the held
+    capacitor's own kT/C is the floor's ``ktc`` part), supplies +-0.9 V, output ``out`` into 1 pF."""
+    body = ["Vin in 0 dc 0 ac 1", "Xb in out vp vn sky130_buffer", f"Cout out 0 {C_LOAD:g}"]
+    return _chain(corner, temp, ("sky130_opamp.lib",), body, noise_card("out", "Vin", f_low, f_high, points),
+                  "held reading: the sample-and-hold's buffer")
 
 
 TESTBENCHES = {"opamp": opamp_testbench, "neuron": neuron_testbench, "sample_hold": sample_hold_testbench,

@@ -27,8 +27,22 @@ kT/C of a hold
     simulator's Nyquist band ``B``: the ideal transimpedance stages have no bandwidth of
     their own (a physical TIA's would replace B).
 
-Ideal, not modelled: the op-amps' and buffers' own noise, flicker noise, shot noise,
-the switches' charge injection. The direct engine refuses circuits with noise sources.
+Ideal, not modelled in the simulated (transient) noise: the op-amps' and buffers' own noise,
+flicker noise, shot noise, the switches' charge injection. The direct engine refuses circuits
+with noise sources.
+
+The closed-form floor (:func:`noise_floor`, the learning-signal metrics) is the power sum of
+named parts (:func:`noise_floor_parts`): ``ktc`` and ``devices`` as above, and, with the sky130
+periphery, ``periphery``: the transistor cells' own noise (BSIM4 channel thermal and flicker
+noise of the TIAs, the differential-pair neuron and the hold buffers, and their bias / load /
+feedback resistors' 4kTR), from ngspice's small-signal ``.noise`` at each stage's zero-signal
+operating point, integrated from 1 / (1 ms run) to 1 GHz (``recirc_analog.pdk.noise``): a
+:class:`PeripheryNoise` the caller passes in (this layer runs no simulator). Physical there:
+those transistor and resistor noises, at the run's corner, temperature, feedback resistance and
+column conductances. Still not modelled: noise at other operating points than zero signal,
+mismatch, supply and clock noise, the switches' charge-injection noise, noise carried from one
+layer into the next, and the periphery's noise inside the transient itself (the simulated
+noise sources above cover the holds and the devices only).
 """
 
 import hashlib
@@ -161,26 +175,66 @@ def column_noise(model: NoiseModel, columns, conductances) -> list:
             for column, g in zip(columns, conductances)]
 
 
-def noise_floor(spec, conductances, r_f: float, scales) -> np.ndarray:
-    """Standard deviation (activity units) of the noise in one reading of held minus live, per layer
-    0..L, shape (L + 1,): from each layer's own sources, first order.
+@dataclass(frozen=True)
+class PeripheryNoise:
+    """The transistor periphery's own noise at the two points the learning signal reads, as
+    ngspice's ``.noise`` analysis gives it (``recirc_analog.cosim.periphery_noise`` runs it for
+    ``--periphery sky130``): rms volts integrated over ``band``, without the parts the floor
+    already has (the hold's kT/C, the crossbar devices' 4kTG)."""
 
-    Held: ``sqrt(k T / C) / scale_h`` (the kT/C of its hold). Live: layers h >= 1 the thermal
-    current of the devices on the neuron's two column lines (plus and minus, or its column and
-    the reference column) through the transimpedance gain ``r_f * scale_h / scale_{h-1}``,
-    ``gain * sqrt(4 k T B sum G) / scale_h``, with the activation's slope taken as 1 (an upper
-    bound for tanh and logistic); layer 0 (the recirculated vector comes from a hold) another
-    kT/C. Not included: noise carried from one layer into the next. ``conductances``: layer h's
-    Conductances (S) at index h - 1; ``scales``: volts per unit activity of layers 0..L;
-    ``B = steps_per_phase / (2 phase)``.
+    held: float
+    """V rms at a hold's output from its buffer (the sample-and-hold's op-amp)."""
+    live: tuple[float, ...]
+    """V rms at layer h's neuron output (index h - 1, layers 1..L) from its two transimpedance
+    stages and its activation stage, at the layer's feedback resistance and column conductances."""
+    band: tuple[float, float]
+    """(f_low, f_high) (Hz) the densities were integrated over."""
+
+
+FLOOR_PARTS = ("ktc", "devices", "periphery")
+"""The named parts of :func:`noise_floor_parts`, independent sources summed in power."""
+
+
+def noise_floor_parts(spec, conductances, r_f: float, scales, periphery: PeripheryNoise | None = None) -> dict:
+    """The parts of :func:`noise_floor` by source, each a standard deviation (activity units) per
+    layer 0..L, shape (L + 1,): ``ktc`` (the holds), ``devices`` (the crossbar's thermal current
+    through the transimpedance gain) and ``periphery`` (the transistor cells' own noise,
+    :class:`PeripheryNoise`; zeros without it, the ideal periphery's op-amps being noiseless).
+
+    Held: ``sqrt(k T / C) / scale_h`` and the hold buffer's ``periphery.held / scale_h``. Live:
+    layers h >= 1 the thermal current of the devices on the neuron's two column lines (plus and
+    minus, or its column and the reference column) through the transimpedance gain
+    ``r_f * scale_h / scale_{h-1}``, ``gain * sqrt(4 k T B sum G) / scale_h``, with the
+    activation's slope taken as 1 (an upper bound for tanh and logistic), and the periphery's
+    ``live[h - 1] / scale_h``; layer 0 (the recirculated vector comes from a hold) another
+    held reading. Not included: noise carried from one layer into the next. ``conductances``:
+    layer h's Conductances (S) at index h - 1; ``scales``: volts per unit activity of layers
+    0..L; ``B = steps_per_phase / (2 phase)``.
     """
     kt = BOLTZMANN * spec.temperature
     bandwidth = 0.5 * spec.clock.steps_per_phase / spec.clock.phase
     held_volts = np.sqrt(kt / spec.sample_hold.c_hold)
-    floor = [np.sqrt(2.0) * held_volts / scales[0]]
+    buffer_volts = 0.0 if periphery is None else float(periphery.held)
+    if periphery is not None and len(periphery.live) != len(conductances):
+        raise ConfigError(f"periphery noise must have one live value per layer ({len(conductances)}), "
+                          f"got {len(periphery.live)}")
+    parts = {"ktc": [np.sqrt(2.0) * held_volts / scales[0]], "devices": [0.0],
+             "periphery": [np.sqrt(2.0) * buffer_volts / scales[0]]}
     for h, g in enumerate(conductances, start=1):
         other = g.minus.sum(axis=1) if g.minus is not None else np.full(g.plus.shape[0], g.reference.sum())
         worst = float(np.max(g.plus.sum(axis=1) + other))
         live_volts = r_f * scales[h] / scales[h - 1] * np.sqrt(4 * kt * bandwidth * worst)
-        floor.append(np.hypot(held_volts, live_volts) / scales[h])
-    return np.array(floor)
+        stages = 0.0 if periphery is None else float(periphery.live[h - 1])
+        parts["ktc"].append(held_volts / scales[h])
+        parts["devices"].append(live_volts / scales[h])
+        parts["periphery"].append(np.hypot(buffer_volts, stages) / scales[h])
+    return {name: np.array(values, dtype=float) for name, values in parts.items()}
+
+
+def noise_floor(spec, conductances, r_f: float, scales, periphery: PeripheryNoise | None = None) -> np.ndarray:
+    """Standard deviation (activity units) of the noise in one reading of held minus live, per layer
+    0..L, shape (L + 1,): from each layer's own sources, first order; the power sum of
+    :func:`noise_floor_parts` (kT/C of the holds, 4kTG of the devices and, given ``periphery``,
+    the transistor cells' own noise), whose docstring says how each is computed."""
+    parts = noise_floor_parts(spec, conductances, r_f, scales, periphery)
+    return np.sqrt(sum(part ** 2 for part in parts.values()))
