@@ -3,9 +3,12 @@
 Each run gets a fresh ngspice process in its own temporary directory, so a
 crash (segfault, abort) or a hang (timeout) costs one batch, never the
 Python process. Results come back as a binary raw file read with
-``numpy.frombuffer`` (``rawfile``). ngspice runs in ``workdir`` (default:
-the current directory) so relative ``.include`` paths in the netlist
-resolve as they would for a user running ngspice there. It runs with ``-n``:
+``numpy.frombuffer`` (``rawfile``). ngspice runs with that temporary
+directory as its working directory (so files it writes unasked, such as the
+sky130 models' ``bsim4v5.out``, go away with it: ``workdir.py``); relative
+``.include`` / ``.lib`` paths in the netlist are made absolute against
+``workdir`` (default: the current directory) so they resolve as they would
+for a user running ngspice there. It runs with ``-n``:
 no ``.spiceinit`` is read, neither from that directory nor from ``$HOME``
 (such a file may hold any command, ``shell`` included, and would change the
 results); ngspice's system ``spinit`` is still read.
@@ -40,6 +43,7 @@ from .convergence import ConvergenceLadder, default_ladder, run_with_fallbacks
 from .locate import find_ngspice, ngspice_version
 from .rawfile import read_raw
 from .result import SimulationResult
+from .workdir import absolute_includes
 
 RAW_FORMATS = ("binary", "ascii")
 
@@ -54,8 +58,9 @@ class BatchEngine:
     timeout : float
         Seconds one ngspice run may take before it is killed (> 0).
     workdir : str or None
-        Directory ngspice runs in (relative ``.include`` paths resolve
-        there); None means the current directory at run time.
+        Directory relative ``.include`` / ``.lib`` paths resolve in; None means
+        the current directory at run time. ngspice itself runs in the run's
+        temporary folder.
     raw_format : {"binary", "ascii"}
         Raw-file format asked of ngspice (ASCII is for debugging: ~3x larger).
     ladder : ConvergenceLadder or None
@@ -144,14 +149,14 @@ class BatchEngine:
         with tempfile.TemporaryDirectory(prefix="recirc-ngspice-", dir=self.tmp_root) as tmp:
             circuit = Path(tmp, "circuit.cir")
             raw = Path(tmp, "circuit.raw")
-            circuit.write_text(netlist)
+            circuit.write_text(absolute_includes(netlist, self.workdir or os.getcwd()))
             env = dict(os.environ)
             env.pop("SPICE_ASCIIRAWFILE", None)
             if self.raw_format == "ascii":
                 env["SPICE_ASCIIRAWFILE"] = "1"
             try:
                 done = subprocess.run(
-                    [self._path, "-b", "-n", "-r", str(raw), str(circuit)], cwd=self.workdir or os.getcwd(),
+                    [self._path, "-b", "-n", "-r", str(raw), str(circuit)], cwd=tmp,
                     env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=self.timeout,
                     check=False)
             except subprocess.TimeoutExpired:

@@ -36,7 +36,9 @@ never outlives its batch.
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 
 from ..errors import NetlistError, SimulationError, UsageError
 from .circuit_run import check_cycle_mode
@@ -44,6 +46,7 @@ from .console import Failure, analysis_seconds, diagnose, quote_lines, relevant_
 from .convergence import ConvergenceLadder, default_ladder, run_with_fallbacks
 from .libngspice import shared_library
 from .result import SimulationResult
+from .workdir import absolute_includes, working_directory
 
 _END_CARD = re.compile(r"^\s*\.end\s*$", re.I)
 _EXTERNAL_SOURCE = re.compile(r"^\s*[VI]\S*\s.*\bexternal\b", re.I | re.M)
@@ -78,6 +81,8 @@ class SharedEngine:
         self._netlist: str | None = None      # as given to load()
         self._loaded: str | None = None       # text in ngspice now (may carry fallback options)
         self._seconds_so_far = 0.0            # ngspice's running analysis time for the circuit
+        # ngspice's working directory during loads and runs (files it writes unasked land here)
+        self._folder = tempfile.TemporaryDirectory(prefix="recirc-ngspice-shared-")
 
     def __enter__(self) -> SharedEngine:
         return self
@@ -130,6 +135,7 @@ class SharedEngine:
             self.reset()
         self._closed = True
         self._lib.release(self)
+        self._folder.cleanup()
 
     # -- internals ----------------------------------------------------------------
     def _check_open(self) -> None:
@@ -158,7 +164,9 @@ class SharedEngine:
             raise NetlistError(f"batch {label!r}: sources driven by the caller ('external') are "
                                f"not supported by SharedEngine: {external.group(0).strip()!r}")
         self._clear()
-        self._lib.load_lines(_circuit_lines(text))
+        lines = _circuit_lines(absolute_includes(text, os.getcwd()))
+        with working_directory(self._folder.name):
+            self._lib.load_lines(lines)
         _, stderr = self._lib.take_output()
         failure = diagnose(stderr)
         if failure is not None:
@@ -173,7 +181,8 @@ class SharedEngine:
             self._load_text(text, label)
         lib = self._lib
         lib.new_plots.clear()
-        lib.command("run")
+        with working_directory(self._folder.name):
+            lib.command("run")
         stdout, stderr = lib.take_output()
         lib.command("rusage time")
         total = analysis_seconds(lib.take_output()[0])
