@@ -5,6 +5,12 @@ temporary folder and runs ``ngspice -b -n`` there (no ``.spiceinit`` read, as th
 does); :func:`measure` turns the raw-file plots into figures (:data:`SPECS` says which, in which
 unit, and their datasheet limits); :func:`characterise` does that for every cell, corner and
 temperature, on a few parallel ngspice processes, with a progress bar.
+
+Stopping: the ngspice processes are children this job tracks (:class:`ChildProcesses`). When
+the job stops for any reason (an error, Ctrl-C, or SIGTERM, which :func:`characterise` turns
+into :class:`~recirc_analog.errors.Terminated`), no new process starts, the running ones are
+killed by their pid and waited for, and the queued runs are cancelled, so nothing of it keeps
+running (``tests/test_characterise_stop.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +27,7 @@ import numpy as np
 
 from ..engines.locate import find_ngspice
 from ..engines.rawfile import read_raw
-from ..errors import ConfigError, SimulationError
+from ..errors import ConfigError, SimulationError, Terminated
 from ..pdk import measure as m
 from ..pdk.cells import CELL_FILES, CELLS, check_cell, library_text
 from ..pdk.models import check_corners, write_model_library
@@ -153,31 +160,84 @@ class CellResult:
                 for spec in SPECS[self.cell] if not spec.passes(self.values[spec.key])]
 
 
+class ChildProcesses:
+    """The ngspice processes a job has running, so that it can end them when it stops.
+
+    :meth:`start` and :meth:`stop` hold one lock: after :meth:`stop` no process starts (a
+    worker thread asking gets :class:`~recirc_analog.errors.Terminated`), and every process
+    started before is killed (SIGKILL, by its pid) and reaped."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._running: set[subprocess.Popen] = set()
+        self._stopped = False
+
+    def start(self, args: list[str], cwd) -> subprocess.Popen:
+        """A new process ``args`` in ``cwd`` (stdin closed, stdout / stderr piped), tracked."""
+        with self._lock:
+            if self._stopped:
+                raise Terminated("characterise: stopped; no new ngspice run starts")
+            process = subprocess.Popen(args, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE)
+            self._running.add(process)
+            return process
+
+    def finish(self, process: subprocess.Popen) -> None:
+        """Kill ``process`` if it still runs, reap it and stop tracking it."""
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        with self._lock:
+            self._running.discard(process)
+
+    def pids(self) -> list[int]:
+        """The pids of the tracked processes still running."""
+        with self._lock:
+            return [p.pid for p in self._running if p.poll() is None]
+
+    def stop(self) -> None:
+        """No process starts from now on; kill and reap every running one."""
+        with self._lock:
+            self._stopped = True
+            running = list(self._running)
+        for process in running:
+            if process.poll() is None:
+                process.kill()
+        for process in running:
+            process.wait()
+
+
 def run_testbench(text: str, cell: str, corner: str, *, executable: str | None = None,
-                  timeout: float = TIMEOUT) -> dict:
+                  timeout: float = TIMEOUT, children: ChildProcesses | None = None) -> dict:
     """Run testbench ``text`` of ``cell`` in a fresh folder; the plots as ``plot name -> vectors``.
 
-    Raises :class:`SimulationError` naming the cell and corner and quoting ngspice's errors.
+    ``children``: where the ngspice process is tracked (a job's :class:`ChildProcesses`; default
+    a private one). The process never outlives this call: it is killed on a timeout and on any
+    exception (KeyboardInterrupt included). Raises :class:`SimulationError` naming the cell and
+    corner and quoting ngspice's errors.
     """
     ngspice = find_ngspice(executable)
+    children = ChildProcesses() if children is None else children
     with tempfile.TemporaryDirectory(prefix="recirc-sky130-") as tmp:
         write_model_library(Path(tmp, "models.lib"), [corner])
         for name in CELL_FILES[cell]:
             Path(tmp, name).write_text(library_text(name))
         Path(tmp, "tb.cir").write_text(text)
+        process = children.start([ngspice, "-b", "-n", "-r", "tb.raw", "tb.cir"], tmp)
         try:
-            done = subprocess.run([ngspice, "-b", "-n", "-r", "tb.raw", "tb.cir"], cwd=tmp, capture_output=True,
-                                  stdin=subprocess.DEVNULL, timeout=timeout, check=False)
+            _, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             raise SimulationError(f"sky130 {cell} testbench at {corner}: ngspice did not finish within "
                                   f"{timeout:g} s") from None
-        err = done.stderr.decode("utf-8", "replace").splitlines()
+        finally:
+            children.finish(process)
+        err = stderr.decode("utf-8", "replace").splitlines()
         bad = [line for line in err if "error" in line.lower()]
         raw = Path(tmp, "tb.raw")
-        if done.returncode != 0 or bad or not raw.exists():
+        if process.returncode != 0 or bad or not raw.exists():
             quote = "; ".join((bad or err)[-3:])
             raise SimulationError(f"sky130 {cell} testbench at {corner}: ngspice exited with status "
-                                  f"{done.returncode}: {quote}")
+                                  f"{process.returncode}: {quote}")
         return {plot.plot_name.split()[0].lower(): plot.vectors for plot in read_raw(raw)}
 
 
@@ -316,12 +376,14 @@ def measure(cell: str, plots: dict) -> tuple[dict, np.ndarray | None]:
 
 
 def characterise_one(cell: str, corner: str = "tt", temp: float = 27.0, quick: bool = False,
-                     executable: str | None = None) -> CellResult:
-    """Run ``cell``'s testbench at ``corner`` and ``temp`` (degC) and measure it."""
+                     executable: str | None = None, children: ChildProcesses | None = None) -> CellResult:
+    """Run ``cell``'s testbench at ``corner`` and ``temp`` (degC) and measure it (``children``:
+    see :func:`run_testbench`)."""
     import time
 
     start = time.perf_counter()
-    plots = run_testbench(testbench(cell, corner, temp, quick), cell, corner, executable=executable)
+    plots = run_testbench(testbench(cell, corner, temp, quick), cell, corner, executable=executable,
+                          children=children)
     values, transfer = measure(cell, plots)
     return CellResult(cell, corner, float(temp), values, transfer, time.perf_counter() - start)
 
@@ -349,13 +411,22 @@ def characterise(cells=CELLS, corners=("tt", "ss", "ff"), temps=(-40.0, 27.0, 12
     jobs = [(c, k, t) for c in cells for k in corners for t in temps]
     from tqdm import tqdm
 
-    with ThreadPoolExecutor(max_workers=workers) as pool, \
+    from .termination import terminate_cleanly
+
+    children = ChildProcesses()
+    with terminate_cleanly("characterise", "no datasheet written; its ngspice runs were stopped"), \
             tqdm(total=len(jobs), desc="characterise", unit="run", disable=None if show_progress else True) as bar:
-        futures = [pool.submit(characterise_one, c, k, t, quick, executable) for c, k, t in jobs]
-        results = []
-        for future in futures:
-            results.append(future.result())
-            bar.update(1)
+        pool = ThreadPoolExecutor(max_workers=workers)
+        try:
+            futures = [pool.submit(characterise_one, c, k, t, quick, executable, children) for c, k, t in jobs]
+            results = []
+            for future in futures:
+                results.append(future.result())
+                bar.update(1)
+        finally:
+            # whatever ended the loop (done, an error, Ctrl-C, SIGTERM): nothing of the job keeps running
+            children.stop()
+            pool.shutdown(wait=True, cancel_futures=True)
     return results
 
 

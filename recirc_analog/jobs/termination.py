@@ -19,14 +19,15 @@ from ..errors import Terminated
 
 
 @contextmanager
-def terminate_cleanly(what: str) -> Iterator[None]:
-    """Turn SIGTERM into :class:`Terminated` for the duration of the block (main thread only)."""
+def terminate_cleanly(what: str, note: str = "the last checkpoint is kept, --resume continues") -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` for the duration of the block (main thread only);
+    its message is ``"<what>: terminated (SIGTERM); <note>"``."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum, frame):
-        raise Terminated(f"{what}: terminated (SIGTERM); the last checkpoint is kept, --resume continues")
+        raise Terminated(f"{what}: terminated (SIGTERM); {note}")
 
     previous = signal.signal(signal.SIGTERM, handler)
     try:
