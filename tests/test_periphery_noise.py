@@ -21,7 +21,7 @@ from recirc_analog.schematic.noise import (
     noise_floor,
     noise_floor_parts,
 )
-from recirc_analog.schematic.spec import CircuitSpec, NeuronConfig
+from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, NeuronConfig
 
 T_NGSPICE = 300.15
 """ngspice's default temperature, 27 degC, in K."""
@@ -157,3 +157,27 @@ def test_periphery_noise_of_a_sky130_run(noise_plots):
     tracking = noise_rms(noise_plots["sample_hold"])
     switch_part = tracking ** 2 - small.held ** 2
     assert 0 < switch_part <= 1.05 * BOLTZMANN * T_NGSPICE / 1e-12
+
+
+def test_learning_signal_floor_adds_the_periphery_only_for_sky130(random_network):
+    """``noise_row`` (the metrics' hook): sky130 runs get the periphery part at the run's r_f and
+    conductances; other peripheries keep the kT/C + 4kTG floor."""
+    from types import SimpleNamespace
+
+    from recirc_analog.cosim.learning_signal import noise_row
+    from recirc_analog.schematic.voltage_budget import plan
+
+    net, rng = random_network((16, 4, 16), ("tanh", "linear"), 3)
+    x = rng.uniform(-1, 1, (2, 16))
+    g = [_conductances(20e-6, 4, 16), _conductances(20e-6, 16, 4)]
+    rows = {}
+    for kind in ("ideal", "sky130"):
+        spec = CircuitSpec(form="tran", noise=True, neuron=NeuronConfig(kind=kind), crossbar=CrossbarConfig(r_f=10e3))
+        controller = SimpleNamespace(spec=spec, network=lambda: net,
+                                     state=SimpleNamespace(all_conductances=lambda: g))
+        rows[kind] = np.array([noise_row(controller, x)[f"noise_rms_L{h}"] for h in range(3)])
+        scales = plan(net, x, spec).scales
+    assert np.allclose(rows["ideal"], noise_floor(spec, g, spec.crossbar.r_f, scales))
+    expected = noise_floor(spec, g, spec.crossbar.r_f, scales,
+                           periphery_noise(spec, g, spec.crossbar.r_f, scales, ("tanh", "linear")))
+    assert np.allclose(rows["sky130"], expected) and np.all(rows["sky130"] > rows["ideal"])
