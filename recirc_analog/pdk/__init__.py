@@ -6,6 +6,7 @@ and the measurements ``circuits/DATASHEET.md`` is made of (issue 12).
 - :mod:`.cells` reads the cells (package data ``cell_library/sky130/*.lib``).
 - :mod:`.testbenches` writes one testbench per cell for a corner and a temperature.
 - :mod:`.measure` measures a cell's figures from its testbench's vectors.
+- :mod:`.noise` writes ``.noise`` cards and integrates the cells' output noise densities.
 
 Running the testbenches in ngspice and writing the datasheet are jobs
 (:mod:`recirc_analog.jobs.characterise`, :mod:`recirc_analog.jobs.datasheet`), so that this

@@ -2,9 +2,11 @@
 
 ngspice linearises a cell at its operating point and sums, at each frequency, every noisy
 element's density at the output: the BSIM4 transistors' channel thermal and flicker noise, and
-the resistors' 4kTR (a resistor written ``noisy=0`` adds none). This module writes those
-analyses and integrates their output densities; running ngspice is the caller's (the
-``characterise`` job for the datasheet, the co-simulation for the noise floor).
+the resistors' 4kTR (a resistor written ``noisy=0`` adds none). This module writes the
+``.noise`` cards and integrates the output densities; the netlists that carry them are in
+:mod:`.testbenches` (the cells' testbenches, and the co-simulation's live and held chains), and
+running ngspice is the caller's (the ``characterise`` job for the datasheet,
+``recirc_analog.cosim.periphery_noise`` for the learning-signal floor).
 
 Bandwidth: a cell's output is read as one sample at the end of a phase, not averaged, so the
 sample's variance is the output density integrated over every frequency the cell passes: the
