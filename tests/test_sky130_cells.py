@@ -79,6 +79,17 @@ def test_sample_hold_pedestal_droop_and_feedthrough_at_tt(tt):
     assert abs(v["droop"]) <= 100 and v["feedthrough"] <= 1e-3 and v["acquisition"] <= testbenches.PHASE
 
 
+def test_noise_columns_at_tt(tt):
+    """The datasheet's noise figures (ngspice .noise, pdk/noise.py; the method's oracles are in
+    tests/test_periphery_noise.py): the TIA's input noise is its output noise over rf, and the
+    tracking sample-and-hold carries at least its 1 pF's kT/C."""
+    opamp = _figures(tt, "opamp").values
+    assert opamp["tia_noise_current"] == pytest.approx(opamp["tia_noise"] / testbenches.TIA_RF, rel=1e-12)
+    assert 10e-6 < opamp["tia_noise"] < 10e-3
+    assert 10e-6 < _figures(tt, "neuron").values["noise"] < 10e-3
+    assert _figures(tt, "sample_hold").values["noise"] >= np.sqrt(1.380649e-23 * 300.15 / 1e-12)
+
+
 def test_clock_phases_never_overlap_and_edges_are_finite(tt):
     """The definition, from the raw vectors: no time point has both phases above half supply;
     each phase passes through mid-supply (a finite edge, not a jump between two samples)."""
