@@ -35,6 +35,7 @@ from bench_reference import header, publish  # noqa: E402
 from recirc_analog.cosim.hardware_aware import HardwareAwareTrainer  # noqa: E402
 from recirc_analog.data import load_dataset  # noqa: E402
 from recirc_analog.devices import DEVICE_PRESETS, PulsedPopulation, load_device  # noqa: E402
+from recirc_analog.devices.pulsed_population import READ_BIT_GENERATOR  # noqa: E402
 from recirc_analog.reference.network import CircularAutoencoder  # noqa: E402
 from recirc_analog.reference.recirculation import Recirculation  # noqa: E402
 from recirc_analog.reference.rules import get_rule  # noqa: E402
@@ -88,7 +89,7 @@ PULSES = count_pulses()
 def time_draws(dataset, seed: int = 0) -> tuple[float, float, float]:
     """(wall, None, CPU) seconds of drawing only pcm's read noise for every minibatch of an epoch:
     one standard normal per device of the four arrays (G+ and G- of both layers)."""
-    rng = np.random.default_rng(seed)
+    rng = np.random.Generator(READ_BIT_GENERATOR(seed))          # the read stream's own generator
     shapes = [(SIZES[1], SIZES[0] + 1), (SIZES[2], SIZES[1] + 1)] * 2
     start, cpu = time.perf_counter(), time.process_time()
     for _ in dataset.train_batches(100, np.random.default_rng(seed)):

@@ -10,6 +10,7 @@ the count of the held conductances and the policy's requests before programming.
 """
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -225,3 +226,55 @@ def test_the_sparse_pair_path_is_the_full_pair_path_in_the_bidirectional_archite
         for a, b in zip(sparse.weights()[0] + sparse.weights()[1], full.weights()[0] + full.weights()[1]):
             np.testing.assert_array_equal(a, b)
     assert np.count_nonzero(_state(sparse.plus[0])["t_prog"]) > 20 and sparse.clipped > 0
+
+
+def test_the_drifted_present_is_the_drift_law_bit_for_bit():
+    """The in-place power law of ``_present`` against ``g * Drift.factor(t - t_prog, nu)``, with
+    devices before t0 (factor exactly 1), after it, stuck ones (nu = 0) and just programmed ones."""
+    rng = np.random.default_rng(11)
+    pop = DETERMINISTIC.build(WINDOW, WINDOW.g_min + SPAN * rng.random((20, 30)), seed=4)
+    t, mixed = 0.0, 0
+    for k in range(6):
+        t += (0.3, 0.45, 1.7)[k % 3]
+        request = 3e-6 * rng.standard_normal(pop.shape) * (rng.random(pop.shape) < 0.3)
+        pop.program(request, t)
+        state = pop.get_state()
+        for later in (t, t + 0.2, t + 0.6, t + 40.0):
+            expected = state["g"] * DETERMINISTIC.drift.factor(later - state["t_prog"], state["nu"])
+            np.testing.assert_array_equal(pop._present(later), expected)
+            np.testing.assert_array_equal(pop.peek(later), WINDOW.clip(expected))
+            late = later - state["t_prog"] > DETERMINISTIC.drift.t0
+            mixed += 0 < np.count_nonzero(late) < late.size
+    assert mixed >= 3                                        # devices on both sides of t0 at once
+
+
+def test_the_rounded_counts_prefilter_keeps_the_rounding_at_half_a_step():
+    """Requests within a few ulps of half a step, where floor(|r| / step + 0.5) flips, against the
+    counts of the full formula."""
+    step = 1e-6
+    half = 0.5 * step
+    near = np.array([np.nextafter(half, 0.0), half, np.nextafter(half, 1.0), 0.499 * step,
+                     np.nextafter(0.499 * step, 0.0), 1.5 * step, np.nextafter(1.5 * step, 0.0), 0.0, 7e-6])
+    request = np.concatenate([near, -near])
+    scheme = OpenLoopPulses()
+    idx, counts = scheme.pulsed(request, step, None)
+    full = scheme.counts(request, step, None)
+    np.testing.assert_array_equal(idx, np.flatnonzero(full))
+    np.testing.assert_array_equal(counts, full[idx])
+    assert 0 < idx.size < request.size
+
+
+def test_the_read_stream_restores_from_a_state_saved_with_pcg64():
+    """Read streams are SFC64 now; a state saved when they were PCG64 restores with its own generator
+    and continues that stream (the same normals as a PCG64 stream from that state)."""
+    device = dataclasses.replace(DETERMINISTIC, stuck_min=0.0, stuck_max=0.0)
+    pop = device.build(WINDOW, np.full((4, 5), 50e-6), seed=1)
+    assert isinstance(pop.read_rng.bit_generator, np.random.SFC64)
+    old = np.random.default_rng(5)
+    state = dict(pop.get_state(), read_rng=np.array(json.dumps(old.bit_generator.state)))
+    pop.set_state(state)
+    assert isinstance(pop.read_rng.bit_generator, np.random.PCG64)
+    noise = (pop.read(0.0) - pop.peek(0.0)) / (device.read_noise * SPAN)   # mid-window: no clip
+    np.testing.assert_allclose(noise, old.standard_normal((4, 5)), rtol=0, atol=1e-8)
+    with pytest.raises(ConfigError, match="'read_rng' is not a saved stream"):
+        pop.set_state(dict(state, read_rng=np.array('{"bit_generator": "MT19937"}')))

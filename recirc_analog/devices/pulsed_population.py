@@ -23,8 +23,9 @@ Reading at ``t`` gives the drifted conductance plus fresh read noise
 Three streams, seeded from ``seed``: the device-to-device draw (used once,
 when built, in a fixed order: stuck, step size, asymmetry, lower bound,
 upper bound, exponents up and down, drift exponents), the programming stream
-(pulse noise, stochastic counts, write-verify reads) and the read stream; so
-reading never changes what programming realises.
+(pulse noise, stochastic counts, write-verify reads) and the read stream (on
+SFC64, :data:`READ_BIT_GENERATOR`); so reading never changes what programming
+realises.
 """
 
 from __future__ import annotations
@@ -42,6 +43,12 @@ from .window import ConductanceWindow
 _STATE_ARRAYS = ("g", "t_prog", "stuck", "dw_up", "dw_down", "g_lo", "g_hi", "gamma_up", "gamma_down", "nu")
 _STATE_STREAMS = ("program_rng", "read_rng")
 _STATE_TIMES = ("t_last",)
+READ_BIT_GENERATOR = np.random.SFC64
+"""The bit generator of the read-noise stream: a read draws one normal per device (64,328 per
+minibatch at 784-20-784), and numpy's ziggurat on SFC64 takes ~0.8 of the time it takes on the
+default PCG64 (benchmarks/RESULTS.md, issue 11); the same normal distribution, another stream.
+A saved state names its own generator, so states saved with PCG64 streams still restore."""
+_BIT_GENERATORS = {"PCG64": np.random.PCG64, "SFC64": np.random.SFC64}
 
 
 class PulsedPopulation:
@@ -65,11 +72,12 @@ class PulsedPopulation:
             raise ConfigError("initial conductances must be finite")
         self.device = device
         self.window = window
-        draw, program, read = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
+        draw_seed, program_seed, read_seed = np.random.SeedSequence(seed).spawn(3)
+        draw, program = np.random.default_rng(draw_seed), np.random.default_rng(program_seed)
         self.program_rng = program
         """Stream of the programming noise (pulse noise, stochastic counts, verify reads)."""
-        self.read_rng = read
-        """Stream of the read noise."""
+        self.read_rng = np.random.Generator(READ_BIT_GENERATOR(read_seed))
+        """Stream of the read noise (:data:`READ_BIT_GENERATOR`)."""
         shape, span, spread, step = g.shape, window.span, device.spread, device.step
         u = draw.random(shape)
         self.stuck = np.where(u < device.stuck_min, -1,
@@ -100,6 +108,7 @@ class PulsedPopulation:
         """The latest time (s) the population was programmed or read at (saved, so a restored owner
         can resume its clock)."""
         self._bounds: tuple[np.ndarray, np.ndarray] | None = None
+        self._stacked: np.ndarray | None = None
         self._nominal_step = device.step.dw_min * window.span
         scheme = device.programming
         self._sparse = not isinstance(scheme, WriteVerify) and not scheme.stochastic
@@ -159,12 +168,13 @@ class PulsedPopulation:
         # max(t - t_prog) is t - min(t_prog) (rounding is monotone): no per-device pass while the
         # power law has not started anywhere (its factor would be 1 everywhere).
         if drift is not None and t - self._t_prog_min > drift.t0:
-            elapsed = t - self.t_prog
-            if t - self.t_prog.max(initial=-np.inf) > drift.t0:   # the power law runs everywhere:
-                elapsed /= drift.t0                                # Drift.factor without its selects
-                present = self._g * np.power(elapsed, self._minus_nu, out=elapsed)
-            else:
-                present = self._g * drift.factor(elapsed, self.nu)
+            # Drift.factor without its selects, in place, bit for bit: a device still before t0 gets
+            # (t0 / t0)^(-nu) = 1^(-nu), which is exactly 1 (IEEE pow), where the factor says 1.
+            present = np.subtract(t, self.t_prog)
+            np.maximum(present, drift.t0, out=present)
+            present /= drift.t0
+            np.power(present, self._minus_nu, out=present)
+            present *= self._g
         else:
             present = self._g
         self._cache = (t, _frozen(present))
@@ -219,27 +229,40 @@ class PulsedPopulation:
             g[idx] = self._pulse_devices(g[idx], idx, is_up, np.where(is_up, up[idx], down[idx]))
         return g.reshape(self.shape)
 
+    def _parameters(self) -> np.ndarray:
+        """The per-device parameters a pulse needs, one row each (``g_lo``, ``g_hi``, ``gamma_up``,
+        ``gamma_down``, ``dw_up``, ``dw_down``, raveled), so that the devices of one programming call
+        are gathered by one indexing instead of twelve calls (fixed once drawn; :meth:`set_state`
+        resets it)."""
+        if self._stacked is None:
+            self._stacked = np.stack([a.ravel() for a in (self.g_lo, self.g_hi, self.gamma_up, self.gamma_down,
+                                                          self.dw_up, self.dw_down)])
+        return self._stacked
+
     def _pulse_devices(self, now: np.ndarray, idx: np.ndarray, is_up: np.ndarray, counts: np.ndarray) -> np.ndarray:
         """The conductances (S) ``now`` of the free devices ``idx`` (raveled indices, the up devices
         first, each direction in index order) after ``counts`` (> 0) pulses each, up where ``is_up``:
         one vectorised step per pulse index over the devices still pulsed, the cycle-to-cycle noise
         drawn in that order."""
-        g = np.array(now, dtype=np.float64)
-        pos = np.arange(idx.size)
-        lo, hi = self.g_lo.ravel()[idx], self.g_hi.ravel()[idx]
-        gamma_up, gamma_down = self.gamma_up.ravel()[idx], self.gamma_down.ravel()[idx]
-        dw_up, dw_down = self.dw_up.ravel()[idx], self.dw_down.ravel()[idx]
+        lo, hi, gamma_up, gamma_down, dw_up, dw_down = self._parameters()[:, idx]
         span, step, c2c = self.window.span, self.device.step, self.device.dw_min_std
+        g = now = np.array(now, dtype=np.float64)
+        pos = slice(None)                        # the devices still pulsed: all, then an index array
         k = 0
-        while pos.size:
-            now = g[pos]
+        while True:
+            if k:
+                now = g[pos]
             f_up, f_down = step.shape((now - lo) / (hi - lo), gamma_up, gamma_down)
             size = span * np.where(is_up, dw_up * f_up, -dw_down * f_down)
             if c2c > 0:
-                size = size * (1.0 + c2c * self.program_rng.standard_normal(pos.size))
+                size = size * (1.0 + c2c * self.program_rng.standard_normal(now.size))
             g[pos] = np.clip(now + size, np.minimum(lo, now), np.maximum(hi, now))
             k += 1
             keep = counts > k
+            if not keep.any():                   # the common case: every device had one pulse
+                break
+            if isinstance(pos, slice):
+                pos = np.arange(idx.size)
             if not keep.all():
                 pos, counts, is_up, lo, hi = pos[keep], counts[keep], is_up[keep], lo[keep], hi[keep]
                 gamma_up, gamma_down, dw_up, dw_down = gamma_up[keep], gamma_down[keep], dw_up[keep], dw_down[keep]
@@ -362,11 +385,9 @@ class PulsedPopulation:
             idx, counts, request = idx[free], counts[free], request[free]
         self.t_last = max(self.t_last, float(t))
         if idx.size:
-            up = request > 0
-            order = np.concatenate([idx[up], idx[~up]])            # up devices first, as _pulse draws
-            counts = np.concatenate([counts[up], counts[~up]])
-            is_up = np.zeros(order.size, dtype=bool)
-            is_up[:np.count_nonzero(up)] = True
+            down = request <= 0
+            first = np.argsort(down, kind="stable")                # up devices first, as _pulse draws,
+            order, counts, is_up = idx[first], counts[first], ~down[first]   # each in index order
             new = self._settle(self._pulse_devices(present.ravel()[order], order, is_up, counts))
             g = self._g.copy()
             np.put(g, order, new)
@@ -411,6 +432,10 @@ class PulsedPopulation:
         present = self._present(t)
         if present is self._g and self._g_inside:      # undrifted and settled: nothing to clip
             return present
+        # Drift only lowers a conductance (factor <= 1), so the present lies in the window unless a
+        # device drifted below g_min: two reductions instead of a clip's pass and new array.
+        if present.min(initial=np.inf) >= self.window.g_min and present.max(initial=-np.inf) <= self.window.g_max:
+            return present
         return _frozen(self.window.clip(present))
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -426,7 +451,7 @@ class PulsedPopulation:
         both streams' states (``program_rng``, ``read_rng``, JSON text) and ``t_last``."""
         state = {name: np.array(getattr(self, "_g" if name == "g" else name)) for name in _STATE_ARRAYS}
         for name in _STATE_STREAMS:
-            state[name] = np.array(json.dumps(getattr(self, name).bit_generator.state))
+            state[name] = np.array(json.dumps(getattr(self, name).bit_generator.state, default=_listed))
         state["t_last"] = np.array(self.t_last)
         return state
 
@@ -440,10 +465,32 @@ class PulsedPopulation:
             arrays[name] = np.array(state[name], dtype=np.int8 if name == "stuck" else np.float64)
             if arrays[name].shape != self.shape:
                 raise ConfigError(f"device state {name!r} must have shape {self.shape}, got {arrays[name].shape}")
-        for name in _STATE_STREAMS:
-            getattr(self, name).bit_generator.state = json.loads(str(state[name]))
+        streams = {name: _stream(name, state[name]) for name in _STATE_STREAMS}
         for name, array in arrays.items():
             setattr(self, "_g" if name == "g" else name, _frozen(array) if name == "g" else array)
+        for name, stream in streams.items():
+            setattr(self, name, stream)
         self.t_last = float(state["t_last"])
-        self._bounds = None
+        self._bounds = self._stacked = None
         self._forget()
+
+
+def _stream(name: str, saved) -> np.random.Generator:
+    """A generator restored from the JSON text of a saved ``bit_generator.state`` (``name`` labels
+    errors): its own bit generator (PCG64 or SFC64), whichever this version draws with."""
+    try:
+        state = json.loads(str(saved))
+        kind = _BIT_GENERATORS[state["bit_generator"]]
+        generator = np.random.Generator(kind())
+        generator.bit_generator.state = state
+    except (ValueError, TypeError, KeyError) as error:
+        raise ConfigError(f"device state {name!r} is not a saved stream of {', '.join(_BIT_GENERATORS)} "
+                          f"({type(error).__name__}: {error})") from None
+    return generator
+
+
+def _listed(value):
+    """JSON form of the arrays in a bit generator's state (SFC64 keeps its words in a uint64 array)."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"cannot save a {type(value).__name__} in a stream's state")
