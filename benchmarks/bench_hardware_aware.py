@@ -34,7 +34,7 @@ from bench_reference import header, publish  # noqa: E402
 
 from recirc_analog.cosim.hardware_aware import HardwareAwareTrainer  # noqa: E402
 from recirc_analog.data import load_dataset  # noqa: E402
-from recirc_analog.devices import DEVICE_PRESETS, PulsedPopulation, load_device  # noqa: E402
+from recirc_analog.devices import DEVICE_PRESETS, load_device, pulsed_population  # noqa: E402
 from recirc_analog.devices.pulsed_population import READ_BIT_GENERATOR  # noqa: E402
 from recirc_analog.reference.network import CircularAutoencoder  # noqa: E402
 from recirc_analog.reference.recirculation import Recirculation  # noqa: E402
@@ -71,15 +71,15 @@ def check_device(name: str) -> str | None:
 
 
 def count_pulses() -> list[int]:
-    """Wrap PulsedPopulation's pulse loop to count the pulses it gives (a one-item list, reset per epoch)."""
+    """Wrap the devices' pulse loop to count the pulses it gives (a one-item list, reset per epoch)."""
     counter = [0]
-    pulse = PulsedPopulation._pulse_devices
+    train = pulsed_population._pulse_train
 
-    def counted(self, now, idx, is_up, counts):
+    def counted(now, params, is_up, counts, *rest):
         counter[0] += int(counts.sum())
-        return pulse(self, now, idx, is_up, counts)
+        return train(now, params, is_up, counts, *rest)
 
-    PulsedPopulation._pulse_devices = counted
+    pulsed_population._pulse_train = counted
     return counter
 
 

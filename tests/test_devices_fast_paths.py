@@ -278,3 +278,35 @@ def test_the_read_stream_restores_from_a_state_saved_with_pcg64():
     np.testing.assert_allclose(noise, old.standard_normal((4, 5)), rtol=0, atol=1e-8)
     with pytest.raises(ConfigError, match="'read_rng' is not a saved stream"):
         pop.set_state(dict(state, read_rng=np.array('{"bit_generator": "MT19937"}')))
+
+
+def test_program_pair_at_is_program_at_on_each_population():
+    """One pulse loop over both devices of the pairs against ``program_at`` on each, on seeded twins:
+    multi-pulse requests (the loop's shrinking sets), one side without pulses, stuck devices, levels,
+    drift; and the fallback for populations of different devices."""
+    rng = np.random.default_rng(12)
+    initial = WINDOW.g_min + SPAN * rng.random((2, 15, 20))
+    plus, minus, plus_twin, minus_twin = (DETERMINISTIC.build(WINDOW, initial[k % 2], seed=3 + k % 2)
+                                          for k in range(4))
+    t = 0.0
+    for k in range(8):
+        t += (0.3, 0.0, 0.9, 2.0)[k % 4]
+        idx = np.flatnonzero(rng.random(plus.shape[0] * plus.shape[1]) < 0.4)
+        request = 5e-6 * rng.standard_normal((2, idx.size))
+        if k == 2:
+            request[1] = 0.0                                  # the minus side gets no pulse
+        got = plus.program_pair_at(minus, idx, request[0], request[1], t)
+        expected = plus_twin.program_at(idx, request[0], t), minus_twin.program_at(idx, request[1], t)
+        for g, e in zip(got, expected):
+            np.testing.assert_array_equal(g, e)
+        _assert_same(plus, plus_twin)
+        _assert_same(minus, minus_twin)
+    assert _state(plus)["t_prog"].max() == t
+    other = dataclasses.replace(DETERMINISTIC, dw_min_std=0.1).build(WINDOW, np.full(plus.shape, 50e-6), seed=5)
+    twin = dataclasses.replace(DETERMINISTIC, dw_min_std=0.1).build(WINDOW, np.full(plus.shape, 50e-6), seed=5)
+    idx = np.arange(10)
+    got = plus.program_pair_at(other, idx, np.full(10, 3e-6), np.full(10, -3e-6), t + 1.0)
+    expected = plus_twin.program_at(idx, np.full(10, 3e-6), t + 1.0), twin.program_at(idx, np.full(10, -3e-6), t + 1.0)
+    for g, e in zip(got, expected):
+        np.testing.assert_array_equal(g, e)
+    _assert_same(other, twin)

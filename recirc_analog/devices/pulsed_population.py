@@ -149,7 +149,7 @@ class PulsedPopulation:
         level = self.level_step
         if level is not None:
             g = self.window.g_min + np.round((g - self.window.g_min) / level) * level
-        return self.window.clip(g)
+        return np.minimum(np.maximum(g, self.window.g_min), self.window.g_max)   # the window's clip
 
     def _present(self, t: float) -> np.ndarray:
         """Conductances (S) at time ``t`` without read noise (drift applied); read-only.
@@ -243,30 +243,9 @@ class PulsedPopulation:
         """The conductances (S) ``now`` of the free devices ``idx`` (raveled indices, the up devices
         first, each direction in index order) after ``counts`` (> 0) pulses each, up where ``is_up``:
         one vectorised step per pulse index over the devices still pulsed, the cycle-to-cycle noise
-        drawn in that order."""
-        lo, hi, gamma_up, gamma_down, dw_up, dw_down = self._parameters()[:, idx]
-        span, step, c2c = self.window.span, self.device.step, self.device.dw_min_std
-        g = now = np.array(now, dtype=np.float64)
-        pos = slice(None)                        # the devices still pulsed: all, then an index array
-        k = 0
-        while True:
-            if k:
-                now = g[pos]
-            f_up, f_down = step.shape((now - lo) / (hi - lo), gamma_up, gamma_down)
-            size = span * np.where(is_up, dw_up * f_up, -dw_down * f_down)
-            if c2c > 0:
-                size = size * (1.0 + c2c * self.program_rng.standard_normal(now.size))
-            g[pos] = np.clip(now + size, np.minimum(lo, now), np.maximum(hi, now))
-            k += 1
-            keep = counts > k
-            if not keep.any():                   # the common case: every device had one pulse
-                break
-            if isinstance(pos, slice):
-                pos = np.arange(idx.size)
-            if not keep.all():
-                pos, counts, is_up, lo, hi = pos[keep], counts[keep], is_up[keep], lo[keep], hi[keep]
-                gamma_up, gamma_down, dw_up, dw_down = gamma_up[keep], gamma_down[keep], dw_up[keep], dw_down[keep]
-        return g
+        drawn in that order (:func:`_pulse_train`)."""
+        return _pulse_train(now, self._parameters()[:, idx], is_up, counts, self.device, self.window.span,
+                            [(self.program_rng, idx.size)])
 
     def _round(self, g: np.ndarray, change: np.ndarray, scheme) -> tuple[np.ndarray, np.ndarray]:
         """One programming round towards ``change`` (S): (new conductances settled, devices pulsed)."""
@@ -297,7 +276,7 @@ class PulsedPopulation:
             return
         if cache[1] is not previous:
             present = cache[1].copy()
-            np.put(present, idx, self._g.ravel()[idx])
+            present.ravel()[idx] = self._g.ravel()[idx]
         else:                                    # undrifted at t: the present is g itself
             present = self._g
         self._cache = (t, _frozen(present))
@@ -352,23 +331,55 @@ class PulsedPopulation:
         for the deterministic open-loop scheme, where a zero request
         gives no pulse and draws nothing (:attr:`programs_sparsely`). Returns the held conductances
         (S, read-only)."""
+        idx, request = self._check_at(idx, request, t)
+        if idx.size == 0:                                      # nothing to program: only the clock
+            self.t_last = max(self.t_last, float(t))
+            return self._present(t)
+        return self._program_once(self._present(t), request, self.device.programming, t, idx)
+
+    def program_pair_at(self, other: "PulsedPopulation", idx: np.ndarray, request: np.ndarray,
+                        other_request: np.ndarray, t: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """``self.program_at(idx, request, t)`` and ``other.program_at(idx, other_request, t)`` (the
+        two devices of differential pairs): the same results and draws, each population's
+        cycle-to-cycle noise from its own stream in its own order, with one pulse loop over the
+        pulsed devices of both (half the NumPy calls; they share the device record and window).
+        Returns both populations' held conductances (S, read-only)."""
+        if not (type(other) is type(self) and other.device is self.device and other.window == self.window):
+            return self.program_at(idx, request, t), other.program_at(idx, other_request, t)
+        idx, request = self._check_at(idx, request, t)
+        _, other_request = other._check_at(idx, other_request, t)
+        plans = [pop._plan(pop._present(t), r, pop.device.programming, t, idx)
+                 for pop, r in ((self, request), (other, other_request))]
+        if plans[0] is None or plans[1] is None:               # one side (or none) pulses: no pairing
+            for pop, plan in zip((self, other), plans):
+                if plan is not None:
+                    pop._store(plan[1], pop._settle(pop._pulse_devices(*plan)), t)
+            return self._present(t), other._present(t)
+        (now_a, order_a, up_a, counts_a), (now_b, order_b, up_b, counts_b) = plans
+        params = np.concatenate([self._parameters()[:, order_a], other._parameters()[:, order_b]], axis=1)
+        new = self._settle(_pulse_train(np.concatenate([now_a, now_b]), params, np.concatenate([up_a, up_b]),
+                                        np.concatenate([counts_a, counts_b]), self.device, self.window.span,
+                                        [(self.program_rng, order_a.size), (other.program_rng, order_b.size)]))
+        self._store(order_a, new[:order_a.size], t)
+        other._store(order_b, new[order_a.size:], t)
+        return self._present(t), other._present(t)
+
+    def _check_at(self, idx, request, t: float) -> tuple[np.ndarray, np.ndarray]:
+        """``idx`` and ``request`` of :meth:`program_at` as arrays, checked (one-line errors)."""
         _check_time(t)
         if not self.programs_sparsely:
             raise ConfigError("program_at needs the deterministic open-loop scheme (OpenLoopPulses with "
                               "stochastic false)")
         idx = np.asarray(idx, dtype=np.int64)
         request = np.asarray(request, dtype=np.float64)
-        if idx.shape == request.shape == (0,):                 # nothing to program: only the clock
-            self.t_last = max(self.t_last, float(t))
-            return self._present(t)
         if request.shape != idx.shape or idx.ndim != 1:
             raise ConfigError(f"idx and request must be 1-d arrays of one length, got {idx.shape} and {request.shape}")
-        if idx.size and (idx[0] < 0 or idx[-1] >= self._g.size or np.any(np.diff(idx) <= 0)):
+        if idx.size and (idx[0] < 0 or idx[-1] >= self._g.size or (idx[1:] <= idx[:-1]).any()):
             raise ConfigError(f"idx must be increasing device indices in [0, {self._g.size}), got "
                               f"[{idx.min()}, {idx.max()}]")
         if not math.isfinite(float(request.sum())) and not np.all(np.isfinite(request)):
             raise ConfigError("request contains NaN or inf")
-        return self._program_once(self._present(t), request, self.device.programming, t, idx)
+        return idx, request
 
     def _program_once(self, present: np.ndarray, request: np.ndarray, scheme, t: float,
                       at: np.ndarray | None = None) -> np.ndarray:
@@ -376,6 +387,16 @@ class PulsedPopulation:
         same counts, draws and arithmetic per device, without passes over the devices that get no
         pulse (at small learning rates most requests round to none). ``at``: the raveled devices
         ``request`` holds the requests of (the rest 0), None for all."""
+        plan = self._plan(present, request, scheme, t, at)
+        if plan is not None:
+            self._store(plan[1], self._settle(self._pulse_devices(*plan)), t)
+        return self._present(t)
+
+    def _plan(self, present: np.ndarray, request: np.ndarray, scheme, t: float, at: np.ndarray | None):
+        """The pulses of an open-loop round: (present conductances, raveled indices, up?, counts) of
+        the free devices that get pulses, the up devices first, each direction in index order (the
+        order :meth:`_pulse` draws in), or None when no device gets a pulse; moves :attr:`t_last`.
+        The counts' draws (stochastic scheme) are taken here."""
         idx, counts = scheme.pulsed(request, self.nominal_step, self.program_rng)
         request = request.ravel()[idx]
         if at is not None:
@@ -384,17 +405,20 @@ class PulsedPopulation:
             free = self.stuck.ravel()[idx] == 0
             idx, counts, request = idx[free], counts[free], request[free]
         self.t_last = max(self.t_last, float(t))
-        if idx.size:
-            down = request <= 0
-            first = np.argsort(down, kind="stable")                # up devices first, as _pulse draws,
-            order, counts, is_up = idx[first], counts[first], ~down[first]   # each in index order
-            new = self._settle(self._pulse_devices(present.ravel()[order], order, is_up, counts))
-            g = self._g.copy()
-            np.put(g, order, new)
-            previous, self._g = self._g, _frozen(g)
-            np.put(self.t_prog, order, float(t))
-            self._changed(order, t, previous)
-        return self._present(t)
+        if idx.size == 0:
+            return None
+        down = request <= 0
+        first = np.argsort(down, kind="stable")                    # up devices first, each in index order
+        order = idx[first]
+        return present.ravel()[order], order, ~down[first], counts[first]
+
+    def _store(self, order: np.ndarray, new: np.ndarray, t: float) -> None:
+        """The devices ``order`` (raveled) now hold ``new`` (S, settled), programmed at ``t``."""
+        g = self._g.copy()
+        g.ravel()[order] = new                                     # g is a fresh copy: a view
+        previous, self._g = self._g, _frozen(g)
+        np.put(self.t_prog, order, float(t))
+        self._changed(order, t, previous)
 
     def program_pulses(self, up: np.ndarray, down: np.ndarray, t: float = 0.0) -> np.ndarray:
         """Apply ``up`` / ``down`` pulses (non-negative integers) at time ``t`` (s); return the
@@ -494,3 +518,42 @@ def _listed(value):
     if isinstance(value, np.ndarray):
         return value.tolist()
     raise TypeError(f"cannot save a {type(value).__name__} in a stream's state")
+
+
+def _pulse_train(now: np.ndarray, params: np.ndarray, is_up: np.ndarray, counts: np.ndarray, device,
+                 span: float, streams: list) -> np.ndarray:
+    """Conductances (S) after ``counts`` (> 0) pulses each of devices at ``now`` (S), up where
+    ``is_up``; ``params``: their rows of :meth:`PulsedPopulation._parameters`; ``streams``: (program
+    stream, number of devices) of each population the devices come from, in order (each
+    population's devices the up ones first, each direction in index order). One vectorised step per
+    pulse index over the devices still pulsed; pulse k's cycle-to-cycle noise is drawn from each
+    population's own stream for its devices still pulsed, in their order, as one population alone
+    would draw it."""
+    lo, hi, gamma_up, gamma_down, dw_up, dw_down = params
+    step, c2c = device.step, device.dw_min_std
+    sizes = [n for _, n in streams]
+    g = now = np.array(now, dtype=np.float64)
+    pos = slice(None)                            # the devices still pulsed: all, then an index array
+    k = 0
+    while True:
+        if k:
+            now = g[pos]
+        f_up, f_down = step.shape((now - lo) / (hi - lo), gamma_up, gamma_down)
+        size = span * np.where(is_up, dw_up * f_up, -dw_down * f_down)
+        if c2c > 0:
+            noise = [rng.standard_normal(n) for (rng, _), n in zip(streams, sizes) if n]
+            size = size * (1.0 + c2c * (noise[0] if len(noise) == 1 else np.concatenate(noise)))
+        # np.clip(now + size, min(lo, now), max(hi, now)), which numpy defines as this max then min,
+        # without np.clip's Python layers
+        g[pos] = np.minimum(np.maximum(now + size, np.minimum(lo, now)), np.maximum(hi, now))
+        k += 1
+        keep = counts > k
+        if not keep.any():                       # the common case: every device had one pulse
+            return g
+        if isinstance(pos, slice):
+            pos = np.arange(g.size)
+        if not keep.all():
+            ends = np.cumsum(sizes)
+            sizes = [int(np.count_nonzero(keep[end - n:end])) for n, end in zip(sizes, ends)]
+            pos, counts, is_up, lo, hi = pos[keep], counts[keep], is_up[keep], lo[keep], hi[keep]
+            gamma_up, gamma_down, dw_up, dw_down = gamma_up[keep], gamma_down[keep], dw_up[keep], dw_down[keep]
