@@ -244,7 +244,7 @@ class PulsedPopulation:
         first, each direction in index order) after ``counts`` (> 0) pulses each, up where ``is_up``:
         one vectorised step per pulse index over the devices still pulsed, the cycle-to-cycle noise
         drawn in that order (:func:`_pulse_train`)."""
-        return _pulse_train(now, self._parameters()[:, idx], is_up, counts, self.device, self.window.span,
+        return _pulse_train(now, self._parameters().take(idx, axis=1), is_up, counts, self.device, self.window.span,
                             [(self.program_rng, idx.size)])
 
     def _round(self, g: np.ndarray, change: np.ndarray, scheme) -> tuple[np.ndarray, np.ndarray]:
@@ -356,7 +356,8 @@ class PulsedPopulation:
                     pop._store(plan[1], pop._settle(pop._pulse_devices(*plan)), t)
             return self._present(t), other._present(t)
         (now_a, order_a, up_a, counts_a), (now_b, order_b, up_b, counts_b) = plans
-        params = np.concatenate([self._parameters()[:, order_a], other._parameters()[:, order_b]], axis=1)
+        params = np.concatenate([self._parameters().take(order_a, axis=1),
+                                 other._parameters().take(order_b, axis=1)], axis=1)
         new = self._settle(_pulse_train(np.concatenate([now_a, now_b]), params, np.concatenate([up_a, up_b]),
                                         np.concatenate([counts_a, counts_b]), self.device, self.window.span,
                                         [(self.program_rng, order_a.size), (other.program_rng, order_b.size)]))
