@@ -2,7 +2,7 @@
 
 Run:  .venv/bin/python benchmarks/bench_hardware_aware.py [--data-dir ../shared/data] [--max-train N]
       [--repeats 3] [--rule rec] [--lr 0.01] [--batch-seconds S] [--devices ideal,pcm,reram-hfo2]
-      [--draws] [--write]
+      [--read-stream sfc64|pcg64] [--draws] [--write]
 
 784-20-784 (tanh, logistic) on MNIST, minibatch 100, lr 0.01, no angle diagnostics, one
 BLAS thread (OPENBLAS_NUM_THREADS=1 is set here before NumPy is imported). Each round
@@ -35,7 +35,6 @@ from bench_reference import header, publish  # noqa: E402
 from recirc_analog.cosim.hardware_aware import HardwareAwareTrainer  # noqa: E402
 from recirc_analog.data import load_dataset  # noqa: E402
 from recirc_analog.devices import DEVICE_PRESETS, load_device, pulsed_population  # noqa: E402
-from recirc_analog.devices.pulsed_population import READ_BIT_GENERATOR  # noqa: E402
 from recirc_analog.reference.network import CircularAutoencoder  # noqa: E402
 from recirc_analog.reference.recirculation import Recirculation  # noqa: E402
 from recirc_analog.reference.rules import get_rule  # noqa: E402
@@ -45,6 +44,8 @@ SIZES, ACTS, LR = (784, 20, 784), ("tanh", "logistic"), 0.01
 WITHOUT = {"read_noise": 0.0, "drift": None, "dw_min_std": 0.0}
 """Fields a ``NAME-no-FIELD`` device switches off, and the value that does it."""
 DRAWS = "pcm read-noise normals alone"
+STREAMS = {"sfc64": np.random.SFC64, "pcg64": np.random.PCG64}
+"""``--read-stream`` choices: the bit generator of the read-noise stream."""
 
 
 def device_record(name: str):
@@ -89,7 +90,7 @@ PULSES = count_pulses()
 def time_draws(dataset, seed: int = 0) -> tuple[float, float, float]:
     """(wall, None, CPU) seconds of drawing only pcm's read noise for every minibatch of an epoch:
     one standard normal per device of the four arrays (G+ and G- of both layers)."""
-    rng = np.random.Generator(READ_BIT_GENERATOR(seed))          # the read stream's own generator
+    rng = np.random.Generator(pulsed_population.READ_BIT_GENERATOR(seed))   # the read stream's generator
     shapes = [(SIZES[1], SIZES[0] + 1), (SIZES[2], SIZES[1] + 1)] * 2
     start, cpu = time.perf_counter(), time.process_time()
     for _ in dataset.train_batches(100, np.random.default_rng(seed)):
@@ -136,6 +137,9 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-seconds", type=float, default=None,
                         help="device time (s) per minibatch (default: the co-simulation's clock, 200 us at "
                              "minibatch 100, so pcm's drift, t0 = 20 s, never starts within an epoch)")
+    parser.add_argument("--read-stream", choices=tuple(STREAMS), default="sfc64",
+                        help="bit generator of the devices' read-noise stream (default sfc64, the package's; "
+                             "pcg64 draws the streams of the code before it, for a same-trajectory comparison)")
     parser.add_argument("--draws", action="store_true",
                         help="add a row timing only the normals pcm's read noise draws per epoch")
     parser.add_argument("--write", action="store_true", help="append the table to benchmarks/RESULTS.md")
@@ -149,6 +153,7 @@ def main(argv=None) -> int:
         parser.error(f"--lr must be > 0, got {args.lr!r}")
     if args.batch_seconds is not None and not args.batch_seconds >= 0:
         parser.error(f"--batch-seconds must be >= 0, got {args.batch_seconds!r}")
+    pulsed_population.READ_BIT_GENERATOR = STREAMS[args.read_stream]
     dataset = load_dataset("mnist", args.data_dir, max_train=args.max_train)
     contenders = {"plain": None, **{d: d for d in devices}, **({DRAWS: DRAWS} if args.draws else {})}
     runs = {name: [] for name in contenders}
@@ -163,6 +168,7 @@ def main(argv=None) -> int:
              f"784-20-784 (tanh, logistic), MNIST, {dataset.n_train} "
              f"training samples, minibatch 100, lr {args.lr}, rule {args.rule}, device time per minibatch "
              f"{'the co-simulation clock' if args.batch_seconds is None else f'{args.batch_seconds:g} s'}, "
+             f"read-noise stream {args.read_stream}, "
              f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}; fastest of {args.repeats} "
              "interleaved rounds; ratio = hardware-aware / plain epoch time of the same round; CPU = this "
              "process's CPU seconds (time.process_time), which the machine's load does not inflate; "
