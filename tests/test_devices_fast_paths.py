@@ -302,6 +302,10 @@ def test_program_pair_at_is_program_at_on_each_population():
         _assert_same(plus, plus_twin)
         _assert_same(minus, minus_twin)
     assert _state(plus)["t_prog"].max() == t
+    with pytest.raises(ConfigError, match="NaN or inf"):
+        plus.program_pair_at(minus, np.array([0, 1]), np.array([1e-6, 0.0]), np.array([0.0, np.inf]), t)
+    with pytest.raises(ConfigError, match="idx and request must be 1-d arrays of one length"):
+        plus.program_pair_at(minus, np.array([0, 1]), np.array([1e-6, 0.0]), np.array([0.0]), t)
     other = dataclasses.replace(DETERMINISTIC, dw_min_std=0.1).build(WINDOW, np.full(plus.shape, 50e-6), seed=5)
     twin = dataclasses.replace(DETERMINISTIC, dw_min_std=0.1).build(WINDOW, np.full(plus.shape, 50e-6), seed=5)
     idx = np.arange(10)

@@ -166,7 +166,9 @@ class PulsedPopulation:
         if drift is not None and self._t_prog_min is None:
             self._t_prog_min = float(self.t_prog.min(initial=np.inf))
         # max(t - t_prog) is t - min(t_prog) (rounding is monotone): no per-device pass while the
-        # power law has not started anywhere (its factor would be 1 everywhere).
+        # power law has not started anywhere (its factor would be 1 everywhere). _t_prog_min may be
+        # below the minimum (programming lowers it to t, never raises it): the test then sends more
+        # devices than needed through the power law, which gives them exactly 1.
         if drift is not None and t - self._t_prog_min > drift.t0:
             # Drift.factor without its selects, in place, bit for bit: a device still before t0 gets
             # (t0 / t0)^(-nu) = 1^(-nu), which is exactly 1 (IEEE pow), where the factor says 1.
@@ -269,7 +271,8 @@ class PulsedPopulation:
         ``g``: its drift clock restarts at 0, below ``t0``), drop those of any other time."""
         if idx.size == 0:
             return
-        self._t_prog_min = None
+        if self._t_prog_min is not None:         # a lower bound of min(t_prog) is enough for _present's
+            self._t_prog_min = min(self._t_prog_min, float(t))   # test (the power law gives 1 before t0)
         cache = self._cache
         if cache is None or cache[0] != t:
             self._cache = None
@@ -346,8 +349,7 @@ class PulsedPopulation:
         Returns both populations' held conductances (S, read-only)."""
         if not (type(other) is type(self) and other.device is self.device and other.window == self.window):
             return self.program_at(idx, request, t), other.program_at(idx, other_request, t)
-        idx, request = self._check_at(idx, request, t)
-        _, other_request = other._check_at(idx, other_request, t)
+        idx, request, other_request = self._check_at(idx, request, t, other_request)
         plans = [pop._plan(pop._present(t), r, pop.device.programming, t, idx)
                  for pop, r in ((self, request), (other, other_request))]
         if plans[0] is None or plans[1] is None:               # one side (or none) pulses: no pairing
@@ -365,22 +367,25 @@ class PulsedPopulation:
         other._store(order_b, new[order_a.size:], t)
         return self._present(t), other._present(t)
 
-    def _check_at(self, idx, request, t: float) -> tuple[np.ndarray, np.ndarray]:
-        """``idx`` and ``request`` of :meth:`program_at` as arrays, checked (one-line errors)."""
+    def _check_at(self, idx, request, t: float, *more) -> tuple[np.ndarray, ...]:
+        """``idx`` and ``request`` (and the ``more`` requests at the same ``idx``, of populations alike
+        this one) of :meth:`program_at` as arrays, checked (one-line errors)."""
         _check_time(t)
         if not self.programs_sparsely:
             raise ConfigError("program_at needs the deterministic open-loop scheme (OpenLoopPulses with "
                               "stochastic false)")
         idx = np.asarray(idx, dtype=np.int64)
-        request = np.asarray(request, dtype=np.float64)
-        if request.shape != idx.shape or idx.ndim != 1:
-            raise ConfigError(f"idx and request must be 1-d arrays of one length, got {idx.shape} and {request.shape}")
+        requests = [np.asarray(r, dtype=np.float64) for r in (request, *more)]
+        for r in requests:
+            if r.shape != idx.shape or idx.ndim != 1:
+                raise ConfigError(f"idx and request must be 1-d arrays of one length, got {idx.shape} and {r.shape}")
         if idx.size and (idx[0] < 0 or idx[-1] >= self._g.size or (idx[1:] <= idx[:-1]).any()):
             raise ConfigError(f"idx must be increasing device indices in [0, {self._g.size}), got "
                               f"[{idx.min()}, {idx.max()}]")
-        if not math.isfinite(float(request.sum())) and not np.all(np.isfinite(request)):
+        if (not math.isfinite(sum(float(r.sum()) for r in requests))
+                and not all(np.all(np.isfinite(r)) for r in requests)):
             raise ConfigError("request contains NaN or inf")
-        return idx, request
+        return (idx, *requests)
 
     def _program_once(self, present: np.ndarray, request: np.ndarray, scheme, t: float,
                       at: np.ndarray | None = None) -> np.ndarray:
