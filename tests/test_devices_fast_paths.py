@@ -246,6 +246,20 @@ def test_the_drifted_present_is_the_drift_law_bit_for_bit():
             late = later - state["t_prog"] > DETERMINISTIC.drift.t0
             mixed += 0 < np.count_nonzero(late) < late.size
     assert mixed >= 3                                        # devices on both sides of t0 at once
+    # Every free device programmed at 10 s, then some at 2 s (the clock is the caller's): the drift
+    # test's bound of min(t_prog) must follow it down, or the devices of 2 s would not drift at 2.6 s.
+    free = dataclasses.replace(DETERMINISTIC, stuck_min=0.0, stuck_max=0.0)
+    pop = free.build(WINDOW, np.full((5, 6), 50e-6), seed=5)
+    pop.program(np.full(pop.shape, 5e-6), 10.0)
+    pop.set_state(pop.get_state())                           # the bound is worked out afresh: 10 s
+    pop._present(10.5)
+    pop.program(np.where(rng.random(pop.shape) < 0.5, -5e-6, 0.0), 2.0)
+    state = pop.get_state()
+    assert state["t_prog"].min() == 2.0 and state["t_prog"].max() == 10.0
+    for later in (2.6, 10.2, 11.0):
+        expected = state["g"] * free.drift.factor(later - state["t_prog"], state["nu"])
+        np.testing.assert_array_equal(pop._present(later), expected)
+    assert np.any(pop._present(2.6) != state["g"])
 
 
 def test_the_rounded_counts_prefilter_keeps_the_rounding_at_half_a_step():
