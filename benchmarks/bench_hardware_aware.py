@@ -2,7 +2,7 @@
 
 Run:  .venv/bin/python benchmarks/bench_hardware_aware.py [--data-dir ../shared/data] [--max-train N]
       [--repeats 3] [--rule rec] [--lr 0.01] [--batch-seconds S] [--devices ideal,pcm,reram-hfo2]
-      [--draws] [--write]
+      [--read-stream sfc64|pcg64] [--draws] [--powers] [--write]
 
 784-20-784 (tanh, logistic) on MNIST, minibatch 100, lr 0.01, no angle diagnostics, one
 BLAS thread (OPENBLAS_NUM_THREADS=1 is set here before NumPy is imported). Each round
@@ -14,9 +14,11 @@ spreads, cycle-to-cycle noise, read noise and drift). A device ``NAME-no-FIELD[-
 is preset NAME without those effects (``read_noise``, ``drift`` or ``dw_min_std`` set to
 none), to see what each costs; ``--draws`` adds a row timing only the random numbers pcm's
 read noise needs (one normal per device per read, four device arrays per minibatch), the
-floor of any implementation of that model. Each epoch also counts the pulses the devices
-were given. The data folder is --data-dir, else $RECIRC_ANALOG_DATA, else ../shared/data.
-With --write the table is appended to benchmarks/RESULTS.md.
+floor of any implementation of that model, and ``--powers`` one timing only the power law of
+pcm's drift (one ``x^(-nu)`` per device per minibatch, the floor of the drift model). Each
+epoch also counts the pulses the devices were given. The data folder is --data-dir, else
+$RECIRC_ANALOG_DATA, else ../shared/data. With --write the table is appended to
+benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from bench_reference import header, publish  # noqa: E402
 
 from recirc_analog.cosim.hardware_aware import HardwareAwareTrainer  # noqa: E402
 from recirc_analog.data import load_dataset  # noqa: E402
-from recirc_analog.devices import DEVICE_PRESETS, PulsedPopulation, load_device  # noqa: E402
+from recirc_analog.devices import DEVICE_PRESETS, load_device, pulsed_population  # noqa: E402
 from recirc_analog.reference.network import CircularAutoencoder  # noqa: E402
 from recirc_analog.reference.recirculation import Recirculation  # noqa: E402
 from recirc_analog.reference.rules import get_rule  # noqa: E402
@@ -44,6 +46,9 @@ SIZES, ACTS, LR = (784, 20, 784), ("tanh", "logistic"), 0.01
 WITHOUT = {"read_noise": 0.0, "drift": None, "dw_min_std": 0.0}
 """Fields a ``NAME-no-FIELD`` device switches off, and the value that does it."""
 DRAWS = "pcm read-noise normals alone"
+POWERS = "pcm drift power law alone"
+STREAMS = {"sfc64": np.random.SFC64, "pcg64": np.random.PCG64}
+"""``--read-stream`` choices: the bit generator of the read-noise stream."""
 
 
 def device_record(name: str):
@@ -70,15 +75,15 @@ def check_device(name: str) -> str | None:
 
 
 def count_pulses() -> list[int]:
-    """Wrap PulsedPopulation's pulse loop to count the pulses it gives (a one-item list, reset per epoch)."""
+    """Wrap the devices' pulse loop to count the pulses it gives (a one-item list, reset per epoch)."""
     counter = [0]
-    pulse = PulsedPopulation._pulse_devices
+    train = pulsed_population._pulse_train
 
-    def counted(self, now, idx, is_up, counts):
+    def counted(now, params, is_up, counts, *rest):
         counter[0] += int(counts.sum())
-        return pulse(self, now, idx, is_up, counts)
+        return train(now, params, is_up, counts, *rest)
 
-    PulsedPopulation._pulse_devices = counted
+    pulsed_population._pulse_train = counted
     return counter
 
 
@@ -88,12 +93,28 @@ PULSES = count_pulses()
 def time_draws(dataset, seed: int = 0) -> tuple[float, float, float]:
     """(wall, None, CPU) seconds of drawing only pcm's read noise for every minibatch of an epoch:
     one standard normal per device of the four arrays (G+ and G- of both layers)."""
-    rng = np.random.default_rng(seed)
+    rng = np.random.Generator(pulsed_population.READ_BIT_GENERATOR(seed))   # the read stream's generator
     shapes = [(SIZES[1], SIZES[0] + 1), (SIZES[2], SIZES[1] + 1)] * 2
     start, cpu = time.perf_counter(), time.process_time()
     for _ in dataset.train_batches(100, np.random.default_rng(seed)):
         for shape in shapes:
             rng.standard_normal(shape)
+    return time.perf_counter() - start, float("nan"), time.process_time() - cpu
+
+
+def time_powers(dataset, seed: int = 0) -> tuple[float, float, float]:
+    """(wall, None, CPU) seconds of only the power law pcm's drift needs once it runs, for every
+    minibatch of an epoch: one ``x^(-nu)`` per device of the four arrays, with pcm's exponents
+    (``|N(0.05, 0.01)|``) and elapsed times of 1 to 10 t0 (the floor of the drift model: every
+    device's factor changes with the clock, each with its own exponent)."""
+    rng = np.random.default_rng(seed)
+    shapes = [(SIZES[1], SIZES[0] + 1), (SIZES[2], SIZES[1] + 1)] * 2
+    drift = load_device("pcm").drift
+    arrays = [(1.0 + 9.0 * rng.random(shape), -drift.exponents(rng, shape)) for shape in shapes]
+    start, cpu = time.perf_counter(), time.process_time()
+    for _ in dataset.train_batches(100, np.random.default_rng(seed)):
+        for x, minus_nu in arrays:
+            np.power(x, minus_nu)
     return time.perf_counter() - start, float("nan"), time.process_time() - cpu
 
 
@@ -104,6 +125,8 @@ def time_epoch(rule_name: str, device_name: str | None, dataset, seed: int = 0, 
     shared machine's load does not inflate (one BLAS thread: the epoch runs on this thread)."""
     if device_name == DRAWS:
         return time_draws(dataset, seed)
+    if device_name == POWERS:
+        return time_powers(dataset, seed)
     net = CircularAutoencoder.random(SIZES, ACTS, seed=seed, data_mean=dataset.train_mean)
     params = {"recirculation": Recirculation("pr")} if rule_name == "rec" else {}
     config = TrainConfig(epochs=1, lr=lr, seed=seed, track_angles=False)
@@ -135,8 +158,13 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-seconds", type=float, default=None,
                         help="device time (s) per minibatch (default: the co-simulation's clock, 200 us at "
                              "minibatch 100, so pcm's drift, t0 = 20 s, never starts within an epoch)")
+    parser.add_argument("--read-stream", choices=tuple(STREAMS), default="sfc64",
+                        help="bit generator of the devices' read-noise stream (default sfc64, the package's; "
+                             "pcg64 draws the streams of the code before it, for a same-trajectory comparison)")
     parser.add_argument("--draws", action="store_true",
                         help="add a row timing only the normals pcm's read noise draws per epoch")
+    parser.add_argument("--powers", action="store_true",
+                        help="add a row timing only the power law pcm's drift computes per epoch once it runs")
     parser.add_argument("--write", action="store_true", help="append the table to benchmarks/RESULTS.md")
     args = parser.parse_args(argv)
     devices = [d for d in args.devices.split(",") if d]
@@ -148,8 +176,10 @@ def main(argv=None) -> int:
         parser.error(f"--lr must be > 0, got {args.lr!r}")
     if args.batch_seconds is not None and not args.batch_seconds >= 0:
         parser.error(f"--batch-seconds must be >= 0, got {args.batch_seconds!r}")
+    pulsed_population.READ_BIT_GENERATOR = STREAMS[args.read_stream]
     dataset = load_dataset("mnist", args.data_dir, max_train=args.max_train)
-    contenders = {"plain": None, **{d: d for d in devices}, **({DRAWS: DRAWS} if args.draws else {})}
+    contenders = {"plain": None, **{d: d for d in devices}, **({DRAWS: DRAWS} if args.draws else {}),
+                  **({POWERS: POWERS} if args.powers else {})}
     runs = {name: [] for name in contenders}
     pulses = {}
     for round_ in range(max(1, args.repeats)):
@@ -162,6 +192,7 @@ def main(argv=None) -> int:
              f"784-20-784 (tanh, logistic), MNIST, {dataset.n_train} "
              f"training samples, minibatch 100, lr {args.lr}, rule {args.rule}, device time per minibatch "
              f"{'the co-simulation clock' if args.batch_seconds is None else f'{args.batch_seconds:g} s'}, "
+             f"read-noise stream {args.read_stream}, "
              f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}; fastest of {args.repeats} "
              "interleaved rounds; ratio = hardware-aware / plain epoch time of the same round; CPU = this "
              "process's CPU seconds (time.process_time), which the machine's load does not inflate; "
@@ -175,9 +206,9 @@ def main(argv=None) -> int:
         seconds, cpu = min(s for s, _, _ in results), min(c for _, _, c in results)
         ratios = ", ".join(f"{s / p:.2f}" for (s, _, _), (p, _, _) in zip(results, runs["plain"]))
         cpu_ratios = ", ".join(f"{c / p:.2f}" for (_, _, c), (_, _, p) in zip(results, runs["plain"]))
-        label = {"plain": "plain reference", DRAWS: DRAWS}.get(name, f"hardware-aware, {name}")
-        count = "" if name in ("plain", DRAWS) else f"{pulses[name]:.0f}"
-        loss = "" if name == DRAWS else f"{results[0][1]:.2f}"
+        label = {"plain": "plain reference", DRAWS: DRAWS, POWERS: POWERS}.get(name, f"hardware-aware, {name}")
+        count = "" if name in ("plain", DRAWS, POWERS) else f"{pulses[name]:.0f}"
+        loss = "" if name in (DRAWS, POWERS) else f"{results[0][1]:.2f}"
         lines.append(f"| {label} | {seconds:.2f} | {seconds / plain:.2f} | {ratios} | {cpu:.2f} | "
                      f"{cpu / plain_cpu:.2f} | {cpu_ratios} | {count} | {loss} |")
     publish(lines, "Hardware-aware reference: time per MNIST epoch (issue 11)", args.write)

@@ -10,6 +10,7 @@ the count of the held conductances and the policy's requests before programming.
 """
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -225,3 +226,124 @@ def test_the_sparse_pair_path_is_the_full_pair_path_in_the_bidirectional_archite
         for a, b in zip(sparse.weights()[0] + sparse.weights()[1], full.weights()[0] + full.weights()[1]):
             np.testing.assert_array_equal(a, b)
     assert np.count_nonzero(_state(sparse.plus[0])["t_prog"]) > 20 and sparse.clipped > 0
+
+
+def test_the_drifted_present_is_the_drift_law_bit_for_bit():
+    """The in-place power law of ``_present`` against ``g * Drift.factor(t - t_prog, nu)``, with
+    devices before t0 (factor exactly 1), after it, stuck ones (nu = 0) and just programmed ones."""
+    rng = np.random.default_rng(11)
+    pop = DETERMINISTIC.build(WINDOW, WINDOW.g_min + SPAN * rng.random((20, 30)), seed=4)
+    t, mixed = 0.0, 0
+    for k in range(6):
+        t += (0.3, 0.45, 1.7)[k % 3]
+        request = 3e-6 * rng.standard_normal(pop.shape) * (rng.random(pop.shape) < 0.3)
+        pop.program(request, t)
+        state = pop.get_state()
+        for later in (t, t + 0.2, t + 0.6, t + 40.0):
+            expected = state["g"] * DETERMINISTIC.drift.factor(later - state["t_prog"], state["nu"])
+            np.testing.assert_array_equal(pop._present(later), expected)
+            np.testing.assert_array_equal(pop.peek(later), WINDOW.clip(expected))
+            late = later - state["t_prog"] > DETERMINISTIC.drift.t0
+            mixed += 0 < np.count_nonzero(late) < late.size
+    assert mixed >= 3                                        # devices on both sides of t0 at once
+    # Every free device programmed at 10 s, then some at 2 s (the clock is the caller's): the drift
+    # test's bound of min(t_prog) must follow it down, or the devices of 2 s would not drift at 2.6 s.
+    free = dataclasses.replace(DETERMINISTIC, stuck_min=0.0, stuck_max=0.0)
+    pop = free.build(WINDOW, np.full((5, 6), 50e-6), seed=5)
+    pop.program(np.full(pop.shape, 5e-6), 10.0)
+    pop.set_state(pop.get_state())                           # the bound is worked out afresh: 10 s
+    pop._present(10.5)
+    pop.program(np.where(rng.random(pop.shape) < 0.5, -5e-6, 0.0), 2.0)
+    state = pop.get_state()
+    assert state["t_prog"].min() == 2.0 and state["t_prog"].max() == 10.0
+    for later in (2.6, 10.2, 11.0):
+        expected = state["g"] * free.drift.factor(later - state["t_prog"], state["nu"])
+        np.testing.assert_array_equal(pop._present(later), expected)
+    assert np.any(pop._present(2.6) != state["g"])
+
+
+def test_the_rounded_counts_prefilter_keeps_the_rounding_at_half_a_step():
+    """Requests within a few ulps of half a step, where floor(|r| / step + 0.5) flips, against the
+    counts of the full formula."""
+    step = 1e-6
+    half = 0.5 * step
+    near = np.array([np.nextafter(half, 0.0), half, np.nextafter(half, 1.0), 0.499 * step,
+                     np.nextafter(0.499 * step, 0.0), 1.5 * step, np.nextafter(1.5 * step, 0.0), 0.0, 7e-6])
+    request = np.concatenate([near, -near])
+    scheme = OpenLoopPulses()
+    idx, counts = scheme.pulsed(request, step, None)
+    full = scheme.counts(request, step, None)
+    np.testing.assert_array_equal(idx, np.flatnonzero(full))
+    np.testing.assert_array_equal(counts, full[idx])
+    assert 0 < idx.size < request.size
+
+
+def test_the_read_stream_restores_from_a_state_saved_with_pcg64():
+    """Read streams are SFC64 now; a state saved when they were PCG64 restores with its own generator
+    and continues that stream (the same normals as a PCG64 stream from that state)."""
+    device = dataclasses.replace(DETERMINISTIC, stuck_min=0.0, stuck_max=0.0)
+    pop = device.build(WINDOW, np.full((4, 5), 50e-6), seed=1)
+    assert isinstance(pop.read_rng.bit_generator, np.random.SFC64)
+    old = np.random.default_rng(5)
+    state = dict(pop.get_state(), read_rng=np.array(json.dumps(old.bit_generator.state)))
+    pop.set_state(state)
+    assert isinstance(pop.read_rng.bit_generator, np.random.PCG64)
+    noise = (pop.read(0.0) - pop.peek(0.0)) / (device.read_noise * SPAN)   # mid-window: no clip
+    np.testing.assert_allclose(noise, old.standard_normal((4, 5)), rtol=0, atol=1e-8)
+    with pytest.raises(ConfigError, match="'read_rng' is not a saved stream"):
+        pop.set_state(dict(state, read_rng=np.array('{"bit_generator": "MT19937"}')))
+
+
+def test_program_pair_at_is_program_at_on_each_population():
+    """One pulse loop over both devices of the pairs against ``program_at`` on each, on seeded twins:
+    multi-pulse requests (the loop's shrinking sets), one side without pulses, stuck devices, levels,
+    drift; and the fallback for populations of different devices."""
+    rng = np.random.default_rng(12)
+    initial = WINDOW.g_min + SPAN * rng.random((2, 15, 20))
+    plus, minus, plus_twin, minus_twin = (DETERMINISTIC.build(WINDOW, initial[k % 2], seed=3 + k % 2)
+                                          for k in range(4))
+    t = 0.0
+    for k in range(8):
+        t += (0.3, 0.0, 0.9, 2.0)[k % 4]
+        idx = np.flatnonzero(rng.random(plus.shape[0] * plus.shape[1]) < 0.4)
+        request = 5e-6 * rng.standard_normal((2, idx.size))
+        if k == 2:
+            request[1] = 0.0                                  # the minus side gets no pulse
+        got = plus.program_pair_at(minus, idx, request[0], request[1], t)
+        expected = plus_twin.program_at(idx, request[0], t), minus_twin.program_at(idx, request[1], t)
+        for g, e in zip(got, expected):
+            np.testing.assert_array_equal(g, e)
+        _assert_same(plus, plus_twin)
+        _assert_same(minus, minus_twin)
+    assert _state(plus)["t_prog"].max() == t
+    with pytest.raises(ConfigError, match="NaN or inf"):
+        plus.program_pair_at(minus, np.array([0, 1]), np.array([1e-6, 0.0]), np.array([0.0, np.inf]), t)
+    with pytest.raises(ConfigError, match="idx and request must be 1-d arrays of one length"):
+        plus.program_pair_at(minus, np.array([0, 1]), np.array([1e-6, 0.0]), np.array([0.0]), t)
+    other = dataclasses.replace(DETERMINISTIC, dw_min_std=0.1).build(WINDOW, np.full(plus.shape, 50e-6), seed=5)
+    twin = dataclasses.replace(DETERMINISTIC, dw_min_std=0.1).build(WINDOW, np.full(plus.shape, 50e-6), seed=5)
+    idx = np.arange(10)
+    got = plus.program_pair_at(other, idx, np.full(10, 3e-6), np.full(10, -3e-6), t + 1.0)
+    expected = plus_twin.program_at(idx, np.full(10, 3e-6), t + 1.0), twin.program_at(idx, np.full(10, -3e-6), t + 1.0)
+    for g, e in zip(got, expected):
+        np.testing.assert_array_equal(g, e)
+    _assert_same(other, twin)
+
+
+def test_the_sfc64_read_noise_has_the_normal_closed_form_moments():
+    """The read stream's generator changed (SFC64), not the model: the noise of a pair's difference
+    ``G+ - G-`` has variance 2 (read_noise span)^2, a normal's fourth moment (3 sigma^4), and
+    successive reads and the two devices of a pair are uncorrelated (40,000 draws each; a wrong
+    scale, a shared stream or a reused draw fails)."""
+    device = dataclasses.replace(DETERMINISTIC, stuck_min=0.0, stuck_max=0.0, drift=None)
+    sigma = device.read_noise * SPAN
+    plus, minus = (device.build(WINDOW, np.full((12, 9), 40e-6 + 20e-6 * k), seed=3 + k) for k in range(2))
+    reads = np.array([(plus.read(0.0) - plus.peek(0.0), minus.read(0.0) - minus.peek(0.0)) for _ in range(400)])
+    assert np.abs(reads).max() < 30e-6                       # mid-window: no read was clipped
+    difference = (reads[:, 0] - reads[:, 1]).ravel() / sigma
+    assert difference.size == 43200
+    assert difference.var() == pytest.approx(2.0, rel=0.03) and abs(difference.mean()) < 0.03
+    z = reads.reshape(400, 2, -1) / sigma
+    assert (z ** 4).mean() == pytest.approx(3.0, rel=0.05)
+    assert abs(np.corrcoef(z[:, 0].ravel(), z[:, 1].ravel())[0, 1]) < 0.02
+    assert abs(np.corrcoef(z[1:, 0].ravel(), z[:-1, 0].ravel())[0, 1]) < 0.02

@@ -181,3 +181,20 @@ def test_train_without_angles_trains_the_same_and_records_none(tmp_path):
         assert a.split(",")[1:3] == b.split(",")[1:3]                 # train and test loss
     assert with_rows[-1].split(",")[angle] not in ("", "nan")
     assert without_rows[-1].split(",")[angle] in ("", "nan")
+
+
+@pytest.mark.parametrize("mapping", ["differential", "shared_reference"])
+def test_read_back_weights_are_contiguous_and_the_conductance_difference_bit_for_bit(mapping):
+    """``to_weights`` computes W and b apart (so W is contiguous for the network's products): the
+    same numbers as ``r_f (G+ - G-)`` (or ``G - G_ref``) of the whole array, sliced."""
+    net = CircularAutoencoder.random((12, 5, 12), ("tanh", "logistic"), seed=3)
+    crossbar = CrossbarConfig(headroom=2.0, mapping=mapping)
+    trainer = HardwareAwareTrainer(net, RecirculationRule(Recirculation("pr")), TrainConfig(lr=0.05),
+                                   device=pcm(), crossbar=crossbar)
+    for c in trainer.state.all_conductances():                # one read (fresh read noise each time)
+        w, b = trainer.mapping.to_weights(c)
+        other = c.minus if c.minus is not None else c.reference[None, :]
+        whole = trainer.mapping.r_f * (c.plus - other)
+        assert w.flags.c_contiguous and w.shape == (whole.shape[0], whole.shape[1] - 1)
+        np.testing.assert_array_equal(w, whole[:, :-1])
+        np.testing.assert_array_equal(b, whole[:, -1])

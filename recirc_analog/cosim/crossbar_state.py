@@ -217,8 +217,12 @@ class CrossbarState:
                 d_plus = d_minus = np.empty(0)
             self._check_clipping("policy", (delta,), delta, held_plus, held_minus, low_plus, low_minus,
                                  high_plus, high_minus)
-            plus.program_at(idx, d_plus, self.t)
-            minus.program_at(idx, d_minus, self.t)
+            pair = getattr(plus, "program_pair_at", None)
+            if callable(pair):                                  # both devices in one pulse loop
+                pair(minus, idx, d_plus, d_minus, self.t)
+            else:
+                plus.program_at(idx, d_plus, self.t)
+                minus.program_at(idx, d_minus, self.t)
             return
         d_plus, d_minus = pair_requests(delta, held_plus, held_minus, low_plus, low_minus)
         self._check_clipping("pair", (d_plus, d_minus), held_plus, d_plus, high_plus, held_minus, d_minus,

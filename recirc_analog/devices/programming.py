@@ -103,10 +103,15 @@ class WriteVerify:
 def _rounded_counts(request: np.ndarray, step: float, max_pulses: int) -> tuple[np.ndarray, np.ndarray]:
     """(raveled indices, counts > 0) of ``min(floor(|request| / step + 0.5), max_pulses)``: the
     deterministic counts, the same rounding, computed in full only where they are not 0."""
-    n = np.abs(np.asarray(request, dtype=np.float64)).ravel() / step
+    size = np.abs(np.asarray(request, dtype=np.float64)).ravel()
+    # Only requests of about half a step or more can round to a pulse (|r| / step + 0.5 >= 1 needs
+    # |r| >= (0.5 - 2^-52) step): the rounding itself runs on those (most requests are far smaller).
+    idx = np.flatnonzero(size >= 0.499 * step)
+    n = size[idx] / step
     n += 0.5
-    idx = np.flatnonzero(n >= 1.0)
-    return idx, np.minimum(np.floor(n[idx]), max_pulses).astype(np.int64)
+    pulsed = n >= 1.0
+    idx, n = idx[pulsed], n[pulsed]
+    return idx, np.minimum(np.floor(n), max_pulses).astype(np.int64)
 
 
 PROGRAMMING_SCHEMES = (OpenLoopPulses, WriteVerify)

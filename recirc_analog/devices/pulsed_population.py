@@ -23,8 +23,9 @@ Reading at ``t`` gives the drifted conductance plus fresh read noise
 Three streams, seeded from ``seed``: the device-to-device draw (used once,
 when built, in a fixed order: stuck, step size, asymmetry, lower bound,
 upper bound, exponents up and down, drift exponents), the programming stream
-(pulse noise, stochastic counts, write-verify reads) and the read stream; so
-reading never changes what programming realises.
+(pulse noise, stochastic counts, write-verify reads) and the read stream (on
+SFC64, :data:`READ_BIT_GENERATOR`); so reading never changes what programming
+realises.
 """
 
 from __future__ import annotations
@@ -42,6 +43,12 @@ from .window import ConductanceWindow
 _STATE_ARRAYS = ("g", "t_prog", "stuck", "dw_up", "dw_down", "g_lo", "g_hi", "gamma_up", "gamma_down", "nu")
 _STATE_STREAMS = ("program_rng", "read_rng")
 _STATE_TIMES = ("t_last",)
+READ_BIT_GENERATOR = np.random.SFC64
+"""The bit generator of the read-noise stream: a read draws one normal per device (64,328 per
+minibatch at 784-20-784), and numpy's ziggurat on SFC64 takes ~0.8 of the time it takes on the
+default PCG64 (benchmarks/RESULTS.md, issue 11); the same normal distribution, another stream.
+A saved state names its own generator, so states saved with PCG64 streams still restore."""
+_BIT_GENERATORS = {"PCG64": np.random.PCG64, "SFC64": np.random.SFC64}
 
 
 class PulsedPopulation:
@@ -65,11 +72,12 @@ class PulsedPopulation:
             raise ConfigError("initial conductances must be finite")
         self.device = device
         self.window = window
-        draw, program, read = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
+        draw_seed, program_seed, read_seed = np.random.SeedSequence(seed).spawn(3)
+        draw, program = np.random.default_rng(draw_seed), np.random.default_rng(program_seed)
         self.program_rng = program
         """Stream of the programming noise (pulse noise, stochastic counts, verify reads)."""
-        self.read_rng = read
-        """Stream of the read noise."""
+        self.read_rng = np.random.Generator(READ_BIT_GENERATOR(read_seed))
+        """Stream of the read noise (:data:`READ_BIT_GENERATOR`)."""
         shape, span, spread, step = g.shape, window.span, device.spread, device.step
         u = draw.random(shape)
         self.stuck = np.where(u < device.stuck_min, -1,
@@ -100,6 +108,7 @@ class PulsedPopulation:
         """The latest time (s) the population was programmed or read at (saved, so a restored owner
         can resume its clock)."""
         self._bounds: tuple[np.ndarray, np.ndarray] | None = None
+        self._stacked: np.ndarray | None = None
         self._nominal_step = device.step.dw_min * window.span
         scheme = device.programming
         self._sparse = not isinstance(scheme, WriteVerify) and not scheme.stochastic
@@ -140,7 +149,7 @@ class PulsedPopulation:
         level = self.level_step
         if level is not None:
             g = self.window.g_min + np.round((g - self.window.g_min) / level) * level
-        return self.window.clip(g)
+        return np.minimum(np.maximum(g, self.window.g_min), self.window.g_max)   # the window's clip
 
     def _present(self, t: float) -> np.ndarray:
         """Conductances (S) at time ``t`` without read noise (drift applied); read-only.
@@ -157,14 +166,17 @@ class PulsedPopulation:
         if drift is not None and self._t_prog_min is None:
             self._t_prog_min = float(self.t_prog.min(initial=np.inf))
         # max(t - t_prog) is t - min(t_prog) (rounding is monotone): no per-device pass while the
-        # power law has not started anywhere (its factor would be 1 everywhere).
+        # power law has not started anywhere (its factor would be 1 everywhere). _t_prog_min may be
+        # below the minimum (programming lowers it to t, never raises it): the test then sends more
+        # devices than needed through the power law, which gives them exactly 1.
         if drift is not None and t - self._t_prog_min > drift.t0:
-            elapsed = t - self.t_prog
-            if t - self.t_prog.max(initial=-np.inf) > drift.t0:   # the power law runs everywhere:
-                elapsed /= drift.t0                                # Drift.factor without its selects
-                present = self._g * np.power(elapsed, self._minus_nu, out=elapsed)
-            else:
-                present = self._g * drift.factor(elapsed, self.nu)
+            # Drift.factor without its selects, in place, bit for bit: a device still before t0 gets
+            # (t0 / t0)^(-nu) = 1^(-nu), which is exactly 1 (IEEE pow), where the factor says 1.
+            present = np.subtract(t, self.t_prog)
+            np.maximum(present, drift.t0, out=present)
+            present /= drift.t0
+            np.power(present, self._minus_nu, out=present)
+            present *= self._g
         else:
             present = self._g
         self._cache = (t, _frozen(present))
@@ -219,31 +231,23 @@ class PulsedPopulation:
             g[idx] = self._pulse_devices(g[idx], idx, is_up, np.where(is_up, up[idx], down[idx]))
         return g.reshape(self.shape)
 
+    def _parameters(self) -> np.ndarray:
+        """The per-device parameters a pulse needs, one row each (``g_lo``, ``g_hi``, ``gamma_up``,
+        ``gamma_down``, ``dw_up``, ``dw_down``, raveled), so that the devices of one programming call
+        are gathered by one indexing instead of twelve calls (fixed once drawn; :meth:`set_state`
+        resets it)."""
+        if self._stacked is None:
+            self._stacked = np.stack([a.ravel() for a in (self.g_lo, self.g_hi, self.gamma_up, self.gamma_down,
+                                                          self.dw_up, self.dw_down)])
+        return self._stacked
+
     def _pulse_devices(self, now: np.ndarray, idx: np.ndarray, is_up: np.ndarray, counts: np.ndarray) -> np.ndarray:
         """The conductances (S) ``now`` of the free devices ``idx`` (raveled indices, the up devices
         first, each direction in index order) after ``counts`` (> 0) pulses each, up where ``is_up``:
         one vectorised step per pulse index over the devices still pulsed, the cycle-to-cycle noise
-        drawn in that order."""
-        g = np.array(now, dtype=np.float64)
-        pos = np.arange(idx.size)
-        lo, hi = self.g_lo.ravel()[idx], self.g_hi.ravel()[idx]
-        gamma_up, gamma_down = self.gamma_up.ravel()[idx], self.gamma_down.ravel()[idx]
-        dw_up, dw_down = self.dw_up.ravel()[idx], self.dw_down.ravel()[idx]
-        span, step, c2c = self.window.span, self.device.step, self.device.dw_min_std
-        k = 0
-        while pos.size:
-            now = g[pos]
-            f_up, f_down = step.shape((now - lo) / (hi - lo), gamma_up, gamma_down)
-            size = span * np.where(is_up, dw_up * f_up, -dw_down * f_down)
-            if c2c > 0:
-                size = size * (1.0 + c2c * self.program_rng.standard_normal(pos.size))
-            g[pos] = np.clip(now + size, np.minimum(lo, now), np.maximum(hi, now))
-            k += 1
-            keep = counts > k
-            if not keep.all():
-                pos, counts, is_up, lo, hi = pos[keep], counts[keep], is_up[keep], lo[keep], hi[keep]
-                gamma_up, gamma_down, dw_up, dw_down = gamma_up[keep], gamma_down[keep], dw_up[keep], dw_down[keep]
-        return g
+        drawn in that order (:func:`_pulse_train`)."""
+        return _pulse_train(now, self._parameters().take(idx, axis=1), is_up, counts, self.device, self.window.span,
+                            [(self.program_rng, idx.size)])
 
     def _round(self, g: np.ndarray, change: np.ndarray, scheme) -> tuple[np.ndarray, np.ndarray]:
         """One programming round towards ``change`` (S): (new conductances settled, devices pulsed)."""
@@ -267,14 +271,15 @@ class PulsedPopulation:
         ``g``: its drift clock restarts at 0, below ``t0``), drop those of any other time."""
         if idx.size == 0:
             return
-        self._t_prog_min = None
+        if self._t_prog_min is not None:         # a lower bound of min(t_prog) is enough for _present's
+            self._t_prog_min = min(self._t_prog_min, float(t))   # test (the power law gives 1 before t0)
         cache = self._cache
         if cache is None or cache[0] != t:
             self._cache = None
             return
         if cache[1] is not previous:
             present = cache[1].copy()
-            np.put(present, idx, self._g.ravel()[idx])
+            present.ravel()[idx] = self._g.ravel()[idx]
         else:                                    # undrifted at t: the present is g itself
             present = self._g
         self._cache = (t, _frozen(present))
@@ -329,23 +334,58 @@ class PulsedPopulation:
         for the deterministic open-loop scheme, where a zero request
         gives no pulse and draws nothing (:attr:`programs_sparsely`). Returns the held conductances
         (S, read-only)."""
+        idx, request = self._check_at(idx, request, t)
+        if idx.size == 0:                                      # nothing to program: only the clock
+            self.t_last = max(self.t_last, float(t))
+            return self._present(t)
+        return self._program_once(self._present(t), request, self.device.programming, t, idx)
+
+    def program_pair_at(self, other: "PulsedPopulation", idx: np.ndarray, request: np.ndarray,
+                        other_request: np.ndarray, t: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """``self.program_at(idx, request, t)`` and ``other.program_at(idx, other_request, t)`` (the
+        two devices of differential pairs): the same results and draws, each population's
+        cycle-to-cycle noise from its own stream in its own order, with one pulse loop over the
+        pulsed devices of both (half the NumPy calls; they share the device record and window).
+        Returns both populations' held conductances (S, read-only)."""
+        if not (type(other) is type(self) and other.device is self.device and other.window == self.window):
+            return self.program_at(idx, request, t), other.program_at(idx, other_request, t)
+        idx, request, other_request = self._check_at(idx, request, t, other_request)
+        plans = [pop._plan(pop._present(t), r, pop.device.programming, t, idx)
+                 for pop, r in ((self, request), (other, other_request))]
+        if plans[0] is None or plans[1] is None:               # one side (or none) pulses: no pairing
+            for pop, plan in zip((self, other), plans):
+                if plan is not None:
+                    pop._store(plan[1], pop._settle(pop._pulse_devices(*plan)), t)
+            return self._present(t), other._present(t)
+        (now_a, order_a, up_a, counts_a), (now_b, order_b, up_b, counts_b) = plans
+        params = np.concatenate([self._parameters().take(order_a, axis=1),
+                                 other._parameters().take(order_b, axis=1)], axis=1)
+        new = self._settle(_pulse_train(np.concatenate([now_a, now_b]), params, np.concatenate([up_a, up_b]),
+                                        np.concatenate([counts_a, counts_b]), self.device, self.window.span,
+                                        [(self.program_rng, order_a.size), (other.program_rng, order_b.size)]))
+        self._store(order_a, new[:order_a.size], t)
+        other._store(order_b, new[order_a.size:], t)
+        return self._present(t), other._present(t)
+
+    def _check_at(self, idx, request, t: float, *more) -> tuple[np.ndarray, ...]:
+        """``idx`` and ``request`` (and the ``more`` requests at the same ``idx``, of populations alike
+        this one) of :meth:`program_at` as arrays, checked (one-line errors)."""
         _check_time(t)
         if not self.programs_sparsely:
             raise ConfigError("program_at needs the deterministic open-loop scheme (OpenLoopPulses with "
                               "stochastic false)")
         idx = np.asarray(idx, dtype=np.int64)
-        request = np.asarray(request, dtype=np.float64)
-        if idx.shape == request.shape == (0,):                 # nothing to program: only the clock
-            self.t_last = max(self.t_last, float(t))
-            return self._present(t)
-        if request.shape != idx.shape or idx.ndim != 1:
-            raise ConfigError(f"idx and request must be 1-d arrays of one length, got {idx.shape} and {request.shape}")
-        if idx.size and (idx[0] < 0 or idx[-1] >= self._g.size or np.any(np.diff(idx) <= 0)):
+        requests = [np.asarray(r, dtype=np.float64) for r in (request, *more)]
+        for r in requests:
+            if r.shape != idx.shape or idx.ndim != 1:
+                raise ConfigError(f"idx and request must be 1-d arrays of one length, got {idx.shape} and {r.shape}")
+        if idx.size and (idx[0] < 0 or idx[-1] >= self._g.size or (idx[1:] <= idx[:-1]).any()):
             raise ConfigError(f"idx must be increasing device indices in [0, {self._g.size}), got "
                               f"[{idx.min()}, {idx.max()}]")
-        if not math.isfinite(float(request.sum())) and not np.all(np.isfinite(request)):
+        if (not math.isfinite(sum(float(r.sum()) for r in requests))
+                and not all(np.all(np.isfinite(r)) for r in requests)):
             raise ConfigError("request contains NaN or inf")
-        return self._program_once(self._present(t), request, self.device.programming, t, idx)
+        return (idx, *requests)
 
     def _program_once(self, present: np.ndarray, request: np.ndarray, scheme, t: float,
                       at: np.ndarray | None = None) -> np.ndarray:
@@ -353,6 +393,16 @@ class PulsedPopulation:
         same counts, draws and arithmetic per device, without passes over the devices that get no
         pulse (at small learning rates most requests round to none). ``at``: the raveled devices
         ``request`` holds the requests of (the rest 0), None for all."""
+        plan = self._plan(present, request, scheme, t, at)
+        if plan is not None:
+            self._store(plan[1], self._settle(self._pulse_devices(*plan)), t)
+        return self._present(t)
+
+    def _plan(self, present: np.ndarray, request: np.ndarray, scheme, t: float, at: np.ndarray | None):
+        """The pulses of an open-loop round: (present conductances, raveled indices, up?, counts) of
+        the free devices that get pulses, the up devices first, each direction in index order (the
+        order :meth:`_pulse` draws in), or None when no device gets a pulse; moves :attr:`t_last`.
+        The counts' draws (stochastic scheme) are taken here."""
         idx, counts = scheme.pulsed(request, self.nominal_step, self.program_rng)
         request = request.ravel()[idx]
         if at is not None:
@@ -361,19 +411,20 @@ class PulsedPopulation:
             free = self.stuck.ravel()[idx] == 0
             idx, counts, request = idx[free], counts[free], request[free]
         self.t_last = max(self.t_last, float(t))
-        if idx.size:
-            up = request > 0
-            order = np.concatenate([idx[up], idx[~up]])            # up devices first, as _pulse draws
-            counts = np.concatenate([counts[up], counts[~up]])
-            is_up = np.zeros(order.size, dtype=bool)
-            is_up[:np.count_nonzero(up)] = True
-            new = self._settle(self._pulse_devices(present.ravel()[order], order, is_up, counts))
-            g = self._g.copy()
-            np.put(g, order, new)
-            previous, self._g = self._g, _frozen(g)
-            np.put(self.t_prog, order, float(t))
-            self._changed(order, t, previous)
-        return self._present(t)
+        if idx.size == 0:
+            return None
+        down = request <= 0
+        first = np.argsort(down, kind="stable")                    # up devices first, each in index order
+        order = idx[first]
+        return present.ravel()[order], order, ~down[first], counts[first]
+
+    def _store(self, order: np.ndarray, new: np.ndarray, t: float) -> None:
+        """The devices ``order`` (raveled) now hold ``new`` (S, settled), programmed at ``t``."""
+        g = self._g.copy()
+        g.ravel()[order] = new                                     # g is a fresh copy: a view
+        previous, self._g = self._g, _frozen(g)
+        np.put(self.t_prog, order, float(t))
+        self._changed(order, t, previous)
 
     def program_pulses(self, up: np.ndarray, down: np.ndarray, t: float = 0.0) -> np.ndarray:
         """Apply ``up`` / ``down`` pulses (non-negative integers) at time ``t`` (s); return the
@@ -411,6 +462,10 @@ class PulsedPopulation:
         present = self._present(t)
         if present is self._g and self._g_inside:      # undrifted and settled: nothing to clip
             return present
+        # Drift only lowers a conductance (factor <= 1), so the present lies in the window unless a
+        # device drifted below g_min: two reductions instead of a clip's pass and new array.
+        if present.min(initial=np.inf) >= self.window.g_min and present.max(initial=-np.inf) <= self.window.g_max:
+            return present
         return _frozen(self.window.clip(present))
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -426,7 +481,7 @@ class PulsedPopulation:
         both streams' states (``program_rng``, ``read_rng``, JSON text) and ``t_last``."""
         state = {name: np.array(getattr(self, "_g" if name == "g" else name)) for name in _STATE_ARRAYS}
         for name in _STATE_STREAMS:
-            state[name] = np.array(json.dumps(getattr(self, name).bit_generator.state))
+            state[name] = np.array(json.dumps(getattr(self, name).bit_generator.state, default=_listed))
         state["t_last"] = np.array(self.t_last)
         return state
 
@@ -440,10 +495,71 @@ class PulsedPopulation:
             arrays[name] = np.array(state[name], dtype=np.int8 if name == "stuck" else np.float64)
             if arrays[name].shape != self.shape:
                 raise ConfigError(f"device state {name!r} must have shape {self.shape}, got {arrays[name].shape}")
-        for name in _STATE_STREAMS:
-            getattr(self, name).bit_generator.state = json.loads(str(state[name]))
+        streams = {name: _stream(name, state[name]) for name in _STATE_STREAMS}
         for name, array in arrays.items():
             setattr(self, "_g" if name == "g" else name, _frozen(array) if name == "g" else array)
+        for name, stream in streams.items():
+            setattr(self, name, stream)
         self.t_last = float(state["t_last"])
-        self._bounds = None
+        self._bounds = self._stacked = None
         self._forget()
+
+
+def _stream(name: str, saved) -> np.random.Generator:
+    """A generator restored from the JSON text of a saved ``bit_generator.state`` (``name`` labels
+    errors): its own bit generator (PCG64 or SFC64), whichever this version draws with."""
+    try:
+        state = json.loads(str(saved))
+        kind = _BIT_GENERATORS[state["bit_generator"]]
+        generator = np.random.Generator(kind())
+        generator.bit_generator.state = state
+    except (ValueError, TypeError, KeyError) as error:
+        raise ConfigError(f"device state {name!r} is not a saved stream of {', '.join(_BIT_GENERATORS)} "
+                          f"({type(error).__name__}: {error})") from None
+    return generator
+
+
+def _listed(value):
+    """JSON form of the arrays in a bit generator's state (SFC64 keeps its words in a uint64 array)."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"cannot save a {type(value).__name__} in a stream's state")
+
+
+def _pulse_train(now: np.ndarray, params: np.ndarray, is_up: np.ndarray, counts: np.ndarray, device,
+                 span: float, streams: list) -> np.ndarray:
+    """Conductances (S) after ``counts`` (> 0) pulses each of devices at ``now`` (S), up where
+    ``is_up``; ``params``: their rows of :meth:`PulsedPopulation._parameters`; ``streams``: (program
+    stream, number of devices) of each population the devices come from, in order (each
+    population's devices the up ones first, each direction in index order). One vectorised step per
+    pulse index over the devices still pulsed; pulse k's cycle-to-cycle noise is drawn from each
+    population's own stream for its devices still pulsed, in their order, as one population alone
+    would draw it."""
+    lo, hi, gamma_up, gamma_down, dw_up, dw_down = params
+    step, c2c = device.step, device.dw_min_std
+    sizes = [n for _, n in streams]
+    g = now = np.array(now, dtype=np.float64)
+    pos = slice(None)                            # the devices still pulsed: all, then an index array
+    k = 0
+    while True:
+        if k:
+            now = g[pos]
+        f_up, f_down = step.shape((now - lo) / (hi - lo), gamma_up, gamma_down)
+        size = span * np.where(is_up, dw_up * f_up, -dw_down * f_down)
+        if c2c > 0:
+            noise = [rng.standard_normal(n) for (rng, _), n in zip(streams, sizes) if n]
+            size = size * (1.0 + c2c * (noise[0] if len(noise) == 1 else np.concatenate(noise)))
+        # np.clip(now + size, min(lo, now), max(hi, now)), which numpy defines as this max then min,
+        # without np.clip's Python layers
+        g[pos] = np.minimum(np.maximum(now + size, np.minimum(lo, now)), np.maximum(hi, now))
+        k += 1
+        keep = counts > k
+        if not keep.any():                       # the common case: every device had one pulse
+            return g
+        if isinstance(pos, slice):
+            pos = np.arange(g.size)
+        if not keep.all():
+            ends = np.cumsum(sizes)
+            sizes = [int(np.count_nonzero(keep[end - n:end])) for n, end in zip(sizes, ends)]
+            pos, counts, is_up, lo, hi = pos[keep], counts[keep], is_up[keep], lo[keep], hi[keep]
+            gamma_up, gamma_down, dw_up, dw_down = gamma_up[keep], gamma_down[keep], dw_up[keep], dw_down[keep]

@@ -118,10 +118,18 @@ class ConductanceMapping:
 
     def to_weights(self, conductances: Conductances) -> tuple[np.ndarray, np.ndarray]:
         """The inverse: ``(W, b)`` with shapes (N_out, N_in) and (N_out,)."""
+        # The weights and the bias column each computed on their own (the same arithmetic per entry)
+        # so that W comes out contiguous: a strided view of the (N_out, N_in + 1) difference slows
+        # every product the network then computes with it.
+        plus = conductances.plus
         if conductances.minus is not None:
-            w = self.r_f * (conductances.plus - conductances.minus)
+            other, other_bias = conductances.minus[:, :-1], conductances.minus[:, -1]
         elif conductances.reference is not None:
-            w = self.r_f * (conductances.plus - conductances.reference[None, :])
+            other, other_bias = conductances.reference[None, :-1], conductances.reference[-1]
         else:
             raise ConfigError("conductances need either minus devices or a reference column")
-        return w[:, :-1], w[:, -1]
+        w = np.subtract(plus[:, :-1], other)
+        w *= self.r_f
+        b = np.subtract(plus[:, -1], other_bias)
+        b *= self.r_f
+        return w, b
