@@ -19,7 +19,11 @@ One ``.tran`` analysis per sample (the text is written by
 
 Weights: one device per weight against a reference column of devices at the fixed state
 ``x_ref`` (the ``shared_reference`` mapping, ARCHITECTURE.md §3): ``w_ij = w_scale (x_ij - x_ref)``
-(``Yakopcic``'s read is ``a1 x sinh(b v)``, linear in x and within 4e-6 of linear in v at 0.1 V).
+(``Yakopcic``'s read is ``a1 x sinh(b v)``, linear in x and within 4e-6 of linear in v at 0.1 V); in
+general ``w_ij = w_scale law.weight(x_ij, x_ref)``, the model's write-law record
+(:mod:`~recirc_analog.schematic.write_laws`) saying how its read maps a state to a weight (VTEAM:
+``(G(x) - G(x_ref)) / |G'(x_ref)|``) and how its column drivers shape the height per direction (VTEAM: a
+cube root for its on direction, levels signed by its reversed polarity).
 No biases. Activations are logistic sigmoids (activity in (0, 1), so pre-synaptic values are
 non-negative and two write sub-phases suffice).
 

@@ -151,7 +151,7 @@ class VteamWrite:
         return float(self.model.alpha_on), float(self.model.alpha_off)
 
     def operating_state(self) -> float:
-        """The default ``x_ref``, 0.7: the Biolek windows are within 1e-3 of 1 there (up to 0.74), and the
+        """The default ``x_ref``, 0.7: the Biolek windows are within 1e-3 of 1 there (3e-3 at 0.74), and the
         read's relative slope ``d ln|G'| / dx = -2 (R_off - R_on) / R(x)`` is -2.7 (-3.6 at 0.5)."""
         return 0.7
 
