@@ -104,9 +104,11 @@ def test_nominal_rate_matches_the_realised_gain(written):
     assert slope == pytest.approx(nominal_rate(net), rel=0.1)
 
 
-def test_vteam_and_unsafe_voltages_are_refused_with_one_line():
-    with pytest.raises(ConfigError, match="memristor must be yakopcic"):
-        _network(model=Vteam())
+def test_unknown_models_and_unsafe_voltages_are_refused_with_one_line():
+    with pytest.raises(ConfigError, match="memristor must be one of yakopcic, vteam .* got 'str'"):
+        _network(model="stanford-pku")
+    with pytest.raises(ConfigError, match="v_unit must be .*0.02"):       # VTEAM's reads: below its 20 mV
+        _network(model=Vteam(), v_unit=0.1)
     with pytest.raises(ConfigError, match="gain \\* v_unit must stay below v_half"):
         _network(scheme=WriteScheme(gain=1.0))
     with pytest.raises(ConfigError, match="states1 must hold states in"):
@@ -144,7 +146,6 @@ def test_cli_in_circuit_run_writes_its_table_and_files(tmp_path, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--update", "in-circuit", "--lr", "0.1"], "--update in-circuit does not support --lr"),
     (["--memristor", "yakopcic", "--write-width", "1e-4"], "--write-width needs --update in-circuit"),
-    (["--update", "in-circuit", "--memristor", "vteam"], "--memristor must be yakopcic"),
     (["--update", "in-circuit", "--sizes", "8,4,4,8"], "--sizes must be N0,N1,N0"),
     (["--update", "in-circuit", "--act", "tanh"], "--act must be sigmoid"),
 ])

@@ -140,13 +140,15 @@ def add_in_circuit_options(cosim) -> None:
                             "fashion, --downsample 4 giving 7x7 and --sizes 49,N1,49; default 100) "
                             "(default controller)")
     group.add_argument("--memristor", default="yakopcic", choices=tuple(COMPACT_MODELS),
-                       help="with --update in-circuit: the compact model of every device (only yakopcic can "
-                            "be written in proportion to the rule) (default yakopcic)")
-    group.add_argument("--write-width", type=in_range("--write-width", 1e-7, 1e-2), default=2.7e-4,
+                       help="with --update in-circuit: the compact model of every device; each has its own "
+                            "column drivers (vteam's pre-distort the on direction's height by a cube root so "
+                            "the change stays proportional to the rule) and read (vteam: 15 mV per unit of "
+                            "activity, below its 20 mV off threshold) (default yakopcic)")
+    group.add_argument("--write-width", type=in_range("--write-width", 1e-7, 1e-2), default=None,
                        metavar="SECONDS",
                        help="with --update in-circuit: the longest row pulse, for a pre-synaptic activity of 1; "
-                            "sets the learning rate: 2.7e-4 s changes a weight by 1.26 per unit of pre x "
-                            "post-difference (default 2.7e-4)")
+                            "sets the learning rate: the default changes a weight by about 1.26 per unit of "
+                            "pre x post-difference (default 2.7e-4 for yakopcic, 1e-4 for vteam)")
 
 
 LEGACY_DEVICE_OPTIONS = {"levels": "--levels", "write_noise": "--write-noise", "up_gain": "--up-gain",
@@ -263,9 +265,6 @@ def run_in_circuit_command(args) -> int:
         raise UsageError(f"--act must be sigmoid,sigmoid for --update in-circuit, got {args.act}")
     if args.mode != "pr" or tuple(args.cycles or (0, 1)) != (0, 1):
         raise UsageError(f"--mode must be pr with --cycles 0,1 for --update in-circuit, got {args.mode}")
-    if args.memristor != "yakopcic":
-        raise UsageError(f"--memristor must be yakopcic for --update in-circuit, got {args.memristor} (VTEAM's "
-                         "on-direction rate goes as the overdrive cubed: no change proportional to the rule)")
     config = InCircuitConfig(sizes=sizes, memristor=args.memristor, samples=args.batches or 100, seed=args.seed,
                              tw=args.write_width, dataset=args.data, data_dir=args.data_dir,
                              downsample=args.downsample)

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..netlist_writers.in_circuit import held_nodes, reference_node, state_node, write_in_circuit
-from ..schematic.in_circuit import InCircuitNetwork, window_down
+from ..schematic.in_circuit import InCircuitNetwork
 
 UPDATES = ("in-circuit", "controller", "reference")
 """The three runs of :func:`online_run`."""
@@ -45,7 +45,8 @@ class StepResult:
     intended: tuple[np.ndarray, np.ndarray]
     """The rule's direction post x pre per device, from the held voltages (activities, shapes of the states)."""
     realised: tuple[np.ndarray, np.ndarray]
-    """The realised state change per device (unitless)."""
+    """The realised state change per device in the direction that raises the weight (unitless; the state
+    change times the law's polarity, so VTEAM's falling x, a rising conductance, counts as positive)."""
     reference_drift: float
     """Largest state change of a reference-column device (always half-selected; ideally 0)."""
     reference_moved: int
@@ -53,11 +54,19 @@ class StepResult:
 
 
 def nominal_rate(net: InCircuitNetwork) -> float:
-    """State change per unit of pre x post-difference (activity^2) the write makes at ``x_ref``
-    (1/activity^2): ``tw * A_n e^{V_n} f_down(x_ref) * gain * v_unit`` (both directions alike)."""
-    m = net.model
-    slope = m.a_n * np.exp(m.v_n) * float(window_down(m, net.x_ref))
+    """State change per unit of pre x post-difference (activity^2) the write makes at ``x_ref``, in the
+    direction that raises the weight (1/activity^2): ``tw * slope * gain * v_unit``, ``slope`` the law's
+    ``reference_slope`` (Yakopcic: ``A_n e^{V_n} f_down(x_ref)``; both directions alike)."""
+    slope = net.law.reference_slope(net.x_ref)
     return net.scheme.tw * slope * net.scheme.gain * net.v_unit
+
+
+def program_states(net: InCircuitNetwork, change: tuple[np.ndarray, np.ndarray]) -> InCircuitNetwork:
+    """The controller's ideal programming: every weight moves by ``w_scale * change`` exactly (``change`` in
+    states at ``x_ref``, as :func:`nominal_rate`), read back through the law (Yakopcic: ``x + change``), then
+    clipped to [0, 1]."""
+    new = [net.law.program(s, c, net.x_ref) for s, c in zip((net.states1, net.states2), change)]
+    return replace(net, states1=np.clip(new[0], 0, 1), states2=np.clip(new[1], 0, 1))
 
 
 def intended_change(held: dict[str, np.ndarray], v_unit: float) -> tuple[np.ndarray, np.ndarray]:
@@ -86,7 +95,7 @@ def step(engine, net: InCircuitNetwork, data, label: str = "in-circuit step") ->
                       held={k: v / net.v_unit for k, v in held.items()},
                       loss=float(np.sum((data - out) ** 2)),
                       intended=intended_change(held, net.v_unit),
-                      realised=(end1 - net.states1, end2 - net.states2),
+                      realised=(net.law.polarity * (end1 - net.states1), net.law.polarity * (end2 - net.states2)),
                       reference_drift=float(np.max(np.abs(refs - net.x_ref))),
                       reference_moved=int(np.sum(np.abs(refs - net.x_ref) > 1e-9)))
 
@@ -163,8 +172,9 @@ def online_run(engine, net: InCircuitNetwork, samples: np.ndarray, update: str =
         for data in tqdm(samples, desc="reference", disable=not progress):
             a1, a2, loss = reference_step(a1, a2, data, rate * net.w_scale)
             rows.append({"loss": loss})
-        return rows, replace(net, states1=np.clip(a1 / net.w_scale + net.x_ref, 0, 1),
-                             states2=np.clip(a2 / net.w_scale + net.x_ref, 0, 1))
+        law = net.law
+        return rows, replace(net, states1=np.clip(law.states_of(a1 / net.w_scale, net.x_ref), 0, 1),
+                             states2=np.clip(law.states_of(a2 / net.w_scale, net.x_ref), 0, 1))
     net = replace(net, write=update == "in-circuit")
     for k, data in enumerate(tqdm(samples, desc=update, disable=not progress)):
         result = step(engine, net, data, label=f"{update} sample {k}")
@@ -176,8 +186,7 @@ def online_run(engine, net: InCircuitNetwork, samples: np.ndarray, update: str =
         else:                                   # the controller: the rule in Python, programmed ideally
             realised = tuple(rate * d for d in result.intended)
             moved, idle = 0, 0
-            net = replace(net, states1=np.clip(net.states1 + realised[0], 0, 1),
-                          states2=np.clip(net.states2 + realised[1], 0, 1))
+            net = program_states(net, realised)
         per_layer = {}
         for k, (intended, change) in enumerate(zip(result.intended, realised), start=1):
             per_layer[f"corr{k}"] = correlation([intended], [change])

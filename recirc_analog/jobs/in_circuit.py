@@ -23,6 +23,7 @@ from ..devices.compact.models import COMPACT_MODELS
 from ..errors import ConfigError
 from ..fileio import atomic_open, format_csv_value, save_npz_atomic, write_json_atomic
 from ..schematic.in_circuit import InCircuitNetwork, WriteScheme
+from ..schematic.write_laws import write_law
 from .run_folder import run_folder
 
 OUTPUTS = ("metrics.csv", "summary.json", "in_circuit.png", "states.npz", "reconstructions.png",
@@ -36,16 +37,17 @@ class InCircuitConfig:
     sizes: tuple[int, int, int]
     """(N0, N1, N0) neurons per layer."""
     memristor: str = "yakopcic"
-    """Compact model of every device (a key of ``COMPACT_MODELS``; only yakopcic is programmable in-circuit)."""
+    """Compact model of every device (a key of ``schematic.write_laws.WRITE_LAWS``: yakopcic or vteam)."""
     samples: int = 100
     """Training samples, one update each."""
     seed: int = 0
     """Seed of the data (Lowrank's basis and codes; the image order) and of the initial states."""
     weight_spread: float = 1.0
     """Std of the initial weights around 0 (unitless; states: ``x_ref + weight_spread / w_scale * N(0, 1)``)."""
-    tw: float = 2.7e-4
-    """Longest write pulse (s): sets the learning rate (with ``gain`` and ``w_scale``: 2.7e-4 s at the
-    defaults changes a weight by 1.26 per unit of pre x post-difference at ``x_ref``)."""
+    tw: float | None = None
+    """Longest write pulse (s): sets the learning rate (with ``gain`` and ``w_scale``; None: the model's
+    ``job_tw``, 2.7e-4 s for Yakopcic, 1e-4 s for VTEAM, which at the defaults change a weight by 1.26 and
+    1.25 per unit of pre x post-difference at ``x_ref``)."""
     steps: int = 200
     """Time points per ``tw``."""
     read_steps: int = 5
@@ -53,10 +55,10 @@ class InCircuitConfig:
     step, so 5 read what 20 do: checked by the controller's loss against the reference's)."""
     x_ref: float | None = None
     """Reference column state (None: ``schematic.in_circuit.operating_state``, 0.6)."""
-    w_scale: float = 40.0
-    """Weight per unit of state (unitless)."""
-    gain: float = 0.25
-    """Down-direction column gain (V/V; ``WriteScheme.gain``)."""
+    w_scale: float | None = None
+    """Weight per unit of state (unitless; None: the model's, 40 Yakopcic, 100 VTEAM)."""
+    gain: float | None = None
+    """Down-direction column gain (V/V; ``WriteScheme.gain``; None: the model's, 0.25 Yakopcic, 1e-3 VTEAM)."""
     dataset: str = "lowrank"
     """``lowrank`` (squashed into [0, 1] by a logistic function) or an image set of ``data.DATASET_NAMES``."""
     data_dir: str | None = None
@@ -88,11 +90,15 @@ def make_inputs(config: InCircuitConfig) -> tuple[np.ndarray, np.ndarray, InCirc
     n0, n1, _ = config.sizes
     rng = np.random.default_rng(config.seed)
     samples, tests = make_samples(config, rng)
+    model = COMPACT_MODELS[config.memristor]()
+    defaults = write_law(model).defaults
+    tw = defaults["job_tw"] if config.tw is None else config.tw
+    gain = defaults["gain"] if config.gain is None else config.gain
     base = InCircuitNetwork(states1=np.full((n1, n0), 0.5), states2=np.full((n0, n1), 0.5),
-                            model=COMPACT_MODELS[config.memristor](), x_ref=config.x_ref, w_scale=config.w_scale,
-                            scheme=WriteScheme(tw=config.tw, steps=config.steps, read_steps=config.read_steps,
-                                              gain=config.gain))
-    sd = config.weight_spread / config.w_scale
+                            model=model, x_ref=config.x_ref, w_scale=config.w_scale,
+                            scheme=WriteScheme(tw=tw, steps=config.steps, read_steps=config.read_steps,
+                                              gain=gain, v_half=defaults["v_half"]))
+    sd = config.weight_spread / base.w_scale
     return samples, tests, replace(base, states1=np.clip(base.x_ref + sd * rng.standard_normal((n1, n0)), 0, 1),
                                    states2=np.clip(base.x_ref + sd * rng.standard_normal((n0, n1)), 0, 1))
 
@@ -132,7 +138,7 @@ def run_in_circuit(config: InCircuitConfig, out, *, show_progress: bool = True, 
         summary = {
             "sizes": list(config.sizes), "memristor": config.memristor, "samples": config.samples,
             "seed": config.seed, "dataset": config.dataset, "downsample": config.downsample,
-            "tw": config.tw, "steps": config.steps, "read_steps": config.read_steps, "x_ref": net.x_ref,
+            "tw": net.scheme.tw, "steps": config.steps, "read_steps": config.read_steps, "x_ref": net.x_ref,
             "gain_down": net.scheme.gain,
             "gain_up": net.gain_up, "weight_spread": config.weight_spread,
             "weight_change_per_unit": nominal_rate(net) * net.w_scale,

@@ -17,6 +17,7 @@ from ..devices.compact.models import spice_parameters
 from ..schematic.cells import get_library_text
 from ..schematic.in_circuit import InCircuitNetwork
 from ..schematic.names import check_number
+from ..schematic.write_laws import shaper_knots
 
 
 def number(value) -> str:
@@ -47,12 +48,15 @@ def write_in_circuit(net: InCircuitNetwork, data) -> str:
     s = net.scheme
     up_off, down_off = net.column_offsets
     on = 1.0 if net.write else 0.0
+    polarity = net.law.polarity
+    gain_up, gain_down = net.law.column_gains(net.x_ref, s.gain)
     lines = [f"* in-circuit learning step, {n0}-{n1}-{n0}, {net.model.cell} crossbars, write={int(net.write)}",
              get_library_text(net.model.library).rstrip(),
-             f".param vunit={number(net.v_unit)} vh={number(s.v_half * on)} tw={number(s.tw)} "
-             f"aup={number(net.gain_up)} adn={number(s.gain)} bp={number(up_off)} bn={number(down_off)}",
+             f".param vunit={number(net.v_unit)} vh={number(s.v_half * on * polarity)} tw={number(s.tw)} "
+             f"aup={number(gain_up * polarity)} adn={number(gain_down * polarity)} bp={number(up_off)} "
+             f"bn={number(down_off)}",
              f".param t0={number(t['t0'])} t1={number(t['t1'])} ta={number(t['ta'])} tb={number(t['tb'])} "
-             f"wen={number(on)} kw={number(net.w_scale / (_unit_conductance(net) * net.v_unit))}",
+             f"wen={number(on)} kw={number(net.w_scale / (net.law.unit_conductance(net.x_ref) * net.v_unit))}",
              ".model swhold sw vt=0.5 vh=0.1 ron=1 roff=1e12",
              "Bph0 ph0 0 V={time < t0}",
              "Bph1 ph1 0 V={(time > t0) * (time < t1)}"]
@@ -69,10 +73,14 @@ def write_in_circuit(net: InCircuitNetwork, data) -> str:
                 f" - (time > tb) * (time < tb + tw * v({pre}) / vunit))}}")
 
     def column(name, early, late):
-        # up: -(bp + aup * d) if d > 0; down: +(bn + adn * |d|) if d < 0, d = early - late (V)
+        # up: -(bp + aup * g_up(d)) if d > 0; down: +(bn + adn * g_down(|d|)) if d < 0, d = early - late (V),
+        # g the law's shaper (linear, or u^(1/alpha)); params signed by the polarity (vh, bp, aup: the row
+        # level and column height that raise the weight)
+        up = _shaped(f"v({early}) - v({late})", net.law.exponents[0], net.v_unit)
+        down = _shaped(f"v({late}) - v({early})", net.law.exponents[1], net.v_unit)
         return (f"B{name} {name} 0 V={{wen * (-(time > ta) * (time < ta + tw) * (v({early}) > v({late}))"
-                f" * (bp + aup * (v({early}) - v({late}))) + (time > tb) * (time < tb + tw)"
-                f" * (v({early}) < v({late})) * (bn + adn * (v({late}) - v({early}))))}}")
+                f" * (bp + aup * {up}) + (time > tb) * (time < tb + tw)"
+                f" * (v({early}) < v({late})) * (bn + adn * {down}))}}")
 
     # layer 0: the data in phase 0, the held output O^2(0) afterwards (PR recirculation)
     for j in range(n0):
@@ -109,6 +117,9 @@ def write_in_circuit(net: InCircuitNetwork, data) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _unit_conductance(net: InCircuitNetwork) -> float:
-    """Small-signal conductance of a device at x = 1 (S): Yakopcic's ``a1 b``."""
-    return net.model.a1 * net.model.b
+def _shaped(u: str, alpha: float, u_max: float) -> str:
+    """``(u)`` when ``alpha`` is 1, else ``pwl(u, ...)`` of ``u^(1/alpha)`` (odd; ``write_laws.shaper_knots``)."""
+    if alpha == 1.0:
+        return f"({u})"
+    knots, values = shaper_knots(alpha, u_max)
+    return f"pwl({u}, " + ", ".join(f"{number(k)}, {number(v)}" for k, v in zip(knots, values)) + ")"

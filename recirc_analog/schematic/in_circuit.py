@@ -19,7 +19,11 @@ One ``.tran`` analysis per sample (the text is written by
 
 Weights: one device per weight against a reference column of devices at the fixed state
 ``x_ref`` (the ``shared_reference`` mapping, ARCHITECTURE.md §3): ``w_ij = w_scale (x_ij - x_ref)``
-(``Yakopcic``'s read is ``a1 x sinh(b v)``, linear in x and within 4e-6 of linear in v at 0.1 V).
+(``Yakopcic``'s read is ``a1 x sinh(b v)``, linear in x and within 4e-6 of linear in v at 0.1 V); in
+general ``w_ij = w_scale law.weight(x_ij, x_ref)``, the model's write-law record
+(:mod:`~recirc_analog.schematic.write_laws`) saying how its read maps a state to a weight (VTEAM:
+``(G(x) - G(x_ref)) / |G'(x_ref)|``) and how its column drivers shape the height per direction (VTEAM: a
+cube root for its on direction, levels signed by its reversed polarity).
 No biases. Activations are logistic sigmoids (activity in (0, 1), so pre-synaptic values are
 non-negative and two write sub-phases suffice).
 
@@ -35,11 +39,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..devices.compact.models import Yakopcic
+from ..devices.compact.models import Vteam, Yakopcic
 from ..errors import ConfigError, check_range
+from .write_laws import DIRECTIONS, OPERATING_MARGIN, overdrive, window_down, window_up, write_law
 
-OPERATING_MARGIN = 0.1
-"""How far above the falling window's knee ``1 - x_n`` the default ``x_ref`` sits (unitless state)."""
+__all__ = ["OPERATING_MARGIN", "InCircuitNetwork", "WriteScheme", "balance_state", "check_model",
+           "operating_state", "window_down", "window_up"]
 
 
 def operating_state(model: Yakopcic) -> float:
@@ -51,7 +56,7 @@ def operating_state(model: Yakopcic) -> float:
     0.446), where the states of a learning network spread (studies/in-circuit/REPORT.md: at the
     balance point 16-4-16 does not learn).
     """
-    return float(min(1.0 - model.x_n + OPERATING_MARGIN, 0.9))
+    return write_law(model).operating_state()
 
 
 def balance_state(model: Yakopcic) -> float:
@@ -66,18 +71,6 @@ def balance_state(model: Yakopcic) -> float:
     if gap(low) * gap(high) > 0:
         return 0.5
     return float(brentq(gap, low, high, xtol=1e-12))
-
-
-def window_up(model: Yakopcic, x):
-    """Yakopcic's window f(x) for rising states (unitless)."""
-    w_p = (model.x_p - x) / (1.0 - model.x_p) + 1.0
-    return np.where(x >= model.x_p, np.exp(-model.alpha_p * (x - model.x_p)) * w_p, 1.0)
-
-
-def window_down(model: Yakopcic, x):
-    """Yakopcic's window f(x) for falling states (unitless)."""
-    w_n = x / (1.0 - model.x_n)
-    return np.where(x <= 1.0 - model.x_n, np.exp(model.alpha_n * (x + model.x_n - 1.0)) * w_n, 1.0)
 
 
 @dataclass(frozen=True)
@@ -116,22 +109,25 @@ class InCircuitNetwork:
     """An N0-N1-N0 circular autoencoder on two memristor crossbars, and how it is written.
 
     ``states1`` (N1, N0) and ``states2`` (N0, N1) are the device states x (unitless, [0, 1])
-    at the start of the analysis; weights are ``w_scale * (states - x_ref)``.
+    at the start of the analysis; weights are ``w_scale * law.weight(states, x_ref)``
+    (:mod:`~recirc_analog.schematic.write_laws`: ``w_scale * (states - x_ref)`` for Yakopcic). Fields left
+    at None take the model's defaults (``write_laws.<Model>Write.defaults``).
     """
 
     states1: np.ndarray
     """Crossbar 1 (layer 0 -> 1) device states, shape (N1, N0); row j of the array = pre-synaptic neuron j."""
     states2: np.ndarray
     """Crossbar 2 (layer 1 -> 2) device states, shape (N0, N1)."""
-    model: Yakopcic = field(default_factory=Yakopcic)
-    """The compact model of every device (only Yakopcic: see :func:`check_model`)."""
-    scheme: WriteScheme = field(default_factory=WriteScheme)
-    """Write-phase voltages and timing."""
-    v_unit: float = 0.1
-    """Volts per unit of activity (V; at most 0.1 V so that reads stay below both thresholds)."""
-    w_scale: float = 40.0
+    model: Yakopcic | Vteam = field(default_factory=Yakopcic)
+    """The compact model of every device (one of ``write_laws.WRITE_LAWS``: see :func:`check_model`)."""
+    scheme: WriteScheme | None = None
+    """Write-phase voltages and timing (None: ``WriteScheme()`` with the model's ``v_half`` and ``gain``)."""
+    v_unit: float | None = None
+    """Volts per unit of activity (V; below both thresholds so that reads do not move a state; None: 0.1 V
+    for Yakopcic, 0.015 V for VTEAM, whose off threshold is 0.02 V)."""
+    w_scale: float | None = None
     """Weight per unit of state away from ``x_ref`` (unitless; larger keeps the states of a given weight
-    range closer to ``x_ref``, where the write's gain is the nominal one)."""
+    range closer to ``x_ref``, where the write's gain is the nominal one; None: 40 Yakopcic, 100 VTEAM)."""
     x_ref: float | None = None
     """State of the reference column's devices (None: :func:`operating_state`, where the falling window
     is flat)."""
@@ -140,6 +136,13 @@ class InCircuitNetwork:
 
     def __post_init__(self):
         check_model(self.model)
+        defaults = write_law(self.model).defaults
+        for name in ("v_unit", "w_scale"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, defaults[name])
+        if self.scheme is None:
+            object.__setattr__(self, "scheme", WriteScheme(v_half=defaults["v_half"], gain=defaults["gain"],
+                                                           tw=defaults["tw"]))
         s1 = np.asarray(self.states1, dtype=float)
         s2 = np.asarray(self.states2, dtype=float)
         if s1.ndim != 2 or s2.shape != s1.shape[::-1]:
@@ -161,10 +164,10 @@ class InCircuitNetwork:
         v_h = self.scheme.v_half
         if v_h >= min(-low, high):
             raise ConfigError(f"v_half must be below both thresholds ({min(-low, high)!r} V), got {v_h!r}")
-        overdrive = max(self.gain_up, self.scheme.gain) * self.v_unit
-        if overdrive >= v_h:
+        largest = max(float(overdrive(self.law, d, self.v_unit, self.x_ref, self.scheme.gain)) for d in DIRECTIONS)
+        if largest >= v_h:
             raise ConfigError(f"gain * v_unit must stay below v_half ({v_h!r} V) so half-selected devices stay "
-                              f"below threshold, got {overdrive!r} V")
+                              f"below threshold, got {largest!r} V")
 
     @property
     def sizes(self) -> tuple[int, int]:
@@ -172,24 +175,29 @@ class InCircuitNetwork:
         return self.states1.shape[1], self.states1.shape[0]
 
     @property
+    def law(self):
+        """The model's write-law record (:func:`~recirc_analog.schematic.write_laws.write_law`)."""
+        return write_law(self.model)
+
+    @property
     def gain_up(self) -> float:
-        """Column overdrive per volt in the up direction (V/V): the down gain times the ratio of the
-        down to the up rate slope at threshold, so both directions change a device at ``x_ref`` alike."""
-        m = self.model
-        down = m.a_n * np.exp(m.v_n) * float(window_down(m, self.x_ref))
-        up = m.a_p * np.exp(m.v_p) * float(window_up(m, self.x_ref))
-        return self.scheme.gain * down / up
+        """Column gain in the up direction (V/V for a linear rate; V per V^(1/alpha) for VTEAM's on rate):
+        chosen so that both directions change a device at ``x_ref`` alike (``law.column_gains``)."""
+        return self.law.column_gains(self.x_ref, self.scheme.gain)[0]
 
     @property
     def column_offsets(self) -> tuple[float, float]:
-        """(up, down) column offsets (V): threshold minus ``v_half``, so a selected device sees its threshold
-        plus the overdrive."""
-        low, high = self.model.thresholds
-        return high - self.scheme.v_half, -low - self.scheme.v_half
+        """(up, down) column offsets (V, signed by the law's polarity): threshold minus ``v_half``, so a
+        selected device sees its threshold plus the overdrive."""
+        up, down = self.law.thresholds
+        p = self.law.polarity
+        return p * (up - self.scheme.v_half), p * (down - self.scheme.v_half)
 
     def weights(self) -> tuple[np.ndarray, np.ndarray]:
         """(A1 (N1, N0), A2 (N0, N1)): the weights the crossbars read (unitless)."""
-        return self.w_scale * (self.states1 - self.x_ref), self.w_scale * (self.states2 - self.x_ref)
+        law = self.law
+        return (self.w_scale * law.weight(self.states1, self.x_ref),
+                self.w_scale * law.weight(self.states2, self.x_ref))
 
     @property
     def times(self) -> dict[str, float]:
@@ -204,8 +212,5 @@ class InCircuitNetwork:
 
 
 def check_model(model) -> None:
-    """Refuse a compact model the in-circuit write cannot program proportionally."""
-    if not isinstance(model, Yakopcic):
-        raise ConfigError(f"memristor must be yakopcic for the in-circuit write, got {getattr(model, 'cell', model)!r} "
-                          "(VTEAM's on-direction rate goes as the overdrive cubed, so its change would not be "
-                          "proportional to the post-synaptic difference)")
+    """Refuse a compact model the in-circuit write has no write law for (``write_laws.WRITE_LAWS``)."""
+    write_law(model)

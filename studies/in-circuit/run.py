@@ -38,6 +38,12 @@ RUNS = {
 }
 RUNS["49-10-49-mnist-300"] = {**RUNS["49-10-49-mnist"], "samples": 300}
 """The same MNIST 7x7 run for 300 samples (about 30 min on a quiet machine)."""
+# VTEAM (MemTorch's parameters): its defaults (schematic/write_laws.py, VteamWrite.defaults: v_unit 15 mV,
+# v_half 10 mV, x_ref 0.7, w_scale 100, gain 1e-3 V/V, tw 1e-4 s: weight learning rate 1.25)
+RUNS["16-4-16-vteam"] = dict(sizes=(16, 4, 16), samples=300, memristor="vteam")
+RUNS["49-10-49-mnist-vteam"] = dict(sizes=(49, 10, 49), samples=100, tw=6.4e-5, steps=50, dataset="mnist",
+                                    downsample=4, data_dir=str(DATA), memristor="vteam")
+"""MNIST 7x7 with VTEAM at the Yakopcic run's weight learning rate 0.8 (tw 6.4e-5 s)."""
 
 
 def main():
@@ -47,7 +53,10 @@ def main():
     parser.add_argument("--sizes", default="8,4,8", help="N0,N1,N0 (default 8,4,8)")
     parser.add_argument("--samples", type=int, default=150, help="training samples, one update each")
     parser.add_argument("--steps", type=int, default=200, help="time points per write pulse width tw")
-    parser.add_argument("--tw", type=float, default=2.73e-4, help="longest write pulse (s)")
+    parser.add_argument("--tw", type=float, default=None,
+                        help="longest write pulse (s) (default: the model's, 2.7e-4 yakopcic, 1e-4 vteam)")
+    parser.add_argument("--memristor", choices=("yakopcic", "vteam"), default="yakopcic",
+                        help="compact model of every device (default yakopcic)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the data and the initial states")
     args = parser.parse_args()
     if args.all or args.run:
@@ -55,8 +64,10 @@ def main():
         todo = {name: InCircuitConfig(**RUNS[name]) for name in names}
     else:
         sizes = tuple(int(s) for s in args.sizes.split(","))
-        todo = {"-".join(map(str, sizes)) + f"-tw{args.tw:g}": InCircuitConfig(
-            sizes=sizes, samples=args.samples, seed=args.seed, tw=args.tw, steps=args.steps)}
+        name = "-".join(map(str, sizes)) + ("" if args.tw is None else f"-tw{args.tw:g}")
+        name += "" if args.memristor == "yakopcic" else f"-{args.memristor}"
+        todo = {name: InCircuitConfig(sizes=sizes, samples=args.samples, seed=args.seed, tw=args.tw,
+                                      steps=args.steps, memristor=args.memristor)}
     for name, config in todo.items():
         summary = run_in_circuit(config, HERE / f"results-{name}", overwrite=True)
         print(name, json.dumps(summary, indent=1), flush=True)
