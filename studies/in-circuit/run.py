@@ -5,6 +5,8 @@ Regenerate the committed results of the operating-point study (16-4-16 and 49-10
 1.5 h on a loaded 2-vCPU machine, most of it 49-10-49), then the attribution table (seconds):
   nice -n 10 .venv/bin/python studies/in-circuit/run.py --all
   .venv/bin/python studies/in-circuit/attribution.py
+The biases / tanh runs (16-4-16 Lowrank tanh with biases, 49-10-49 MNIST 7x7 logistic with biases):
+  nice -n 10 .venv/bin/python studies/in-circuit/run.py --run 16-4-16-tanh-bias --run 49-10-49-mnist-bias
 One run:
   nice -n 10 .venv/bin/python studies/in-circuit/run.py --sizes 16,4,16 --samples 60
 Writes results-<name>/ here (metrics.csv, summary.json, in_circuit.png, reconstructions.png, states.npz).
@@ -38,6 +40,12 @@ RUNS = {
 }
 RUNS["49-10-49-mnist-300"] = {**RUNS["49-10-49-mnist"], "samples": 300}
 """The same MNIST 7x7 run for 300 samples (about 30 min on a quiet machine)."""
+# Biases and tanh (the signed write's sub-phases C and D): tw chosen from the NumPy reference alone (the
+# rate that lowered its loss most over 300 samples: 5e-5 s for 16-4-16 tanh, 1e-4 s for MNIST 7x7 logistic)
+RUNS["16-4-16-tanh-bias"] = dict(sizes=(16, 4, 16), samples=300, tw=5e-5, activation="tanh", biases=True)
+RUNS["49-10-49-mnist-bias"] = {**RUNS["49-10-49-mnist"], "samples": 150, "tw": 1e-4, "biases": True}
+SIGNED = ("16-4-16-tanh-bias", "49-10-49-mnist-bias")
+"""The runs of the biases / tanh sections of REPORT.md (``--run NAME`` each)."""
 
 
 def main():
