@@ -151,7 +151,7 @@ def add_in_circuit_options(cosim) -> None:
     group.add_argument("--biases", action="store_true",
                        help="with --update in-circuit: a bias row per crossbar (pre-synaptic activity 1, one "
                             "device per neuron against the reference column, written by the same rule: "
-                            "db = post-difference) in all three runs (default: no biases)")
+                            "db = post-difference) in all three runs; without it, none")
 
 
 LEGACY_DEVICE_OPTIONS = {"levels": "--levels", "write_noise": "--write-noise", "up_gain": "--up-gain",
