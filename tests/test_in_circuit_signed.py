@@ -191,6 +191,22 @@ def test_reference_step_is_the_reference_packages_pr_rule_with_biases(activation
     assert loss == pytest.approx(np.sum((x - net.forward(x[None, :])[-1][0]) ** 2), rel=1e-12)
 
 
+def test_reference_run_without_bias_rows_learns_no_biases():
+    # tanh without bias rows: the reference's weights follow the PR rule of a network whose biases stay 0
+    net = _network(biases=False, spread=0.05, seed=7)
+    samples = np.tanh(np.random.default_rng(8).standard_normal((4, 8)))
+    _, final = online_run(None, net, samples, "reference")
+    a1, a2 = net.weights()
+    rate = nominal_rate(net) * net.w_scale
+    for x in samples:
+        h1 = np.tanh(a1 @ x)
+        out = np.tanh(a2 @ h1)
+        a1, a2 = a1 + rate * np.outer(h1 - np.tanh(a1 @ out), x), a2 + rate * np.outer(x - out, h1)
+    np.testing.assert_allclose(final.states1, np.clip(a1 / net.w_scale + net.x_ref, 0, 1), atol=1e-12)
+    np.testing.assert_allclose(final.states2, np.clip(a2 / net.w_scale + net.x_ref, 0, 1), atol=1e-12)
+    assert not final.biases
+
+
 def test_controller_run_with_biases_and_tanh_tracks_the_reference():
     net = _network(spread=0.05, seed=5)
     rng = np.random.default_rng(6)

@@ -233,23 +233,25 @@ def activation_function(name: str):
 
 def biased_reference_step(weights, biases, data: np.ndarray, rate: float, activation: str = "logistic"):
     """One online PR step (cycles (0, 1)) of the NumPy network with biases and ``activation``:
-    ``((A1, A2), (b1, b2), loss before)``. The reference package's ``RecirculationRule`` at batch 1:
+    ``((A1, A2), (b1, b2), loss before)``; ``biases`` None: a network without biases (None returned). The
+    reference package's ``RecirculationRule`` at batch 1:
     ``dA^1 = (O^1(0) - O^1(1)) O^0(0)^T``, ``db^1 = O^1(0) - O^1(1)``, ``dA^2 = (O^0(0) - O^2(0)) O^1(0)^T``,
     ``db^2 = O^0(0) - O^2(0)`` (tests/test_in_circuit_signed.py checks it against that rule)."""
     f = activation_function(activation)
-    (a1, a2), (b1, b2) = weights, biases
+    a1, a2 = weights
+    b1, b2 = (0.0, 0.0) if biases is None else biases
     h1 = f(a1 @ data + b1)
     out = f(a2 @ h1 + b2)
     l1 = f(a1 @ out + b1)
     loss = float(np.sum((data - out) ** 2))
-    return ((a1 + rate * np.outer(h1 - l1, data), a2 + rate * np.outer(data - out, h1)),
-            (b1 + rate * (h1 - l1), b2 + rate * (data - out)), loss)
+    new = None if biases is None else (b1 + rate * (h1 - l1), b2 + rate * (data - out))
+    return (a1 + rate * np.outer(h1 - l1, data), a2 + rate * np.outer(data - out, h1)), new, loss
 
 
 def reference_forward(weights, biases, x: np.ndarray, activation: str = "logistic") -> np.ndarray:
-    """The NumPy network's reconstructions O^2(0) (n, N0) of ``x`` (n, N0)."""
+    """The NumPy network's reconstructions O^2(0) (n, N0) of ``x`` (n, N0); ``biases`` None: none."""
     f = activation_function(activation)
-    (a1, a2), (b1, b2) = weights, biases
+    (a1, a2), (b1, b2) = weights, ((0.0, 0.0) if biases is None else biases)
     return f(f(x @ a1.T + b1) @ a2.T + b2)
 
 
@@ -258,7 +260,7 @@ def _reference_run(net: InCircuitNetwork, samples: np.ndarray, rate: float, prog
     and biases (zero without bias rows), the final weights mapped back to states (clipped)."""
     from tqdm import tqdm
 
-    weights, biases = net.weights(), net.bias_weights()
+    weights, biases = net.weights(), (net.bias_weights() if net.biases else None)
     rows = []
     for data in tqdm(samples, desc="reference", disable=not progress):
         weights, biases, loss = biased_reference_step(weights, biases, data, rate * net.w_scale, net.activation)

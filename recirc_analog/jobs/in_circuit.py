@@ -215,7 +215,7 @@ def reference_reconstructions(net: InCircuitNetwork, samples: np.ndarray, tests:
     activation (unbounded weights: the same online rule as ``online_run``)."""
     from ..cosim.in_circuit import biased_reference_step, reference_forward
 
-    weights, biases = net.weights(), net.bias_weights()
+    weights, biases = net.weights(), (net.bias_weights() if net.biases else None)
     for x in samples:
         weights, biases, _ = biased_reference_step(weights, biases, x, nominal_rate(net) * net.w_scale,
                                                    net.activation)
