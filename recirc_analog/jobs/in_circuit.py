@@ -271,16 +271,17 @@ def _plot_reconstructions(inputs, recon, path) -> None:
     names = ["input", *recon]
     side = int(round(np.sqrt(inputs.shape[1])))
     square = side * side == inputs.shape[1]
+    low = -1.0 if float(np.min(inputs)) < 0 else 0.0        # tanh data: grey is 0
     fig, axes = plt.subplots(len(inputs), len(names), figsize=(1.6 * len(names), 1.5 * len(inputs)),
                              squeeze=False)
     for i, x in enumerate(inputs):
         for ax, name in zip(axes[i], names):
             v = x if name == "input" else recon[name][i]
             if square:
-                ax.imshow(v.reshape(side, side), cmap="gray", vmin=0, vmax=1)
+                ax.imshow(v.reshape(side, side), cmap="gray", vmin=low, vmax=1)
             else:
                 ax.bar(np.arange(len(v)), v, width=1.0)
-                ax.set_ylim(min(0.0, float(np.min(inputs))), 1)
+                ax.set_ylim(low, 1)
             ax.set_xticks([])
             ax.set_yticks([])
             if i == 0:
