@@ -147,7 +147,8 @@ def test_cli_in_circuit_run_writes_its_table_and_files(tmp_path, capsys):
     (["--update", "in-circuit", "--lr", "0.1"], "--update in-circuit does not support --lr"),
     (["--memristor", "yakopcic", "--write-width", "1e-4"], "--write-width needs --update in-circuit"),
     (["--update", "in-circuit", "--sizes", "8,4,4,8"], "--sizes must be N0,N1,N0"),
-    (["--update", "in-circuit", "--act", "tanh"], "--act must be sigmoid"),
+    (["--update", "in-circuit", "--act", "tanh,logistic"], "--act must be sigmoid, logistic or tanh"),
+    (["--biases"], "--biases needs --update in-circuit"),
 ])
 def test_cli_refuses_what_in_circuit_does_not_support(tmp_path, capsys, argv, message):
     from recirc_analog.cli import main

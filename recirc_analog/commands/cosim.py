@@ -121,7 +121,7 @@ def add_parser(commands) -> None:
 
 
 IN_CIRCUIT_OPTIONS = ("sizes", "act", "mode", "cycles", "batches", "seed", "out", "overwrite", "quiet",
-                      "update", "memristor", "write_width", "data", "data_dir", "downsample")
+                      "update", "memristor", "write_width", "data", "data_dir", "downsample", "biases")
 """The options ``--update in-circuit`` reads; any other one given is refused."""
 
 
@@ -136,8 +136,9 @@ def add_in_circuit_options(cosim) -> None:
                             "devices (minibatches); in-circuit: a write phase in the .tran netlist programs "
                             "memristor crossbars from the held and live voltages, one update per sample, beside "
                             "the controller-driven run and the reference (--sizes N0,N1,N0 (default there 8,4,8), "
-                            "sigmoid, no biases, PR; --batches samples of squashed Lowrank or of --data mnist / "
-                            "fashion, --downsample 4 giving 7x7 and --sizes 49,N1,49; default 100) "
+                            "--act logistic (or sigmoid) or tanh, --biases, PR; --batches samples of squashed "
+                            "Lowrank or of --data mnist / fashion, --downsample 4 giving 7x7 and --sizes 49,N1,49; "
+                            "default 100) "
                             "(default controller)")
     group.add_argument("--memristor", default="yakopcic", choices=tuple(COMPACT_MODELS),
                        help="with --update in-circuit: the compact model of every device; each has its own "
@@ -149,6 +150,10 @@ def add_in_circuit_options(cosim) -> None:
                        help="with --update in-circuit: the longest row pulse, for a pre-synaptic activity of 1; "
                             "sets the learning rate: the default changes a weight by about 1.26 per unit of "
                             "pre x post-difference (default 2.7e-4 for yakopcic, 1e-4 for vteam)")
+    group.add_argument("--biases", action="store_true",
+                       help="with --update in-circuit: a bias row per crossbar (pre-synaptic activity 1, one "
+                            "device per neuron against the reference column, written by the same rule: "
+                            "db = post-difference) in all three runs; yakopcic only, like --act tanh; without it, none")
 
 
 LEGACY_DEVICE_OPTIONS = {"levels": "--levels", "write_noise": "--write-noise", "up_gain": "--up-gain",
@@ -201,7 +206,7 @@ def run(args) -> int:
 
     if args.update == "in-circuit":
         return run_in_circuit_command(args)
-    for dest in ("memristor", "write_width"):
+    for dest in ("memristor", "write_width", "biases"):
         option, default = args.option_defaults[dest]
         if getattr(args, dest) != default:
             raise UsageError(f"{option} needs --update in-circuit")
@@ -261,13 +266,12 @@ def run_in_circuit_command(args) -> int:
     sizes = parse_sizes(args.sizes) if "sizes" in given else (8, 4, 8)
     if len(sizes) != 3 or sizes[0] != sizes[2] or max(sizes) > 64:
         raise UsageError(f"--sizes must be N0,N1,N0 with widths <= 64 for --update in-circuit, got {args.sizes}")
-    if "act" in given and args.act not in ("sigmoid", "sigmoid,sigmoid"):
-        raise UsageError(f"--act must be sigmoid,sigmoid for --update in-circuit, got {args.act}")
+    activation = in_circuit_activation(args.act) if "act" in given else "logistic"
     if args.mode != "pr" or tuple(args.cycles or (0, 1)) != (0, 1):
         raise UsageError(f"--mode must be pr with --cycles 0,1 for --update in-circuit, got {args.mode}")
     config = InCircuitConfig(sizes=sizes, memristor=args.memristor, samples=args.batches or 100, seed=args.seed,
                              tw=args.write_width, dataset=args.data, data_dir=args.data_dir,
-                             downsample=args.downsample)
+                             downsample=args.downsample, activation=activation, biases=args.biases)
     s = run_in_circuit(config, args.out, show_progress=not args.quiet, overwrite=args.overwrite)
     rows = [{"run": u, "loss (first)": s["loss_first"][u], "loss (last)": s["loss_last"][u]}
             for u in ("in-circuit", "controller", "reference")]
@@ -279,3 +283,16 @@ def run_in_circuit_command(args) -> int:
           f"(largest reference-column drift {s['reference_column_drift_max']:.2g})")
     print(f"results and plots in {args.out}/: metrics.csv, summary.json, in_circuit.png")
     return 0
+
+
+IN_CIRCUIT_ACTIVATIONS = {"sigmoid": "logistic", "logistic": "logistic", "tanh": "tanh"}
+"""``--act`` names ``--update in-circuit`` realises (one for both layers) -> the network's activation."""
+
+
+def in_circuit_activation(text: str) -> str:
+    """``--act`` for ``--update in-circuit``: one of :data:`IN_CIRCUIT_ACTIVATIONS`, given once or for both layers."""
+    names = {part.strip().lower() for part in text.split(",")}
+    if len(names) != 1 or len(text.split(",")) > 2 or next(iter(names)) not in IN_CIRCUIT_ACTIVATIONS:
+        raise UsageError(f"--act must be sigmoid, logistic or tanh (the same for both layers) for --update "
+                         f"in-circuit, got {text}")
+    return IN_CIRCUIT_ACTIVATIONS[names.pop()]

@@ -1,8 +1,8 @@
 """The ``cosim --update in-circuit`` job (issue 13): the circuit programs its own memristors, beside the
 controller-driven run and the NumPy reference (:mod:`recirc_analog.cosim.in_circuit`).
 
-Network: N0-N1-N0, sigmoid activations, no biases, PR recirculation with cycles (0, 1), one update per
-sample. Data: Lowrank squashed into [0, 1] by a logistic function, or an image set (already in [0, 1]).
+Network: N0-N1-N0, logistic (or tanh) activations, optional bias rows, PR recirculation with cycles (0, 1),
+one update per sample. Data: Lowrank squashed into [0, 1] by a logistic function, or an image set (already in [0, 1]).
 Writes ``metrics.csv`` (one row per sample of each run), ``summary.json``, ``in_circuit.png`` (losses, per
 crossbar the update correlation and realised / nominal gain), ``states.npz`` (initial and final device
 states of each run; the reference's weights as states, clipped) and, for ``reconstructions`` > 0,
@@ -22,7 +22,7 @@ from ..data.lowrank import LowrankDataset
 from ..devices.compact.models import COMPACT_MODELS
 from ..errors import ConfigError
 from ..fileio import atomic_open, format_csv_value, save_npz_atomic, write_json_atomic
-from ..schematic.in_circuit import InCircuitNetwork, WriteScheme
+from ..schematic.in_circuit import ACTIVATIONS, InCircuitNetwork, WriteScheme, default_v_unit, operating_state
 from ..schematic.write_laws import write_law
 from .run_folder import run_folder
 
@@ -67,6 +67,12 @@ class InCircuitConfig:
     """Mean-pooling factor of the images (4 gives MNIST 7x7, N0 = 49)."""
     reconstructions: int = 8
     """Test samples reconstructed at the end by each run's final network (0: none)."""
+    activation: str = "logistic"
+    """Both layers' activation (``schematic.in_circuit.ACTIVATIONS``): tanh runs the four-sub-phase write at
+    ``v_unit`` 0.05 V (``default_v_unit``: half the logistic rate per unit of pre x post-difference at the same
+    ``tw``) and squashes Lowrank into (-1, 1) with tanh."""
+    biases: bool = False
+    """A bias row per crossbar (initial biases 0: the bias devices start at ``x_ref``)."""
 
 
 def make_samples(config: InCircuitConfig, rng) -> tuple[np.ndarray, np.ndarray]:
@@ -75,7 +81,7 @@ def make_samples(config: InCircuitConfig, rng) -> tuple[np.ndarray, np.ndarray]:
     if config.dataset == "lowrank":
         data = LowrankDataset(dim=n0, rank=min(n1, n0), seed=config.seed)
         codes = rng.standard_normal((config.samples + config.reconstructions, data.rank))
-        x = 1.0 / (1.0 + np.exp(-codes @ data.basis))
+        x = np.tanh(codes @ data.basis) if config.activation == "tanh" else 1.0 / (1.0 + np.exp(-codes @ data.basis))
         return x[:config.samples], x[config.samples:]
     data = load_dataset(config.dataset, config.data_dir, downsample=config.downsample)
     if data.dim != n0:
@@ -97,7 +103,8 @@ def make_inputs(config: InCircuitConfig) -> tuple[np.ndarray, np.ndarray, InCirc
     base = InCircuitNetwork(states1=np.full((n1, n0), 0.5), states2=np.full((n0, n1), 0.5),
                             model=model, x_ref=config.x_ref, w_scale=config.w_scale,
                             scheme=WriteScheme(tw=tw, steps=config.steps, read_steps=config.read_steps,
-                                              gain=gain, v_half=defaults["v_half"]))
+                                              gain=gain, v_half=defaults["v_half"]),
+                            **_signed_and_bias_options(config))
     sd = config.weight_spread / base.w_scale
     return samples, tests, replace(base, states1=np.clip(base.x_ref + sd * rng.standard_normal((n1, n0)), 0, 1),
                                    states2=np.clip(base.x_ref + sd * rng.standard_normal((n0, n1)), 0, 1))
@@ -122,8 +129,11 @@ def run_in_circuit(config: InCircuitConfig, out, *, show_progress: bool = True, 
                 # unbounded (its states above are clipped), so its forward pass is NumPy's
                 for update in ("in-circuit", "controller"):
                     recon[update] = reconstruct(sim, finals[update], tests)
-                a1, a2 = reference_weights(net, samples)
-                recon["reference"] = _sigmoid(_sigmoid(tests @ a1.T) @ a2.T)
+                if net.signed or net.biases:
+                    recon["reference"] = reference_reconstructions(net, samples, tests)
+                else:
+                    a1, a2 = reference_weights(net, samples)
+                    recon["reference"] = _sigmoid(_sigmoid(tests @ a1.T) @ a2.T)
                 recon["initial"] = reconstruct(sim, net, tests)
         columns = ["run", "sample", "loss", "corr", "corr1", "corr2", "gain1", "gain2", "disturbed",
                    "half_selected", "wrong_sign", "ref_drift"]
@@ -145,6 +155,7 @@ def run_in_circuit(config: InCircuitConfig, out, *, show_progress: bool = True, 
             "state_change_per_unit": nominal_rate(net),
             "final_states_in_circuit": _state_stats(finals["in-circuit"]),
             "final_states_controller": _state_stats(finals["controller"]), "w_scale": net.w_scale, "window": window,
+            "activation": net.activation, "biases": net.biases, "v_unit": net.v_unit,
             "loss_first": {u: float(np.mean([r["loss"] for r in rows[:window]])) for u, rows in runs.items()},
             "loss_last": {u: float(np.mean([r["loss"] for r in rows[-window:]])) for u, rows in runs.items()},
             "corr_median": float(np.nanmedian([r["corr"] for r in ours])),
@@ -161,7 +172,7 @@ def run_in_circuit(config: InCircuitConfig, out, *, show_progress: bool = True, 
         write_json_atomic(folder.path / "summary.json", summary)
         save_npz_atomic(folder.path / "states.npz", initial1=net.states1, initial2=net.states2,
                         **{f"{u.replace('-', '_')}{k}": getattr(n, f"states{k}")
-                           for u, n in finals.items() for k in (1, 2)})
+                           for u, n in finals.items() for k in (1, 2)}, **_bias_arrays(net, finals))
         if recon:
             summary["reconstruction_error"] = {u: float(np.mean(np.sum((tests - r) ** 2, axis=1)))
                                                for u, r in recon.items()}
@@ -181,6 +192,44 @@ def reference_weights(net: InCircuitNetwork, samples: np.ndarray) -> tuple[np.nd
     for x in samples:
         a1, a2, _ = reference_step(a1, a2, x, nominal_rate(net) * net.w_scale)
     return a1, a2
+
+
+def _signed_and_bias_options(config: InCircuitConfig) -> dict:
+    """The ``InCircuitNetwork`` keywords of ``config.activation`` and ``config.biases`` (none for the logistic
+    network without biases, which is built as before)."""
+    if config.activation not in ACTIVATIONS:
+        raise ConfigError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {config.activation!r}")
+    if (config.activation != "logistic" or config.biases) and config.memristor != "yakopcic":
+        raise ConfigError(f"tanh and biases are built for the yakopcic memristor only, got memristor "
+                          f"{config.memristor!r} with activation {config.activation!r} and biases {config.biases}")
+    options = {}
+    if config.activation != "logistic":
+        options.update(activation=config.activation, v_unit=default_v_unit(config.activation))
+    if config.biases:
+        x_ref = operating_state(COMPACT_MODELS[config.memristor]()) if config.x_ref is None else config.x_ref
+        n0, n1, _ = config.sizes
+        options.update(bias_states1=np.full(n1, x_ref), bias_states2=np.full(n0, x_ref))
+    return options
+
+
+def _bias_arrays(net, finals) -> dict:
+    """states.npz's bias-row states (``initial_bias1`` ..., ``<run>_bias2``); none without bias rows."""
+    if not net.biases:
+        return {}
+    runs = {"initial": net, **finals}
+    return {f"{u.replace('-', '_')}_bias{k}": getattr(n, f"bias_states{k}") for u, n in runs.items() for k in (1, 2)}
+
+
+def reference_reconstructions(net: InCircuitNetwork, samples: np.ndarray, tests: np.ndarray) -> np.ndarray:
+    """The reference run's reconstructions of ``tests`` after training on ``samples``, with its biases and
+    activation (unbounded weights: the same online rule as ``online_run``)."""
+    from ..cosim.in_circuit import biased_reference_step, reference_forward
+
+    weights, biases = net.weights(), (net.bias_weights() if net.biases else None)
+    for x in samples:
+        weights, biases, _ = biased_reference_step(weights, biases, x, nominal_rate(net) * net.w_scale,
+                                                   net.activation)
+    return reference_forward(weights, biases, tests, net.activation)
 
 
 def _sigmoid(z):
@@ -232,16 +281,17 @@ def _plot_reconstructions(inputs, recon, path) -> None:
     names = ["input", *recon]
     side = int(round(np.sqrt(inputs.shape[1])))
     square = side * side == inputs.shape[1]
+    low = -1.0 if float(np.min(inputs)) < 0 else 0.0        # tanh data: grey is 0
     fig, axes = plt.subplots(len(inputs), len(names), figsize=(1.6 * len(names), 1.5 * len(inputs)),
                              squeeze=False)
     for i, x in enumerate(inputs):
         for ax, name in zip(axes[i], names):
             v = x if name == "input" else recon[name][i]
             if square:
-                ax.imshow(v.reshape(side, side), cmap="gray", vmin=0, vmax=1)
+                ax.imshow(v.reshape(side, side), cmap="gray", vmin=low, vmax=1)
             else:
                 ax.bar(np.arange(len(v)), v, width=1.0)
-                ax.set_ylim(0, 1)
+                ax.set_ylim(low, 1)
             ax.set_xticks([])
             ax.set_yticks([])
             if i == 0:

@@ -8,7 +8,9 @@ Node names (all generated here from indices; numbers pass :func:`number`):
 - ``r1_j`` / ``c1_i``, ``r2_i`` / ``c2_k``: rows / columns of crossbars 1 and 2; ``vs1_i`` etc. the
   columns' 0-V ammeters, ``vsref1`` / ``vsref2`` the reference columns';
 - ``xm1_i_j`` / ``xm2_k_i``: the devices (state ``v(xm1_i_j.x)``), ``xref1_j`` / ``xref2_i`` the
-  reference column's.
+  reference column's;
+- with biases: ``one`` (the constant ``v_unit``), the bias rows ``r1_b`` / ``r2_b``, their devices
+  ``xm1_i_b`` / ``xm2_k_b`` and reference devices ``xref1_b`` / ``xref2_b``.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ def held_nodes(n0: int, n1: int) -> dict[str, list[str]]:
 
 
 def write_in_circuit(net: InCircuitNetwork, data) -> str:
-    """The netlist of one sample: ``data`` (N0 activities in [0, 1]) through phase 0, phase 1 and the write."""
+    """The netlist of one sample: ``data`` (N0 activities, in [0, 1], or [-1, 1] for tanh) through phase 0, phase 1
+    and the write."""
     n0, n1 = net.sizes
     t = net.times
     s = net.scheme
@@ -57,6 +60,8 @@ def write_in_circuit(net: InCircuitNetwork, data) -> str:
              f"bn={number(down_off)}",
              f".param t0={number(t['t0'])} t1={number(t['t1'])} ta={number(t['ta'])} tb={number(t['tb'])} "
              f"wen={number(on)} kw={number(net.w_scale / (net.law.unit_conductance(net.x_ref) * net.v_unit))}",
+             *_signed_parameters(net),
+             *(["Vone one 0 {vunit}"] if net.biases else []),
              ".model swhold sw vt=0.5 vh=0.1 ron=1 roff=1e12",
              "Bph0 ph0 0 V={time < t0}",
              "Bph1 ph1 0 V={(time > t0) * (time < t1)}"]
@@ -70,7 +75,7 @@ def write_in_circuit(net: InCircuitNetwork, data) -> str:
         # read: the live activity until t1; write: +-vh for tw * held pre / vunit in each sub-phase
         return (f"B{name} {name} 0 V={{(time < t1) * v({live})"
                 f" + vh * ((time > ta) * (time < ta + tw * v({pre}) / vunit)"
-                f" - (time > tb) * (time < tb + tw * v({pre}) / vunit))}}")
+                f" - (time > tb) * (time < tb + tw * v({pre}) / vunit)){_signed_row(net, pre)}}}")
 
     def column(name, early, late):
         # up: -(bp + aup * g_up(d)) if d > 0; down: +(bn + adn * g_down(|d|)) if d < 0, d = early - late (V),
@@ -80,7 +85,8 @@ def write_in_circuit(net: InCircuitNetwork, data) -> str:
         down = _shaped(f"v({late}) - v({early})", net.law.exponents[1], net.v_unit)
         return (f"B{name} {name} 0 V={{wen * (-(time > ta) * (time < ta + tw) * (v({early}) > v({late}))"
                 f" * (bp + aup * {up}) + (time > tb) * (time < tb + tw)"
-                f" * (v({early}) < v({late})) * (bn + adn * {down}))}}")
+                f" * (v({early}) < v({late})) * (bn + adn * {down})"
+                f"{_signed_column(net, early, late)})}}")
 
     # layer 0: the data in phase 0, the held output O^2(0) afterwards (PR recirculation)
     for j in range(n0):
@@ -93,14 +99,20 @@ def write_in_circuit(net: InCircuitNetwork, data) -> str:
         for j in range(n_pre):
             lines.append(row(f"r{layer}_{j}", live.format(j), pre.format(j)))
             lines.append(f"Xref{layer}_{j} r{layer}_{j} cref{layer} {net.model.cell} x0={number(net.x_ref)} {params}")
+        if net.biases:          # the bias row: pre-synaptic activity 1 (node ``one``) in the reads and the write
+            lines.append(row(f"r{layer}_b", "one", "one"))
+            lines.append(f"Xref{layer}_b r{layer}_b cref{layer} {net.model.cell} x0={number(net.x_ref)} {params}")
         lines.append(f"Vsref{layer} cref{layer} 0 0")
         for i in range(n_post):
             lines += [f"Vs{layer}_{i} c{layer}_{i} d{layer}_{i} 0",
                       column(f"d{layer}_{i}", early.format(i), late.format(i))]
             lines += [f"Xm{layer}_{i}_{j} r{layer}_{j} c{layer}_{i} {net.model.cell} x0={number(states[i, j])} {params}"
                       for j in range(n_pre)]
+            if net.biases:
+                bias = (net.bias_states1 if layer == 1 else net.bias_states2)[i]
+                lines.append(f"Xm{layer}_{i}_b r{layer}_b c{layer}_{i} {net.model.cell} x0={number(bias)} {params}")
             lines.append(f"Ba{layer}_{i} a{layer}_{i} 0 "
-                         f"V={{vunit / (1 + exp(-kw * (i(Vs{layer}_{i}) - i(Vsref{layer}))))}}")
+                         + _neuron(net, f"kw * (i(Vs{layer}_{i}) - i(Vsref{layer}))"))
     for i in range(n1):
         lines += hold(f"h1_{i}", f"a1_{i}", "ph0") + hold(f"l1_{i}", f"a1_{i}", "ph1")
     for k in range(n0):
@@ -108,6 +120,9 @@ def write_in_circuit(net: InCircuitNetwork, data) -> str:
     saves = [state_node(1, i, j) for i in range(n1) for j in range(n0)]
     saves += [state_node(2, k, i) for k in range(n0) for i in range(n1)]
     saves += [reference_node(1, j) for j in range(n0)] + [reference_node(2, i) for i in range(n1)]
+    if net.biases:
+        saves += [state_node(1, i, "b") for i in range(n1)] + [state_node(2, k, "b") for k in range(n0)]
+        saves += [reference_node(1, "b"), reference_node(2, "b")]
     saves += [name for names in held_nodes(n0, n1).values() for name in names]
     dt = s.dt
     stop = t["stop"] if net.write else t["t1"] + 2 * dt     # without the write, the holds are all there is
@@ -123,3 +138,39 @@ def _shaped(u: str, alpha: float, u_max: float) -> str:
         return f"({u})"
     knots, values = shaper_knots(alpha, u_max)
     return f"pwl({u}, " + ", ".join(f"{number(k)}, {number(v)}" for k, v in zip(knots, values)) + ")"
+
+
+def _neuron(net: InCircuitNetwork, drive: str) -> str:
+    """A neuron's B-source value for the dimensionless pre-activation expression ``drive``: logistic
+    ``vunit / (1 + exp(-drive))`` (activity in (0, 1)), tanh ``vunit * tanh(drive)`` (in (-1, 1))."""
+    if net.signed:
+        return f"V={{vunit * tanh({drive})}}"
+    return f"V={{vunit / (1 + exp(-{drive}))}}"
+
+
+def _signed_parameters(net: InCircuitNetwork) -> list[str]:
+    """The ``.param`` line of write C / D's starts (tanh only; none for logistic, whose text is unchanged)."""
+    if not net.signed:
+        return []
+    t = net.times
+    return [f".param tc={number(t['tc'])} td={number(t['td'])}"]
+
+
+def _signed_row(net: InCircuitNetwork, pre: str) -> str:
+    """The row driver's terms for write C and D (tanh): a row whose held pre-synaptic voltage is negative
+    pulses ``-vh`` in C and ``+vh`` in D for ``tw * |pre|``; a row with ``pre >= 0`` stays at 0 V there
+    (its window ``tc - tw * pre / vunit`` is empty)."""
+    if not net.signed:
+        return ""
+    return (f" + vh * ((time > td) * (time < td - tw * v({pre}) / vunit)"
+            f" - (time > tc) * (time < tc - tw * v({pre}) / vunit))")
+
+
+def _signed_column(net: InCircuitNetwork, early: str, late: str) -> str:
+    """The column driver's terms for write C and D (tanh), the up / down roles swapped: in C a column with
+    ``d > 0`` drives ``+(bn + adn d)`` (with a row at ``-vh``: down, the sign of ``pre d`` for pre < 0), in D
+    one with ``d < 0`` drives ``-(bp + aup |d|)`` (with a row at ``+vh``: up)."""
+    if not net.signed:
+        return ""
+    return (f" + (time > tc) * (time < tc + tw) * (v({early}) > v({late})) * (bn + adn * (v({early}) - v({late})))"
+            f" - (time > td) * (time < td + tw) * (v({early}) < v({late})) * (bp + aup * (v({late}) - v({early})))")

@@ -24,8 +24,16 @@ general ``w_ij = w_scale law.weight(x_ij, x_ref)``, the model's write-law record
 (:mod:`~recirc_analog.schematic.write_laws`) saying how its read maps a state to a weight (VTEAM:
 ``(G(x) - G(x_ref)) / |G'(x_ref)|``) and how its column drivers shape the height per direction (VTEAM: a
 cube root for its on direction, levels signed by its reversed polarity).
-No biases. Activations are logistic sigmoids (activity in (0, 1), so pre-synaptic values are
-non-negative and two write sub-phases suffice).
+Activations: logistic sigmoids (activity in (0, 1), so pre-synaptic values are non-negative and two write
+sub-phases suffice), or tanh (activity in (-1, 1)): then write C and write D follow, in which the rows with a
+negative held pre-synaptic value pulse with the opposite polarity (``-+v_half`` for ``tw * |pre_j|``) and the
+columns swap their up / down roles (C: columns with ``d_i > 0`` drive the down level, D: ``d_i < 0`` the up
+level), so the change keeps the sign and size of ``pre_j d_i``; rows with ``pre_j >= 0`` are at 0 V in C and D.
+Biases (optional): one more row per crossbar whose pre-synaptic activity is the constant 1 (``v_unit`` in the
+reads, a full-width ``tw`` pulse in the writes), one device per post-synaptic neuron against the same
+reference column; the same rule writes them (pre = 1 x post-difference: the reference's ``db``).
+tanh and biases are built for Yakopcic only (VTEAM's are refused with one line: its signed, cube-root
+column levels were not combined with the extra sub-phases and rows).
 
 What is ideal: the neurons (B-sources reading 0-V ammeters), the drivers (ideal behavioural
 sources of the held voltages and of time), the hold switches' control. What is physical: the
@@ -133,6 +141,14 @@ class InCircuitNetwork:
     is flat)."""
     write: bool = True
     """False leaves the write drivers at 0 V (the controller-driven run reads the same circuit)."""
+    activation: str = "logistic"
+    """Both layers' activation (:data:`ACTIVATIONS`): ``logistic`` (activity in (0, 1), two write sub-phases)
+    or ``tanh`` (activity in (-1, 1), four sub-phases: :attr:`signed`)."""
+    bias_states1: np.ndarray | None = None
+    """Crossbar 1's bias row (pre-synaptic activity constant 1), device states of shape (N1,); None: no
+    bias rows (given together with ``bias_states2``)."""
+    bias_states2: np.ndarray | None = None
+    """Crossbar 2's bias row (layer 0's biases, ARCHITECTURE.md §4), device states of shape (N0,)."""
 
     def __post_init__(self):
         check_model(self.model)
@@ -168,6 +184,7 @@ class InCircuitNetwork:
         if largest >= v_h:
             raise ConfigError(f"gain * v_unit must stay below v_half ({v_h!r} V) so half-selected devices stay "
                               f"below threshold, got {largest!r} V")
+        _check_signed_and_biases(self)
 
     @property
     def sizes(self) -> tuple[int, int]:
@@ -208,7 +225,83 @@ class InCircuitNetwork:
         t1 = t0 + n * dt
         ta = t1 + 2 * dt
         tb = ta + self.scheme.tw + 4 * dt
-        return {"t0": t0, "t1": t1, "ta": ta, "tb": tb, "stop": tb + self.scheme.tw + 4 * dt}
+        times = {"t0": t0, "t1": t1, "ta": ta, "tb": tb, "stop": tb + self.scheme.tw + 4 * dt}
+        if self.signed:         # write C and D (pre < 0) after A and B, ``tc`` / ``td`` their starts
+            tc = times["stop"]
+            td = tc + self.scheme.tw + 4 * dt
+            times.update(tc=tc, td=td, stop=td + self.scheme.tw + 4 * dt)
+        return times
+
+    @property
+    def signed(self) -> bool:
+        """True when activities can be negative (tanh): the write then has sub-phases C and D for the rows
+        whose held pre-synaptic activity is negative."""
+        return self.activation == "tanh"
+
+    @property
+    def biases(self) -> bool:
+        """True when each crossbar has a bias row."""
+        return self.bias_states1 is not None
+
+    @property
+    def max_difference(self) -> float:
+        """Largest post-synaptic difference ``|O(0) - O(m)|`` the activation allows (activity units): 1 for
+        logistic, 2 for tanh."""
+        return 2.0 if self.signed else 1.0
+
+    def bias_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """(b1 (N1,), b2 (N0,)): the biases the bias rows read, ``w_scale (x - x_ref)``; zeros without bias
+        rows (unitless)."""
+        if not self.biases:
+            n0, n1 = self.sizes
+            return np.zeros(n1), np.zeros(n0)
+        return self.w_scale * (self.bias_states1 - self.x_ref), self.w_scale * (self.bias_states2 - self.x_ref)
+
+
+ACTIVATIONS = ("logistic", "tanh")
+"""The activations the in-circuit network's neurons realise (names of ``reference.activations``)."""
+
+TANH_V_UNIT = 0.05
+"""Default volts per unit of activity for tanh (V): half the logistic 0.1 V, so a post-synaptic difference
+(up to 2 units) spans the same 0.1 V at the column drivers and the default gains keep half-selected devices
+below threshold."""
+
+
+def default_v_unit(activation: str) -> float:
+    """Volts per unit of activity for ``activation`` (V): 0.1 for logistic, :data:`TANH_V_UNIT` for tanh."""
+    return TANH_V_UNIT if activation == "tanh" else 0.1
+
+
+def _check_signed_and_biases(net: InCircuitNetwork) -> None:
+    """The activation, the bias rows' states and the half-select margin for signed differences."""
+    if net.activation not in ACTIVATIONS:
+        raise ConfigError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {net.activation!r}")
+    if (net.signed or net.bias_states1 is not None or net.bias_states2 is not None) and not isinstance(net.model,
+                                                                                                   Yakopcic):
+        raise ConfigError(f"tanh and biases are built for the yakopcic memristor only, got {net.model.cell!r} "
+                          f"with activation {net.activation!r} and bias rows {net.bias_states1 is not None}")
+    n0, n1 = net.sizes
+    given = (net.bias_states1 is not None, net.bias_states2 is not None)
+    if given[0] != given[1]:
+        raise ConfigError("bias_states1 and bias_states2 must be given together (both bias rows or none), got "
+                          f"only bias_states{1 if given[0] else 2}")
+    if net.biases:
+        for name, shape in (("bias_states1", (n1,)), ("bias_states2", (n0,))):
+            b = np.asarray(getattr(net, name), dtype=float)
+            if b.shape != shape:
+                raise ConfigError(f"{name} must have shape {shape}, got {b.shape}")
+            if not np.all(np.isfinite(b)) or b.min() < 0 or b.max() > 1:
+                raise ConfigError(f"{name} must hold states in [0, 1], got range [{np.nanmin(b)!r}, {np.nanmax(b)!r}]")
+            object.__setattr__(net, name, b)
+    if net.signed:
+        if net.model.a1 != net.model.a2:
+            raise ConfigError(f"tanh needs a1 == a2 (a read odd in the row voltage), got a1 = {net.model.a1!r}, "
+                              f"a2 = {net.model.a2!r}")
+        largest = max(net.gain_up, net.scheme.gain) * net.v_unit * net.max_difference
+        if largest >= net.scheme.v_half:
+            raise ConfigError(f"gain * v_unit * 2 (tanh: post-synaptic differences up to 2) must stay below v_half "
+                              f"({net.scheme.v_half!r} V) so half-selected devices stay below threshold, got "
+                              f"{largest!r} V (v_unit {TANH_V_UNIT} halves it)")
 
 
 def check_model(model) -> None:

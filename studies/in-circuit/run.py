@@ -5,6 +5,8 @@ Regenerate the committed results of the operating-point study (16-4-16 and 49-10
 1.5 h on a loaded 2-vCPU machine, most of it 49-10-49), then the attribution table (seconds):
   nice -n 10 .venv/bin/python studies/in-circuit/run.py --all
   .venv/bin/python studies/in-circuit/attribution.py
+The biases / tanh runs (16-4-16 Lowrank tanh with biases, 49-10-49 MNIST 7x7 logistic with biases):
+  nice -n 10 .venv/bin/python studies/in-circuit/run.py --run 16-4-16-tanh-bias --run 49-10-49-mnist-bias
 One run:
   nice -n 10 .venv/bin/python studies/in-circuit/run.py --sizes 16,4,16 --samples 60
 Writes results-<name>/ here (metrics.csv, summary.json, in_circuit.png, reconstructions.png, states.npz).
@@ -44,6 +46,13 @@ RUNS["16-4-16-vteam"] = dict(sizes=(16, 4, 16), samples=300, memristor="vteam")
 RUNS["49-10-49-mnist-vteam"] = dict(sizes=(49, 10, 49), samples=100, tw=6.4e-5, steps=50, dataset="mnist",
                                     downsample=4, data_dir=str(DATA), memristor="vteam")
 """MNIST 7x7 with VTEAM at the Yakopcic run's weight learning rate 0.8 (tw 6.4e-5 s)."""
+# Biases and tanh (the signed write's sub-phases C and D): tw chosen from the NumPy reference alone (the
+# rate that lowered its loss most over 300 samples: 5e-5 s for 16-4-16 tanh, 1e-4 s for MNIST 7x7 logistic);
+# 200 and 100 samples: what a machine at load average 13-16 ran in an hour
+RUNS["16-4-16-tanh-bias"] = dict(sizes=(16, 4, 16), samples=200, tw=5e-5, activation="tanh", biases=True)
+RUNS["49-10-49-mnist-bias"] = {**RUNS["49-10-49-mnist"], "samples": 100, "tw": 1e-4, "biases": True}
+SIGNED = ("16-4-16-tanh-bias", "49-10-49-mnist-bias")
+"""The runs of the biases / tanh sections of REPORT.md (``--run NAME`` each)."""
 
 
 def main():
