@@ -240,6 +240,20 @@ def test_what_the_signed_write_cannot_do_safely_is_refused_with_one_line():
             step(engine, _network(), DATA * 2)
 
 
+
+def test_vteam_with_tanh_or_biases_is_refused_with_one_line(capsys):
+    from recirc_analog.cli import main
+    from recirc_analog.devices.compact.models import Vteam
+
+    with pytest.raises(ConfigError, match="tanh and biases are built for the yakopcic memristor only, got 'vteam'"):
+        InCircuitNetwork(states1=np.full((4, 8), 0.7), states2=np.full((8, 4), 0.7), model=Vteam(),
+                         bias_states1=np.full(4, 0.7), bias_states2=np.full(8, 0.7))
+    for extra in (["--act", "tanh"], ["--biases"]):
+        code = main(["cosim", "--update", "in-circuit", "--memristor", "vteam", "--batches", "2", *extra,
+                     "--out", "unused-vteam-refusal"])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 2 and len(err) == 1 and "yakopcic memristor only" in err[0], (code, err)
+
 @pytest.mark.slow
 def test_short_in_circuit_run_with_tanh_and_biases_lowers_the_loss():
     rng = np.random.default_rng(1)
