@@ -123,8 +123,12 @@ def test_short_in_circuit_online_run_lowers_the_loss():
     net = _network(spread=0.05, seed=2, scheme=WriteScheme(tw=4e-4, steps=200))
     with BatchEngine() as engine:
         rows, _ = online_run(engine, net, samples, "in-circuit")
+        reference, _ = online_run(engine, net, samples, "reference")
     first, last = np.mean([x["loss"] for x in rows[:6]]), np.mean([x["loss"] for x in rows[-6:]])
-    assert last < 0.8 * first
+    # 30 samples at this rate lower the reference's loss by about 16 % (0.663 -> 0.554; 20 %, this test's
+    # bar before the operating point moved to x_ref 0.6, is more than the rule itself achieves here)
+    assert last < 0.92 * first
+    assert abs(last - np.mean([x["loss"] for x in reference[-6:]])) < 0.1 * last
     assert all(x["disturbed"] == 0 for x in rows)
 
 
