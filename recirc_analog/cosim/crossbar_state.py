@@ -130,26 +130,35 @@ class CrossbarState:
         check_range("seconds", seconds, 0.0, None)
         self.t += float(seconds)
 
-    def _array(self, k: int) -> Conductances:
-        """Present conductances (S) of physical array k (layer k + 1's own devices), read at :attr:`t`."""
+    def _array(self, k: int, snapshots: bool = False) -> Conductances:
+        """Present conductances (S) of physical array k (layer k + 1's own devices), read at :attr:`t`.
+        ``snapshots``: a model whose read is a copy of its held values (``reads_held``) hands out its
+        read-only snapshot instead (the same values; for callers that never keep the arrays)."""
         minus = self.minus[k]
-        return Conductances(self.plus[k].read(self.t), None if minus is None else minus.read(self.t),
-                            self.reference[k])
+        return Conductances(self._read(self.plus[k], snapshots),
+                            None if minus is None else self._read(minus, snapshots), self.reference[k])
 
-    def conductances(self, h: int) -> Conductances:
+    def _read(self, device: DeviceModel, snapshot: bool) -> np.ndarray:
+        if snapshot and getattr(device, "reads_held", False) is True:
+            return device.peek(self.t)
+        return device.read(self.t)
+
+    def conductances(self, h: int, snapshots: bool = False) -> Conductances:
         """Layer h's present conductances (S), shape (N_h, N_{h-1} + 1); bidirectional layer 2
-        reads layer 1's devices transposed and its own bias column."""
+        reads layer 1's devices transposed and its own bias column. ``snapshots``: see :meth:`_array`."""
         if self.architecture == "bidirectional" and h == 2:
-            return backward_conductances(self._array(0), self._array(1))
-        return self._array(h - 1)
+            return backward_conductances(self._array(0, snapshots), self._array(1, snapshots))
+        return self._array(h - 1, snapshots)
 
     def all_conductances(self) -> list[Conductances]:
         """Conductances of layers 1..L."""
         return [self.conductances(h) for h in range(1, self.n_layers + 1)]
 
     def weights(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """The effective weights and biases the circuit computes with: ([A^h], [b^h])."""
-        pairs = [self.mapping.to_weights(c) for c in self.all_conductances()]
+        """The effective weights and biases the circuit computes with: ([A^h], [b^h]) (new arrays).
+        Noise-free models' reads are taken as their snapshots: the weights are computed from them
+        and nothing keeps them (no copy per device array per minibatch)."""
+        pairs = [self.mapping.to_weights(self.conductances(h, snapshots=True)) for h in range(1, self.n_layers + 1)]
         return [w for w, _ in pairs], [b for _, b in pairs]
 
     def apply(self, update: Update) -> None:
