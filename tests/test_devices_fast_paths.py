@@ -15,7 +15,7 @@ import json
 import numpy as np
 import pytest
 
-from recirc_analog.cosim.crossbar_state import CrossbarState, pair_requests
+from recirc_analog.cosim.crossbar_state import CrossbarState, _in_siemens, pair_requests
 from recirc_analog.devices import (
     ConductanceWindow,
     DeviceSpread,
@@ -388,3 +388,16 @@ def test_the_read_back_weights_of_noise_free_devices_are_the_weights_of_their_re
             for array in (fast[0][h], fast[1][h]):
                 assert array.flags.writeable
                 assert not any(np.shares_memory(array, d._g) for _, _, d in state._devices())
+
+
+def test_the_change_in_siemens_is_the_concatenated_change_divided():
+    """``_in_siemens`` (one division into a new array) against concatenating the weight and bias
+    changes and dividing by r_f, bit for bit, over magnitudes from subnormal to large."""
+    rng = np.random.default_rng(13)
+    for shape, r_f in (((20, 785), 3.7e4), ((784, 21), 1.3e5), ((1, 1), 7.0)):
+        dw = rng.standard_normal(shape) * 10.0 ** rng.integers(-310, 5, shape)
+        db = rng.standard_normal(shape[0]) * 10.0 ** rng.integers(-310, 5, shape[0])
+        expected = np.concatenate([dw, db[:, None]], axis=1) / r_f
+        got = _in_siemens(dw, db, r_f)
+        np.testing.assert_array_equal(got, expected)
+        assert got.flags.c_contiguous and got.shape == (shape[0], shape[1] + 1)

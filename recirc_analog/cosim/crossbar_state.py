@@ -169,12 +169,11 @@ class CrossbarState:
         """
         if self.architecture == "bidirectional":
             update = tied_update(update)
-        changes = [np.concatenate([dw, db[:, None]], axis=1) for dw, db in zip(update.weights, update.biases)]
+        changes = [_in_siemens(dw, db, self.mapping.r_f) for dw, db in zip(update.weights, update.biases)]
         if self.architecture == "bidirectional":
             changes = [changes[0], changes[1][:, -1:]]      # layer 2's weight change is already in layer 1's
         self._clip_checks, self._clipped = [], 0
         for k, change in enumerate(changes):
-            change /= self.mapping.r_f                      # our own array: the change in S, in place
             self._program(k, change)
 
     def _held(self, device: DeviceModel) -> np.ndarray:
@@ -306,6 +305,16 @@ class CrossbarState:
             for kind, arrays in (("plus", self.plus), ("minus", self.minus)):
                 if arrays[h - 1] is not None:
                     yield kind, h, arrays[h - 1]
+
+
+def _in_siemens(dw: np.ndarray, db: np.ndarray, r_f: float) -> np.ndarray:
+    """The change (S) of a layer's devices, shape (N_out, N_in + 1), bias last: ``[dw, db] / r_f``
+    (``dw`` (N_out, N_in) and ``db`` (N_out,) dimensionless, ``r_f`` ohm), each entry divided on
+    its own (the values of concatenating then dividing, in one pass over a new array)."""
+    change = np.empty((dw.shape[0], dw.shape[1] + 1))
+    np.divide(dw, r_f, out=change[:, :-1])
+    np.divide(db, r_f, out=change[:, -1])
+    return change
 
 
 def pair_requests(delta: np.ndarray, plus: np.ndarray, minus: np.ndarray, floor_plus: np.ndarray,
