@@ -2,7 +2,7 @@
 
 Run:  .venv/bin/python benchmarks/bench_hardware_aware.py [--data-dir ../shared/data] [--max-train N]
       [--repeats 3] [--rule rec] [--lr 0.01] [--batch-seconds S] [--devices ideal,pcm,reram-hfo2]
-      [--read-stream sfc64|pcg64] [--draws] [--powers] [--write]
+      [--read-stream sfc64|pcg64] [--draws] [--powers] [--breakdown] [--write]
 
 784-20-784 (tanh, logistic) on MNIST, minibatch 100, lr 0.01, no angle diagnostics, one
 BLAS thread (OPENBLAS_NUM_THREADS=1 is set here before NumPy is imported). Each round
@@ -16,7 +16,9 @@ none), to see what each costs; ``--draws`` adds a row timing only the random num
 read noise needs (one normal per device per read, four device arrays per minibatch), the
 floor of any implementation of that model, and ``--powers`` one timing only the power law of
 pcm's drift (one ``x^(-nu)`` per device per minibatch, the floor of the drift model). Each
-epoch also counts the pulses the devices were given. The data folder is --data-dir, else
+epoch also counts the pulses the devices were given. ``--breakdown`` adds a table of where a
+minibatch's time goes (CPU ms per minibatch of the step, the device update and its parts,
+the read-back and its parts; each part timed by a wrapper, median over the rounds). The data folder is --data-dir, else
 $RECIRC_ANALOG_DATA, else ../shared/data. With --write the table is appended to
 benchmarks/RESULTS.md.
 """
@@ -88,6 +90,41 @@ def count_pulses() -> list[int]:
 
 
 PULSES = count_pulses()
+PARTS = (("step", "recirc_analog.reference.training", "Trainer", "_step"),
+         ("update (plain: targets)", "recirc_analog.reference.training", "Trainer", "updated"),
+         ("update (devices)", "recirc_analog.cosim.hardware_aware", "HardwareAwareTrainer", "updated"),
+         ("  programming (apply)", "recirc_analog.cosim.crossbar_state", "CrossbarState", "apply"),
+         ("    peek (pulsed; drift law included)", "recirc_analog.devices.pulsed_population", "PulsedPopulation",
+          "peek"),
+         ("    may_pulse", "recirc_analog.devices.pulsed_population", "PulsedPopulation", "may_pulse"),
+         ("    program_pair_at (pulse loop)", "recirc_analog.devices.pulsed_population", "PulsedPopulation",
+          "program_pair_at"),
+         ("  read-back (weights)", "recirc_analog.cosim.crossbar_state", "CrossbarState", "weights"),
+         ("    read (pulsed; normals included)", "recirc_analog.devices.pulsed_population", "PulsedPopulation",
+          "read"),
+         ("    to_weights", "recirc_analog.schematic.mapping", "ConductanceMapping", "to_weights"))
+"""``--breakdown``'s parts: (label, module, class, method), each timed by a wrapper."""
+
+
+def time_parts() -> dict[str, int]:
+    """Wrap the methods of :data:`PARTS` to add their CPU time (ns, this thread) to the returned dict,
+    keyed by label (the caller resets it per epoch). Each wrapper costs ~1 us per call."""
+    import importlib
+    spent: dict[str, int] = {}
+
+    def wrapped(label, method):
+        def timed(*args, **kwargs):
+            start = time.thread_time_ns()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0) + time.thread_time_ns() - start
+        return timed
+
+    for label, module, owner, name in PARTS:
+        cls = getattr(importlib.import_module(module), owner)
+        setattr(cls, name, wrapped(label, cls.__dict__[name]))
+    return spent
 
 
 def time_draws(dataset, seed: int = 0) -> tuple[float, float, float]:
@@ -165,6 +202,8 @@ def main(argv=None) -> int:
                         help="add a row timing only the normals pcm's read noise draws per epoch")
     parser.add_argument("--powers", action="store_true",
                         help="add a row timing only the power law pcm's drift computes per epoch once it runs")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="add a table of CPU ms per minibatch of the step's parts (wrappers, ~1 us per call)")
     parser.add_argument("--write", action="store_true", help="append the table to benchmarks/RESULTS.md")
     args = parser.parse_args(argv)
     devices = [d for d in args.devices.split(",") if d]
@@ -182,9 +221,15 @@ def main(argv=None) -> int:
                   **({POWERS: POWERS} if args.powers else {})}
     runs = {name: [] for name in contenders}
     pulses = {}
+    spent = time_parts() if args.breakdown else None
+    parts = {name: [] for name in contenders}
     for round_ in range(max(1, args.repeats)):
         for name, device in contenders.items():
+            if spent is not None:
+                spent.clear()
             runs[name].append(time_epoch(args.rule, device, dataset, lr=args.lr, batch_seconds=args.batch_seconds))
+            if spent is not None:
+                parts[name].append(dict(spent))
             pulses[name] = PULSES[0] / -(-dataset.n_train // 100)
             print(f"round {round_ + 1}: {name} {runs[name][-1][0]:.2f} s, CPU {runs[name][-1][2]:.2f} s", flush=True)
     plain = min(s for s, _, _ in runs["plain"])
@@ -211,6 +256,19 @@ def main(argv=None) -> int:
         loss = "" if name in (DRAWS, POWERS) else f"{results[0][1]:.2f}"
         lines.append(f"| {label} | {seconds:.2f} | {seconds / plain:.2f} | {ratios} | {cpu:.2f} | "
                      f"{cpu / plain_cpu:.2f} | {cpu_ratios} | {count} | {loss} |")
+    if spent is not None:
+        batches = -(-dataset.n_train // 100)
+        shown = [name for name in contenders if name not in (DRAWS, POWERS)]
+        lines += ["", "CPU ms per minibatch (median over the rounds; each part includes the parts indented "
+                  "below it; evaluation excluded):", "",
+                  "| part | " + " | ".join(shown) + " |", "|---|" + "---|" * len(shown)]
+        for label, *_ in PARTS:
+            cells = []
+            for name in shown:
+                values = [p[label] for p in parts[name] if label in p]
+                cells.append(f"{np.median(values) / batches / 1e6:.3f}" if values else "")
+            if any(cells):
+                lines.append(f"| {label} | " + " | ".join(cells) + " |")
     publish(lines, "Hardware-aware reference: time per MNIST epoch (issue 11)", args.write)
     return 0
 

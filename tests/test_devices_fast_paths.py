@@ -15,7 +15,7 @@ import json
 import numpy as np
 import pytest
 
-from recirc_analog.cosim.crossbar_state import CrossbarState, pair_requests
+from recirc_analog.cosim.crossbar_state import CrossbarState, _in_siemens, pair_requests
 from recirc_analog.devices import (
     ConductanceWindow,
     DeviceSpread,
@@ -347,3 +347,57 @@ def test_the_sfc64_read_noise_has_the_normal_closed_form_moments():
     assert (z ** 4).mean() == pytest.approx(3.0, rel=0.05)
     assert abs(np.corrcoef(z[:, 0].ravel(), z[:, 1].ravel())[0, 1]) < 0.02
     assert abs(np.corrcoef(z[1:, 0].ravel(), z[:-1, 0].ravel())[0, 1]) < 0.02
+
+
+def test_peek_looks_at_the_maximum_only_when_drift_might_raise_a_device():
+    """``peek`` skips the g_max test when every exponent is >= 0 and g lies in the window (drift can
+    only lower a device); a restored state with negative exponents (drift raising devices above
+    g_max) must still be clipped, as the general clip of the drift law does."""
+    free = dataclasses.replace(DETERMINISTIC, stuck_min=0.0, stuck_max=0.0)
+    pop = free.build(WINDOW, np.full((4, 5), 100e-6), seed=6)
+    state = pop.get_state()
+    for sign in (1.0, -1.0):
+        state["nu"] = sign * np.abs(state["nu"])
+        pop.set_state(state)
+        for later in (2.0, 40.0):                           # past t0: the power law runs
+            expected = WINDOW.clip(state["g"] * free.drift.factor(later - state["t_prog"], state["nu"]))
+            np.testing.assert_array_equal(pop.peek(later), expected)
+            assert pop.peek(later).max() <= WINDOW.g_max
+        assert (pop.peek(40.0) == WINDOW.g_max).any() == (sign < 0)   # raised devices met the clip
+
+
+@pytest.mark.parametrize("device", ["ideal", "reram-like"])
+@pytest.mark.parametrize("architecture", ["conjoined", "bidirectional"])
+def test_the_read_back_weights_of_noise_free_devices_are_the_weights_of_their_reads(device, architecture):
+    """``weights`` takes a noise-free model's snapshot instead of its read's copy: the same (A, b) as
+    the mapping of ``all_conductances`` (the reads), new arrays that share no memory with a device."""
+    rng = np.random.default_rng(12)
+    mapping = ConductanceMapping(CrossbarConfig(), 5e4)
+    w1 = 0.3 * rng.standard_normal((3, 5))
+    weights = [w1, w1.T.copy()] if architecture == "bidirectional" else [w1, 0.3 * rng.standard_normal((5, 3))]
+    initial = [mapping.to_conductances(w, 0.1 * rng.standard_normal(w.shape[0])) for w in weights]
+    state = CrossbarState(initial, mapping, load_device(device), seed=3, architecture=architecture)
+    for _ in range(3):
+        state.apply(Update([0.05 * rng.standard_normal(w.shape) for w in weights],
+                           [0.05 * rng.standard_normal(w.shape[0]) for w in weights]))
+        fast = state.weights()
+        general = [mapping.to_weights(c) for c in state.all_conductances()]
+        for h, (w, b) in enumerate(general):
+            np.testing.assert_array_equal(fast[0][h], w)
+            np.testing.assert_array_equal(fast[1][h], b)
+            for array in (fast[0][h], fast[1][h]):
+                assert array.flags.writeable
+                assert not any(np.shares_memory(array, d._g) for _, _, d in state._devices())
+
+
+def test_the_change_in_siemens_is_the_concatenated_change_divided():
+    """``_in_siemens`` (one division into a new array) against concatenating the weight and bias
+    changes and dividing by r_f, bit for bit, over magnitudes from subnormal to large."""
+    rng = np.random.default_rng(13)
+    for shape, r_f in (((20, 785), 3.7e4), ((784, 21), 1.3e5), ((1, 1), 7.0)):
+        dw = rng.standard_normal(shape) * 10.0 ** rng.integers(-310, 5, shape)
+        db = rng.standard_normal(shape[0]) * 10.0 ** rng.integers(-310, 5, shape[0])
+        expected = np.concatenate([dw, db[:, None]], axis=1) / r_f
+        got = _in_siemens(dw, db, r_f)
+        np.testing.assert_array_equal(got, expected)
+        assert got.flags.c_contiguous and got.shape == (shape[0], shape[1] + 1)

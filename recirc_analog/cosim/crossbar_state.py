@@ -130,26 +130,35 @@ class CrossbarState:
         check_range("seconds", seconds, 0.0, None)
         self.t += float(seconds)
 
-    def _array(self, k: int) -> Conductances:
-        """Present conductances (S) of physical array k (layer k + 1's own devices), read at :attr:`t`."""
+    def _array(self, k: int, snapshots: bool = False) -> Conductances:
+        """Present conductances (S) of physical array k (layer k + 1's own devices), read at :attr:`t`.
+        ``snapshots``: a model whose read is a copy of its held values (``reads_held``) hands out its
+        read-only snapshot instead (the same values; for callers that never keep the arrays)."""
         minus = self.minus[k]
-        return Conductances(self.plus[k].read(self.t), None if minus is None else minus.read(self.t),
-                            self.reference[k])
+        return Conductances(self._read(self.plus[k], snapshots),
+                            None if minus is None else self._read(minus, snapshots), self.reference[k])
 
-    def conductances(self, h: int) -> Conductances:
+    def _read(self, device: DeviceModel, snapshot: bool) -> np.ndarray:
+        if snapshot and getattr(device, "reads_held", False) is True:
+            return device.peek(self.t)
+        return device.read(self.t)
+
+    def conductances(self, h: int, snapshots: bool = False) -> Conductances:
         """Layer h's present conductances (S), shape (N_h, N_{h-1} + 1); bidirectional layer 2
-        reads layer 1's devices transposed and its own bias column."""
+        reads layer 1's devices transposed and its own bias column. ``snapshots``: see :meth:`_array`."""
         if self.architecture == "bidirectional" and h == 2:
-            return backward_conductances(self._array(0), self._array(1))
-        return self._array(h - 1)
+            return backward_conductances(self._array(0, snapshots), self._array(1, snapshots))
+        return self._array(h - 1, snapshots)
 
     def all_conductances(self) -> list[Conductances]:
         """Conductances of layers 1..L."""
         return [self.conductances(h) for h in range(1, self.n_layers + 1)]
 
     def weights(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """The effective weights and biases the circuit computes with: ([A^h], [b^h])."""
-        pairs = [self.mapping.to_weights(c) for c in self.all_conductances()]
+        """The effective weights and biases the circuit computes with: ([A^h], [b^h]) (new arrays).
+        Noise-free models' reads are taken as their snapshots: the weights are computed from them
+        and nothing keeps them (no copy per device array per minibatch)."""
+        pairs = [self.mapping.to_weights(self.conductances(h, snapshots=True)) for h in range(1, self.n_layers + 1)]
         return [w for w, _ in pairs], [b for _, b in pairs]
 
     def apply(self, update: Update) -> None:
@@ -160,12 +169,11 @@ class CrossbarState:
         """
         if self.architecture == "bidirectional":
             update = tied_update(update)
-        changes = [np.concatenate([dw, db[:, None]], axis=1) for dw, db in zip(update.weights, update.biases)]
+        changes = [_in_siemens(dw, db, self.mapping.r_f) for dw, db in zip(update.weights, update.biases)]
         if self.architecture == "bidirectional":
             changes = [changes[0], changes[1][:, -1:]]      # layer 2's weight change is already in layer 1's
         self._clip_checks, self._clipped = [], 0
         for k, change in enumerate(changes):
-            change /= self.mapping.r_f                      # our own array: the change in S, in place
             self._program(k, change)
 
     def _held(self, device: DeviceModel) -> np.ndarray:
@@ -297,6 +305,16 @@ class CrossbarState:
             for kind, arrays in (("plus", self.plus), ("minus", self.minus)):
                 if arrays[h - 1] is not None:
                     yield kind, h, arrays[h - 1]
+
+
+def _in_siemens(dw: np.ndarray, db: np.ndarray, r_f: float) -> np.ndarray:
+    """The change (S) of a layer's devices, shape (N_out, N_in + 1), bias last: ``[dw, db] / r_f``
+    (``dw`` (N_out, N_in) and ``db`` (N_out,) dimensionless, ``r_f`` ohm), each entry divided on
+    its own (the values of concatenating then dividing, in one pass over a new array)."""
+    change = np.empty((dw.shape[0], dw.shape[1] + 1))
+    np.divide(dw, r_f, out=change[:, :-1])
+    np.divide(db, r_f, out=change[:, -1])
+    return change
 
 
 def pair_requests(delta: np.ndarray, plus: np.ndarray, minus: np.ndarray, floor_plus: np.ndarray,

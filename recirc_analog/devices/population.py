@@ -137,6 +137,13 @@ class DevicePopulation:
         _check_time(t)
         return self._g.copy()
 
+    @property
+    def reads_held(self) -> bool:
+        """True: :meth:`read` is a copy of :meth:`peek` and changes nothing (no read noise, no drift, no
+        clock), so an owner that only computes with a read (the read-back weights) may take the
+        read-only snapshot instead of the copy."""
+        return True
+
     def peek(self, t: float = 0.0) -> np.ndarray:
         """The conductances (S) the devices hold at ``t`` (s), for monitoring and programming decisions:
         here exactly :meth:`read` (no read noise to leave out); draws nothing, changes nothing. A

@@ -126,6 +126,9 @@ class PulsedPopulation:
         # _g is read-only and replaced on every change, so an undrifted present is _g itself; it
         # lies in the window (settled) unless set_state loaded values outside it.
         self._g_inside = bool(np.all((self._g >= self.window.g_min) & (self._g <= self.window.g_max)))
+        # Drift cannot raise a device above its g when every exponent is >= 0 (drawn as |N|; a
+        # restored state is not checked for it): then a present of g inside the window stays <= g_max.
+        self._below_g_max = self._g_inside and bool(np.all(self.nu >= 0.0))
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -463,8 +466,12 @@ class PulsedPopulation:
         if present is self._g and self._g_inside:      # undrifted and settled: nothing to clip
             return present
         # Drift only lowers a conductance (factor <= 1), so the present lies in the window unless a
-        # device drifted below g_min: two reductions instead of a clip's pass and new array.
-        if present.min(initial=np.inf) >= self.window.g_min and present.max(initial=-np.inf) <= self.window.g_max:
+        # device drifted below g_min: reductions instead of a clip's pass and new array. The drift
+        # factor is x^(-nu) with x >= 1 and nu >= 0, at most 1 (IEEE pow of x >= 1 to a power <= 0
+        # never rounds above 1), so g * factor <= g: when g lies in the window (and no restored
+        # exponent is negative: _below_g_max), only the minimum needs a look.
+        if present.min(initial=np.inf) >= self.window.g_min and (
+                self._below_g_max or present.max(initial=-np.inf) <= self.window.g_max):
             return present
         return _frozen(self.window.clip(present))
 
