@@ -269,6 +269,57 @@ def report(out: Path) -> list[dict]:
     return results
 
 
+PLAN_SWEEP = [(v, lr) for v in (0.025, 0.05, 0.1) for lr in (0.01, 0.05)]
+"""(v_unit V, lr) pairs of :func:`plan_sweep`."""
+
+
+def plan_sweep(updates: int = 300) -> list[dict]:
+    """The design choice of v_unit and lr before any ngspice co-simulation: the lock-step reference with the
+    sky130 stages measured at tt, 27 degC (r_f of the run, zero common current) trains 16-4-16 Lowrank REC
+    online for ``updates`` updates on the study's data order; per (v_unit, lr) the mean loss of the first and
+    last 30 updates and the voltage budget's largest predicted column-stage output (V) on the devices the
+    weights map to (clipped to the window), and the first update where it passes 80 % of the swing."""
+    from recirc_analog.cosim.measured_activation import MeasuredNetwork, measure_transfer
+    from recirc_analog.data import load_dataset
+    from recirc_analog.reference.network import CircularAutoencoder
+    from recirc_analog.reference.rules import RecirculationRule
+    from recirc_analog.reference.training import TrainConfig, Trainer
+    from recirc_analog.schematic.mapping import ConductanceMapping, choose_r_f
+    from recirc_analog.schematic.periphery import SKY130_SWING
+    from recirc_analog.schematic.spec import CircuitSpec, CrossbarConfig, NeuronConfig
+    from recirc_analog.schematic.voltage_budget import SWING_MARGIN, plan, stage_peaks
+
+    data = load_dataset("lowrank", None, seed=0, dim=16)
+    start = CircularAutoencoder.random((16, 4, 16), ("tanh", "linear"), seed=0, data_mean=data.train_mean)
+    crossbar = CrossbarConfig(headroom=4.0)
+    r_f = choose_r_f(start.weights, start.biases, crossbar)
+    mapping = ConductanceMapping(crossbar, r_f)
+    span = mapping.max_weight
+    curves = {act: measure_transfer(act, r_f, 0.0, "tt", 27.0) for act in ("tanh", "linear")}
+    table = []
+    for v_unit, lr in PLAN_SWEEP:
+        spec = CircuitSpec(neuron=NeuronConfig(kind="sky130"), v_unit=v_unit)
+        measured = [curves["tanh"].activation(v_unit, "tanh"), curves["linear"].activation(v_unit, "linear")]
+        net = MeasuredNetwork(start.sizes, start.activations, start.weights, start.biases, measured)
+        trainer = Trainer(net, RecirculationRule(spec.recirculation),
+                          TrainConfig(batch_size=1, layer_lrs=(lr, lr), seed=0, track_angles=False))
+        stream = data.train_batches(1, np.random.default_rng([0, 0]))
+        losses, peaks = [], []
+        with np.errstate(over="ignore", invalid="ignore"):
+            for _ in range(updates):
+                x = next(stream)
+                now = trainer.net
+                devices = [mapping.to_conductances(np.clip(w, -span, span), np.clip(b, -span, span))
+                           for w, b in zip(now.weights, now.biases)]
+                peaks.append(max(v[0] for v in stage_peaks(plan(now, x, spec), devices, r_f).values()))
+                losses.append(trainer.step(x).loss)
+        over = [k for k, v in enumerate(peaks, start=1) if v > (1 - SWING_MARGIN) * SKY130_SWING]
+        table.append({"v_unit_V": v_unit, "lr": lr, "loss_first30": float(np.mean(losses[:30])),
+                      "loss_last30": float(np.mean(losses[-30:])), "stage_peak_V_max": float(max(peaks)),
+                      "first_update_over_80pct_swing": over[0] if over else ""})
+    return table
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, default=25, help="minibatches per point (default 25)")
@@ -276,6 +327,9 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2, help="points run at a time (default 2)")
     parser.add_argument("--only", default=None, help="comma-separated point names (default all)")
     parser.add_argument("--report-only", action="store_true", help="redraw from existing runs")
+    parser.add_argument("--plan-sweep", action="store_true",
+                        help="only the reference's prediction of loss and stage peaks per v_unit and lr "
+                             "(plan_sweep.csv; no co-simulation)")
     parser.add_argument("--skip-corners", action="store_true",
                         help="do not re-measure the stages for corners.csv (about a minute of ngspice)")
     parser.add_argument("--tran-check", action="store_true",
@@ -288,6 +342,15 @@ def main() -> int:
     os.environ.setdefault("RECIRC_ANALOG_CACHE", str(out / ".cache"))
     if args.tran_check:
         print(tran_check(out))
+        return 0
+    if args.plan_sweep:
+        table = plan_sweep()
+        with open(HERE / "plan_sweep.csv", "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(table[0]))
+            writer.writeheader()
+            writer.writerows(table)
+        for row in table:
+            print(row)
         return 0
     if not args.report_only:
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
