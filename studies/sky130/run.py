@@ -173,17 +173,18 @@ def summarise(name: str, rows: list[dict], folder: Path) -> dict:
     head, tail = rows[:WINDOW], rows[-WINDOW:]
     summary = json.loads((folder / "summary.json").read_text()) if (folder / "summary.json").is_file() else {}
     row = {"point": name, "updates": len(rows), "finished": summary.get("status") == "completed",
-           "cosim_loss_first10": float(np.mean([r["cosim_loss"] for r in head])),
-           "cosim_loss_last10": float(np.mean([r["cosim_loss"] for r in tail])),
-           "reference_loss_first10": float(np.mean([r["reference_loss"] for r in head])),
-           "reference_loss_last10": float(np.mean([r["reference_loss"] for r in tail])),
+           f"cosim_loss_first{WINDOW}": float(np.mean([r["cosim_loss"] for r in head])),
+           f"cosim_loss_last{WINDOW}": float(np.mean([r["cosim_loss"] for r in tail])),
+           f"reference_loss_first{WINDOW}": float(np.mean([r["reference_loss"] for r in head])),
+           f"reference_loss_last{WINDOW}": float(np.mean([r["reference_loss"] for r in tail])),
            "weight_rel_diff_last": rows[-1]["weight_rel_diff_max"],
            "weight_rel_diff_max": max(r["weight_rel_diff_max"] for r in rows)}
     for h in range(n_layers + 1):
         snr = [r[f"signal_rms_L{h}"] / r[f"noise_rms_L{h}"] for r in rows]
-        row[f"snr_L{h}_first10"] = float(np.median(snr[:WINDOW]))
-        row[f"snr_L{h}_last10"] = float(np.median(snr[-WINDOW:]))
+        row[f"snr_L{h}_first{WINDOW}"] = float(np.median(snr[:WINDOW]))
+        row[f"snr_L{h}_last{WINDOW}"] = float(np.median(snr[-WINDOW:]))
         row[f"snr_L{h}_min"] = float(min(snr))
+        row[f"snr_L{h}_share_below_10"] = float(np.mean(np.array(snr) < 10))
     for h in range(1, n_layers + 1):
         row[f"stage_peak_V_L{h}_max"] = max(r[f"stage_peak_V_L{h}"] for r in rows)
     row["ngspice_seconds_per_update"] = float(np.mean([r["ngspice_seconds"] for r in rows]))
