@@ -171,7 +171,7 @@ class LockStep:
 
     def step(self, x: np.ndarray, label: str) -> dict:
         """One minibatch for both; returns the metrics row (without batch bookkeeping)."""
-        noise = noise_row(self.controller, x) if self.controller.spec.noise else {}  # before the update
+        floor = noise_row(self.controller, x)  # before the update; closed form, injected or not
         record = self.controller.step(x, label)
         reference_loss = self.reference.step(x).loss
         cosim_w, cosim_b = self.controller.weights()
@@ -184,8 +184,7 @@ class LockStep:
                "ngspice_seconds": record.ngspice_seconds, "netlist_seconds": record.netlist_seconds,
                "clipped_devices": record.clipped}
         row.update({f"weight_rel_diff_A{h}": float(d) for h, d in enumerate(differences, start=1)})
-        if noise:
-            row.update(noise, **signal_row(record.readings))
+        row.update(floor, **signal_row(record.readings))
         return row
 
 

@@ -7,7 +7,9 @@ Output folder::
                              relaxed_tolerance 1 if ngspice converged only with loosened tolerances;
                              audit_deviation: with --engine direct --audit-every K, every K-th batch the
                              largest relative difference of any read voltage from ngspice, else empty;
-                             with --noise signal_rms_L<h>, noise_rms_L<h>: cosim/learning_signal.py)
+                             signal_rms_L<h> (held minus live), noise_rms_L<h> (the closed-form noise
+                             floor, recorded whether or not noise is injected) and stage_peak_V_L<h>
+                             (largest column-stage output): cosim/learning_signal.py)
     summary.json             configuration (config, spec, device: each rebuilt by
                              records.from_record), final losses, largest weight difference,
                              with --periphery sky130 measured_activations (per layer the in-situ
@@ -50,10 +52,11 @@ BASE_COLUMNS = ["batch", "samples", "cosim_loss", "reference_loss", "weight_rel_
 
 
 
-def metric_columns(n_layers: int, noise: bool = False) -> list[str]:
-    """Header of metrics.csv; with ``noise`` the learning signal against the noise (cosim/learning_signal.py)."""
+def metric_columns(n_layers: int) -> list[str]:
+    """Header of metrics.csv: the learning signal against the closed-form noise floor and the stage
+    peaks are in every run (cosim/learning_signal.py)."""
     return (BASE_COLUMNS + [f"weight_rel_diff_A{h}" for h in range(1, n_layers + 1)]
-            + (signal_columns(n_layers) if noise else []))
+            + signal_columns(n_layers))
 
 
 OUTPUTS = ("metrics.csv", "summary.json", "weights_cosim.npz", "weights_reference.npz", "conductances.npz",
@@ -149,7 +152,7 @@ def _run(config, spec, device, out: Path, engine, dataset, per_epoch, total, res
     n_layers = len(config.sizes) - 1
     start = time.perf_counter()
     ngspice_total = 0.0
-    columns = metric_columns(n_layers, spec.noise)
+    columns = metric_columns(n_layers)
     with MetricsWriter(out / "metrics.csv", columns, keep_rows=done if resume else None) as writer, \
             progress_bar(total * config.batch_size, "cosim", enabled=show_progress) as bar:
         bar.update(done * config.batch_size)

@@ -28,6 +28,7 @@ from recirc_analog.schematic.tran_form import build_tran, transient
 from recirc_analog.schematic.voltage_budget import (
     Budget,
     BudgetError,
+    StageLimits,
     check_rows,
     check_swing,
     plan,
@@ -136,6 +137,18 @@ def _swing(spec: CircuitSpec) -> float:
     return SKY130_SWING if spec.neuron.kind == "sky130" else spec.neuron.swing
 
 
+def circuit_budget(net: CircularAutoencoder, spec: CircuitSpec, x: np.ndarray, conductances, r_f: float) -> Budget:
+    """The voltage plan of the circuit of ``net`` (the weights the devices ``conductances`` realise) on
+    the batch ``x``: with an op-amp periphery its column stages planned inside their swing where the
+    layer's activation allows (voltage_budget.StageLimits; sky130: only its linear stages)."""
+    stages = None
+    if spec.neuron.kind in SWING_CHECKED:
+        scalable = frozenset(h for h, act in enumerate(net.activations, start=1)
+                             if spec.neuron.kind != "sky130" or act == "linear")
+        stages = StageLimits(tuple(conductances), r_f, _swing(spec), scalable)
+    return plan(net, x, spec, stages)
+
+
 def _check_inputs(net, inputs) -> np.ndarray:
     if not isinstance(net, CircularAutoencoder):
         raise ConfigError(f"net must be a CircularAutoencoder, got {type(net).__name__}")
@@ -237,7 +250,7 @@ def build_circuit(net: CircularAutoencoder, spec: CircuitSpec, inputs, conductan
         if bidirectional:
             check_shared(conductances)
         given = realised_network(net, mapping, conductances)
-    budget = plan(net if given is None else given, x, spec)
+    budget = circuit_budget(net if given is None else given, spec, x, conductances, mapping.r_f)
     reads = _reads(net, spec, conductances, mapping.r_f, budget.scales)
     reads_seen = {}
 
@@ -357,7 +370,7 @@ def rebind_circuit(circuit: Circuit, net: CircularAutoencoder, spec: CircuitSpec
         check_shared(conductances)
     scales = circuit.node_map.scales or (spec.v_unit,) * (net.n_layers + 1)
     mapping = get_mapping(net, spec)
-    budget = plan(realised_network(net, mapping, conductances), x, spec)
+    budget = circuit_budget(realised_network(net, mapping, conductances), spec, x, conductances, mapping.r_f)
     if spec.noise or tuple(budget.scales) != tuple(scales) or not _within_budget(spec, budget, conductances,
                                                                                 mapping.r_f):
         return build_circuit(net, spec, inputs, conductances)

@@ -40,6 +40,21 @@ Prediction
     0.245 V on a row of a circuit whose samples stay within 0.152 V); no
     reading is taken there.
 
+Op-amp swing (``plan`` with :class:`StageLimits`)
+    A column stage's output is ``-r_f' * I_column = -r_f * scale[h] * (G x~)`` with
+    ``x~`` the unscaled rows (bias row included): it depends on layer h's own scale
+    only (layer L: layer 0's), and on each column line alone, not on the difference
+    the neuron reads. A layer whose stage would pass ``(1 - SWING_MARGIN) * swing``
+    is shifted further, ``scale[h] * 2**-j`` with the smallest such j, when its
+    activation keeps its function under scaling (``StageLimits.scalable``: ideal and
+    macromodel activations, the sky130 linear stage); a layer whose curve belongs to
+    one voltage scale (the sky130 differential pair: its saturation is in volts, and
+    the run's reference uses the curve measured at the run's scale) keeps its scale,
+    and ``check_swing`` stops with the ``v_unit`` that would fit. Measured (studies/sky130):
+    a Lowrank 16-4-16 REC run's layer-1 stage reached 0.74 V at v_unit 0.1 V after 13
+    updates, and the prediction of an online run (lr 0.05, 300 updates) peaks at 4.7 x
+    v_unit, so sky130 runs of that size use v_unit 0.025 V.
+
 A violation raises :class:`BudgetError` (a ConfigError: one line on the command
 line, exit code 2) naming the node, the value and the budget.
 """
@@ -150,9 +165,32 @@ def _layer_inputs(net: CircularAutoencoder, cycles, wiring) -> dict:
     return inputs
 
 
-def plan(net: CircularAutoencoder, x: np.ndarray, spec) -> Budget:
+SWING_MARGIN = 0.2
+"""Fraction of an op-amp's swing the plan keeps free: a stage is planned to at most 80 % of it (the
+prediction is the reference's; the circuit's activities differ by its documented error, and weights
+change between the plan and the next batch)."""
+
+
+@dataclass(frozen=True)
+class StageLimits:
+    """What the plan needs to keep the column stages inside their swing."""
+
+    conductances: tuple
+    """Layer h's Conductances (S) at index h - 1."""
+    r_f: float
+    """Feedback resistance of the unscaled mapping (ohm)."""
+    swing: float
+    """Symmetric output swing of a column stage (V)."""
+    scalable: frozenset
+    """Layers h = 1..L whose scale the plan may lower for the swing (their activation computes the same
+    function at any scale)."""
+
+
+def plan(net: CircularAutoencoder, x: np.ndarray, spec, stages: StageLimits | None = None) -> Budget:
     """The voltage plan of ``net`` (the weights the circuit realises) on the batch ``x`` (batch, N0)
-    under ``spec`` (a CircuitSpec): each layer's scale from the activities it is predicted to put on rows."""
+    under ``spec`` (a CircuitSpec): each layer's scale from the activities it is predicted to put on rows,
+    and with ``stages`` lowered further where a scalable layer's column stages would pass
+    ``(1 - SWING_MARGIN) * swing``."""
     if spec.read_voltage is None:
         return unscaled(net.n_layers, spec.v_unit)
     rec, n_layers = spec.recirculation, net.n_layers
@@ -167,6 +205,16 @@ def plan(net: CircularAutoencoder, x: np.ndarray, spec) -> Budget:
     if spec.architecture == "bidirectional":
         largest = [max(largest)] * n_layers              # one crossbar read both ways: one scale
     shifts = [input_scale(value, spec.v_unit, spec.read_voltage) for value in largest]
+    budget = Budget(spec.read_voltage, layer_scales(spec.v_unit, shifts), spec.v_unit, inputs)
+    if stages is None or spec.architecture == "bidirectional" or not stages.scalable:
+        return budget
+    target = (1 - SWING_MARGIN) * stages.swing
+    peaks = stage_peaks(budget, stages.conductances, stages.r_f, stages.scalable)
+    for h, (value, *_) in peaks.items():
+        g = h % n_layers                                  # the shift of layer h's scale (layer L: layer 0's)
+        while value > target and shifts[g] > 2.0 ** -MAX_SHIFT:
+            shifts[g] /= 2
+            value /= 2
     return Budget(spec.read_voltage, layer_scales(spec.v_unit, shifts), spec.v_unit, inputs)
 
 
@@ -200,11 +248,13 @@ def check_rows(budget: Budget, row_nodes) -> None:
                                   f"v_unit / {2 ** MAX_SHIFT}")
 
 
-def check_swing(budget: Budget, conductances, r_f: float, swing: float, column_nodes, layers=None) -> None:
-    """BudgetError naming the first op-amp column stage whose output ``-r_f' * I`` leaves
-    +-``swing`` (V). ``conductances``: layer h's Conductances at index h - 1 (S);
-    ``column_nodes(h, k)``: the stage-output node names (plus columns, then minus columns or
-    the reference column) of layer h's read at cycle k; ``layers``: the layers to check (default all)."""
+def stage_peaks(budget: Budget, conductances, r_f: float, layers=None) -> dict:
+    """h -> (largest |output| (V), cycle, sample, column) of layer h's column stages ``-r_f' * I``
+    over every read of ``budget`` (layers: the layers to compute, default all). ``conductances``:
+    layer h's Conductances at index h - 1 (S); columns count the plus columns, then the minus columns
+    or the reference column. The closed form of the ideal circuit: the row voltages times the
+    conductances times ``r_f' = r_f * scale[h] / scale[h-1]``."""
+    peaks = {}
     for h, reads in budget.inputs.items():
         if layers is not None and h not in layers:
             continue
@@ -218,10 +268,25 @@ def check_swing(budget: Budget, conductances, r_f: float, swing: float, column_n
             rows = np.concatenate([read.values, np.full((read.values.shape[0], 1), 1.0 if read.bias else 0.0)],
                                   axis=1) * budget.scales[h - 1]
             value, (b, c) = _worst(gain * rows @ matrix.T)
-            if value > swing * (1 + RELATIVE_SLACK):
-                raise BudgetError(f"voltage budget: op-amp output of layer {h} (node {column_nodes(h, read.cycle)[c]}) "
-                                  f"reaches {value:.4g} V at sample {b}, cycle {read.cycle}, outside its swing "
-                                  f"+-{swing:g} V (swing)")
+            if h not in peaks or value > peaks[h][0]:
+                peaks[h] = (value, read.cycle, int(b), int(c))
+    return peaks
+
+
+def check_swing(budget: Budget, conductances, r_f: float, swing: float, column_nodes, layers=None) -> None:
+    """BudgetError naming the first op-amp column stage whose output ``-r_f' * I`` leaves
+    +-``swing`` (V), and the ``v_unit`` at which the largest stage would sit at
+    ``(1 - SWING_MARGIN) * swing``. ``conductances``: layer h's Conductances at index h - 1 (S);
+    ``column_nodes(h, k)``: the stage-output node names (plus columns, then minus columns or
+    the reference column) of layer h's read at cycle k; ``layers``: the layers to check (default all)."""
+    peaks = stage_peaks(budget, conductances, r_f, layers)
+    for h, (value, cycle, b, c) in peaks.items():
+        if value > swing * (1 + RELATIVE_SLACK):
+            fits = budget.v_unit * (1 - SWING_MARGIN) * swing / value
+            raise BudgetError(f"voltage budget: op-amp output of layer {h} (node {column_nodes(h, cycle)[c]}) "
+                              f"reaches {value:.4g} V at sample {b}, cycle {cycle}, outside its swing "
+                              f"+-{swing:g} V (swing); v_unit <= {fits:.3g} V would keep it within "
+                              f"{1 - SWING_MARGIN:.0%} of the swing")
 
 
 def realised_network(net: CircularAutoencoder, mapping, conductances) -> CircularAutoencoder:
