@@ -321,6 +321,16 @@ def plan_sweep(updates: int = 300) -> list[dict]:
     return table
 
 
+def write_table(path: Path, table: list[dict]) -> None:
+    """Write ``table`` (rows with the same keys) as CSV to ``path`` and print its rows."""
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(table[0]))
+        writer.writeheader()
+        writer.writerows(table)
+    for row in table:
+        print(row)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, default=25, help="minibatches per point (default 25)")
@@ -346,12 +356,7 @@ def main() -> int:
         return 0
     if args.plan_sweep:
         table = plan_sweep()
-        with open(HERE / "plan_sweep.csv", "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(table[0]))
-            writer.writeheader()
-            writer.writerows(table)
-        for row in table:
-            print(row)
+        write_table(HERE / "plan_sweep.csv", table)
         return 0
     if not args.report_only:
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
@@ -362,12 +367,7 @@ def main() -> int:
     if args.skip_corners:
         return 0
     table = corner_table()
-    with open(HERE / "corners.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(table[0]))
-        writer.writeheader()
-        writer.writerows(table)
-    for row in table:
-        print(row)
+    write_table(HERE / "corners.csv", table)
     if (out / "tran_check.json").is_file():
         (HERE / "tran_check.json").write_text((out / "tran_check.json").read_text())
     return 0
