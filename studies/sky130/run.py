@@ -41,7 +41,11 @@ layer is nearly linear (gain 0.92); lr 0.05 diverges with that curve (measured: 
 2000 in 10 updates and a stage 0.92 V), lr 0.01 learns. Headroom 4 keeps every weight inside the
 conductance window (at 2 devices clip from update ~30 and even the ideal circuit departs from the reference)."""
 
-MNIST = ["--sizes", "49,10,49", "--act", "tanh,linear", "--data", "mnist", "--downsample", "4", "--mode", "pr",
+DATA = ROOT.parent / "shared" / "data"
+"""The MNIST files (``../shared/data`` beside the repository, as the README's commands expect)."""
+
+MNIST = ["--sizes", "49,10,49", "--act", "tanh,linear", "--data", "mnist", "--data-dir", str(DATA), "--downsample", "4",
+         "--mode", "pr",
          "--batch-size", "1", "--lr", "0.01", "--headroom", "4", "--test-samples", "8", "--v-unit", "0.1",
          "--seed", "0", "--checkpoint-every", "5", "--ngspice-timeout", "3600"]
 """49-10-49 MNIST 7x7 REC, online at lr 0.01; v_unit 0.1 V (pixels in [0, 1]: the predicted column stages stay
