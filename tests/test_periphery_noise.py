@@ -170,8 +170,7 @@ def test_learning_signal_floor_adds_the_periphery_only_for_sky130(random_network
     rows = {}
     for kind in ("ideal", "sky130"):
         spec = CircuitSpec(form="tran", noise=True, neuron=NeuronConfig(kind=kind), crossbar=CrossbarConfig(r_f=10e3))
-        controller = SimpleNamespace(spec=spec, network=lambda: net,
-                                     state=SimpleNamespace(all_conductances=lambda: g))
+        controller = SimpleNamespace(spec=spec, network=lambda: net, last_reading=(g, None))
         rows[kind] = np.array([noise_row(controller, x)[f"noise_rms_L{h}"] for h in range(3)])
         scales = plan(net, x, spec).scales
     assert np.allclose(rows["ideal"], noise_floor(spec, g, spec.crossbar.r_f, scales))

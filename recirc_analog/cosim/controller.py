@@ -112,6 +112,8 @@ class CosimController:
         self.loss = loss_for(net)
         self.writer = get_writer("ngspice")
         self._last_netlist, self._last_circuit = None, None
+        self.last_conductances = None   # the conductances the last circuit() read (layers 1..L)
+        self.last_reading = None        # (conductances, voltage plan or None) of the last simulated batch
         self._built = {}          # batch size -> the last circuit of that size (rebound, not rebuilt)
 
     def batch_seconds(self, batch: int) -> float:
@@ -138,6 +140,7 @@ class CosimController:
         structure, element for element what a fresh build gives, without the graph checks).
         """
         conductances = self.state.all_conductances()
+        self.last_conductances = conductances
         built = self._built.get(len(x))
         if built is None:
             built = build_circuit(self.template, self.spec, x, conductances=conductances)
@@ -176,7 +179,12 @@ class CosimController:
         """
         start = time.perf_counter()
         parts = np.array_split(x, min(self.workers, len(x)))
-        circuits = [self.circuit(part) for part in parts]
+        circuits = [self.circuit(parts[0])]
+        first_read = self.last_conductances
+        circuits += [self.circuit(part) for part in parts[1:]]
+        # what this batch was read with, for metrics of the same reading (cosim/learning_signal.py): the
+        # first part's conductances, and the circuit's own voltage plan when the batch is one circuit
+        self.last_reading = (first_read, circuits[0].budget if len(circuits) == 1 else None)
         build_seconds = time.perf_counter() - start
         labels = [label if len(circuits) == 1 else f"{label} part {k + 1}/{len(circuits)}"
                   for k in range(len(circuits))]

@@ -38,12 +38,17 @@ def signal_columns(n_layers: int) -> list[str]:
 
 def noise_row(controller, x: np.ndarray) -> dict:
     """``noise_rms_L<h>`` (closed-form floor, activity units) and ``stage_peak_V_L<h>`` (V) of the
-    minibatch ``x`` (batch, N0) on the devices ``controller`` (a CosimController) holds now, i.e.
-    before its update, at the layer scales the circuit of this minibatch is built with."""
+    minibatch ``x`` (batch, N0) that ``controller`` (a CosimController) has just simulated: on the
+    conductances that reading used (before the update; no new device read, so no read noise is drawn)
+    and the voltage plan its circuit was built with (planned anew only when the batch was split into
+    several circuits)."""
     spec = controller.spec
-    conductances = controller.state.all_conductances()
+    if controller.last_reading is None:
+        raise ValueError("noise_row needs a simulated batch: call it after controller.step")
+    conductances, budget = controller.last_reading
     r_f = spec.crossbar.r_f
-    budget = circuit_budget(controller.network(), spec, x, conductances, r_f)
+    if budget is None:
+        budget = circuit_budget(controller.network(), spec, x, conductances, r_f)
     periphery = None
     if spec.neuron.kind == "sky130":  # the transistor cells' own noise (.noise in ngspice)
         from .periphery_noise import periphery_noise

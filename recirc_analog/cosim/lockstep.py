@@ -171,8 +171,8 @@ class LockStep:
 
     def step(self, x: np.ndarray, label: str) -> dict:
         """One minibatch for both; returns the metrics row (without batch bookkeeping)."""
-        floor = noise_row(self.controller, x)  # before the update; closed form, injected or not
         record = self.controller.step(x, label)
+        floor = noise_row(self.controller, x)  # of the reading before the update; closed form, injected or not
         reference_loss = self.reference.step(x).loss
         cosim_w, cosim_b = self.controller.weights()
         ref = self.reference.net

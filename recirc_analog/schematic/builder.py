@@ -282,7 +282,8 @@ def build_circuit(net: CircularAutoencoder, spec: CircuitSpec, inputs, conductan
     circuit = Circuit(title=spec.title, description=_description(net, spec, mapping.r_f, x.shape[0], budget),
                       cells=tuple(cells), crossbars=crossbars, blocks=blocks, analysis=analysis,
                       reltol=spec.reltol, vntol=spec.vntol, saves=node_map.saved_nodes(), node_map=node_map,
-                      models=PdkModels(spec.corner, spec.temp) if spec.neuron.kind == "sky130" else None)
+                      models=PdkModels(spec.corner, spec.temp) if spec.neuron.kind == "sky130" else None,
+                      budget=budget)
     validate(circuit)
     return circuit
 
@@ -389,4 +390,4 @@ def rebind_circuit(circuit: Circuit, net: CircularAutoencoder, spec: CircuitSpec
         raise ConfigError("the circuit has no single block of input tables to rebind")
     old = blocks[found[0]]
     blocks[found[0]] = dataclasses.replace(old, elements=input_tables(x, scales[0], old.elements[0].control))
-    return dataclasses.replace(circuit, crossbars=crossbars, blocks=tuple(blocks))
+    return dataclasses.replace(circuit, crossbars=crossbars, blocks=tuple(blocks), budget=budget)

@@ -28,7 +28,7 @@ segment, a memristor with a model card, a PDK subcircuit) is one such class
 plus one ``format_<kind>`` writer method.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Mapping
 
 import numpy as np
@@ -649,3 +649,7 @@ class Circuit:
     """Which saved node carries which activity; the devices of each weight."""
     models: PdkModels | None = None
     """Transistor models of the PDK cells used (None: the circuit has none)."""
+    budget: object | None = field(default=None, compare=False, repr=False)
+    """The voltage plan (``schematic.voltage_budget.Budget``) the builder chose for this circuit's inputs and
+    conductances, kept so that metrics of the same reading (noise floor, stage peaks) need not plan it again;
+    None for a circuit made otherwise. Not part of the netlist."""
